@@ -1,0 +1,79 @@
+# fbss-evidence: `make` sets everything up and regenerates every figure and table;
+# `make test` runs the whole test suite. `make help` lists the targets.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := all
+.DELETE_ON_ERROR:
+MAKEFLAGS += --no-builtin-rules
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+ENV_STAMP := $(VENV)/.installed
+KERNEL := fbss-evidence
+
+PACKAGE := $(shell find src -name '*.py' -not -path '*/__pycache__/*')
+SOURCE_TEXTS := $(wildcard data/sources/*.txt)
+CLAIMS ?= data/claims.csv
+DATA := $(CLAIMS) data/sources.csv data/references.csv data/citation_audit.csv $(SOURCE_TEXTS)
+
+# The analysis notebooks, in reading order. A notebook is one line here.
+NOTEBOOKS := 01-evidence-map
+# The generic comparison notebook runs once per topic. A topic is one line here.
+TOPICS :=
+
+RUNS := $(NOTEBOOKS) $(addprefix 07-compare-topic--,$(TOPICS))
+EXECUTED := $(addprefix build/,$(addsuffix .ipynb,$(RUNS)))
+RUN := $(BIN)/python -m fbss_evidence.run
+
+.PHONY: all env validate test lab report refresh-notebooks lock clean clean-env help bench fuzz
+
+all: $(EXECUTED) ## Set up the environment, validate the data and regenerate every figure and table
+
+$(ENV_STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --no-deps --no-input -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-input --no-build-isolation -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python ($(KERNEL))" >/dev/null
+	touch $@
+
+env: $(ENV_STAMP) ## Create .venv from requirements.lock (no other step installs anything)
+
+build/validated.stamp: $(ENV_STAMP) $(DATA) $(PACKAGE)
+	@mkdir -p build
+	$(BIN)/fbss-validate $(CLAIMS)
+	touch $@
+
+validate: $(ENV_STAMP) ## Validate a claims file: make validate CLAIMS=path
+	$(BIN)/fbss-validate $(CLAIMS)
+
+# A notebook run depends on its notebook, the package and the data; the runner
+# stages outputs and publishes them only when the whole notebook succeeded.
+build/%.ipynb: notebooks/%.ipynb build/validated.stamp $(PACKAGE)
+	$(RUN) $< --output $@
+
+build/07-compare-topic--%.ipynb: notebooks/07-compare-topic.ipynb build/validated.stamp $(PACKAGE)
+	$(RUN) $< --output $@ -p topic $*
+
+test: $(ENV_STAMP) ## Run the unit tests and nbval over the notebooks
+	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --nbval --nbval-sanitize-with tests/nbval-sanitize.cfg notebooks/
+
+lab: $(ENV_STAMP) ## Open JupyterLab on the project's environment
+	$(BIN)/jupyter lab --notebook-dir=.
+
+refresh-notebooks: all ## Store the default runs' outputs in notebooks/ (after a deliberate change of numbers)
+	$(BIN)/python -m fbss_evidence.run --refresh $(addprefix build/,$(addsuffix .ipynb,$(NOTEBOOKS)))
+
+lock: ## Re-resolve dependencies and rewrite requirements.lock
+	$(PYTHON) tools/lock.py
+
+clean: ## Remove what make builds (never data/, never .venv)
+	rm -rf build figures/* tables/*
+	git checkout -- figures tables 2>/dev/null || true
+
+clean-env: ## Remove the virtual environment
+	rm -rf $(VENV)
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 20

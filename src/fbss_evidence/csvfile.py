@@ -1,0 +1,134 @@
+"""Reading a hand-edited CSV file without losing track of its line numbers.
+
+Spreadsheets and editors save CSV in many ways; this reader accepts UTF-8 with
+or without a byte-order mark and LF or CRLF line ends, and turns everything else
+(other encodings, broken quoting, ragged rows) into located problems instead of
+tracebacks.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .problems import InputError, Problem, display_path
+
+# A claim's quote is a sentence or two; anything this long is a pasting accident.
+MAX_FIELD_CHARS = 20_000
+csv.field_size_limit(64 * 1024 * 1024)
+
+
+@dataclass
+class CsvTable:
+    """The cells of a CSV file as strings, with the file line each row starts on."""
+
+    path: Path
+    frame: pd.DataFrame  # every cell a str ("" when empty)
+    lines: list[int]  # lines[i] is the CSV line of frame row i
+
+    @property
+    def name(self) -> str:
+        return display_path(self.path)
+
+    def problem(self, row: int | None, column: str, message: str) -> Problem:
+        line = 0 if row is None else self.lines[row]
+        return Problem(self.name, line, column, message)
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        bad = raw[err.start : err.start + 1].hex()
+        raise InputError([Problem(display_path(path), line, "-",
+                                  f"byte 0x{bad} is not UTF-8; save the file as UTF-8 "
+                                  "(most spreadsheets: 'CSV UTF-8')")]) from None
+    return text.removeprefix("\ufeff")
+
+
+def read_csv_table(path: Path | str, required: tuple[str, ...] = ()) -> CsvTable:
+    """Read `path` into a CsvTable, raising InputError with every located problem."""
+    path = Path(path)
+    name = display_path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise InputError([Problem(name, 0, "-", f"cannot read file: {err.strerror}")]) from None
+    text = _decode(path, raw)
+    if not text.strip():
+        raise InputError([Problem(name, 1, "-", "file is empty; expected a header row")])
+
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    problems: list[Problem] = []
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    header: list[str] | None = None
+    while True:
+        start = reader.line_num + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as err:
+            problems.append(Problem(name, start, "-", f"malformed CSV: {err} "
+                                    "(a quote character inside a field must be doubled)"))
+            break
+        if header is None:
+            header = [h.strip() for h in record]
+            continue
+        if not any(cell.strip() for cell in record):
+            continue  # blank line
+        rows.append(record)
+        lines.append(start)
+
+    assert header is not None
+    problems += _header_problems(name, header, required)
+    width = len(header)
+    for record, line in zip(rows, lines):
+        if len(record) != width:
+            problems.append(Problem(name, line, "-",
+                                    f"row has {len(record)} fields but the header has {width}"))
+    if problems:
+        raise InputError(problems)
+
+    frame = pd.DataFrame(rows, columns=header, dtype=object) if rows else pd.DataFrame(
+        columns=header, dtype=object)
+    table = CsvTable(path, frame, lines)
+    long_cells = [
+        table.problem(i, col, f"field is {len(v):,} characters long; the limit is "
+                      f"{MAX_FIELD_CHARS:,} (was something pasted by mistake?)")
+        for col in frame.columns
+        for i, v in enumerate(frame[col])
+        if len(v) > MAX_FIELD_CHARS
+    ]
+    if long_cells:
+        raise InputError(long_cells)
+    return table
+
+
+def _header_problems(name: str, header: list[str], required: tuple[str, ...]) -> list[Problem]:
+    problems = []
+    seen = set()
+    for col in header:
+        if col in seen:
+            problems.append(Problem(name, 1, col, "column appears twice in the header"))
+        seen.add(col)
+        if col == "":
+            problems.append(Problem(name, 1, "-", "header has an empty column name"))
+    for col in required:
+        if col not in seen:
+            hint = _closest(col, header)
+            extra = f" (is '{hint}' a misspelling of it?)" if hint else ""
+            problems.append(Problem(name, 1, col, f"required column is missing{extra}"))
+    return problems
+
+
+def _closest(wanted: str, header: list[str]) -> str | None:
+    import difflib
+
+    matches = difflib.get_close_matches(wanted, [h for h in header if h], n=1, cutoff=0.75)
+    return matches[0] if matches else None

@@ -1,0 +1,1 @@
+"""Figures drawn from the statistics in fbss_evidence.stats (no computation here)."""

@@ -1,0 +1,142 @@
+"""Forest plot of a random-effects pooled proportion.
+
+Draws a `PooledProportion` from `fbss_evidence.stats`; every number shown is
+taken from that result, nothing is recomputed here except marker sizes.
+Layout, top to bottom: one row per study (square sized by weight, whisker for
+its Wilson interval), then the pooled diamond spanning the confidence interval
+with the prediction interval as a thin line beneath it.
+"""
+from __future__ import annotations
+
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.patches import Polygon
+from matplotlib.transforms import ScaledTranslation
+
+from ..stats import PooledProportion
+
+# Square areas (points^2) for the lightest and heaviest study: area, not side,
+# follows the weight so that the eye reads weight correctly.
+_MIN_AREA = 12.0
+_MAX_AREA = 160.0
+_DIAMOND_HALF_HEIGHT = 0.35
+# Distance from the bottom of the axes to the top of the caption; leaves room
+# for the tick labels and the x-axis label whatever the figure size.
+_CAPTION_DROP_INCHES = 0.6
+
+GID_STUDY_MARKER = "study-marker"
+GID_STUDY_CI = "study-ci"
+GID_DIAMOND = "pooled-diamond"
+GID_PREDICTION = "prediction-interval"
+GID_ESTIMATE_LINE = "pooled-estimate-line"
+GID_CAPTION = "caption"
+
+
+def _colours() -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+    """Study and pooled colours from seaborn's colour-blind-safe palette."""
+    palette = sns.color_palette("colorblind")
+    return palette[0], palette[3]
+
+
+def _marker_areas(weights: np.ndarray) -> np.ndarray:
+    """Map weights (%) to square areas, the heaviest study getting the largest."""
+    heaviest = float(np.max(weights)) if len(weights) else 0.0
+    if heaviest <= 0:
+        return np.full(len(weights), _MIN_AREA)
+    return _MIN_AREA + (_MAX_AREA - _MIN_AREA) * weights / heaviest
+
+
+def _study_label(label: str, total: float) -> str:
+    """Tick label for a study: its name and sample size."""
+    n = int(total) if float(total).is_integer() else total
+    return f"{label} (n={n:,})"
+
+
+def _pooled_label(result: PooledProportion) -> str:
+    """Tick label for the pooled row, with the heterogeneity readers look for."""
+    return (f"Pooled, {result.method} (k={result.k}; "
+            f"I\u00b2={result.i2:.0f}%, \u03c4\u00b2={result.tau2:.2f})")
+
+
+def _draw_studies(ax: Axes, result: PooledProportion, rows: np.ndarray,
+                  colour: tuple[float, float, float]) -> None:
+    """Whiskers for the Wilson intervals and one weighted square per study."""
+    studies = result.studies
+    whiskers = ax.hlines(rows, studies["ci_low"], studies["ci_high"],
+                         colors=[colour], linewidth=1.2)
+    whiskers.set_gid(GID_STUDY_CI)
+    areas = _marker_areas(studies["weight"].to_numpy(dtype=float))
+    for row, proportion, area in zip(rows, studies["proportion"], areas):
+        (marker,) = ax.plot([proportion], [row], linestyle="none", marker="s",
+                            markersize=math.sqrt(area), color=colour, zorder=3)
+        marker.set_gid(GID_STUDY_MARKER)
+
+
+def _draw_pooled(ax: Axes, result: PooledProportion, row: float,
+                 colour: tuple[float, float, float]) -> None:
+    """Diamond for the pooled CI, prediction interval below it, dashed estimate."""
+    h = _DIAMOND_HALF_HEIGHT
+    diamond = Polygon(
+        [(result.ci_low, row), (result.estimate, row - h),
+         (result.ci_high, row), (result.estimate, row + h)],
+        closed=True, facecolor=colour, edgecolor=colour, zorder=3)
+    diamond.set_gid(GID_DIAMOND)
+    ax.add_patch(diamond)
+    if math.isfinite(result.pi_low) and math.isfinite(result.pi_high):
+        # Larger y is lower on the page because the y axis is inverted.
+        (line,) = ax.plot([result.pi_low, result.pi_high], [row + h + 0.2] * 2,
+                          color=colour, linewidth=1.0, solid_capstyle="butt")
+        line.set_gid(GID_PREDICTION)
+    estimate_line = ax.axvline(result.estimate, color="0.4", linestyle="--",
+                               linewidth=0.8, zorder=1)
+    estimate_line.set_gid(GID_ESTIMATE_LINE)
+
+
+def _x_limits(result: PooledProportion) -> tuple[float, float]:
+    """From 0 to a little beyond the widest interval, never past 100%."""
+    highs = [result.ci_high, float(result.studies["ci_high"].max())]
+    if math.isfinite(result.pi_high):
+        highs.append(result.pi_high)
+    return 0.0, min(100.0, max(highs) * 1.05 + 1.0)
+
+
+def _add_caption(ax: Axes, caption: str) -> None:
+    """Caption below the x-axis label, anchored to the axes so it follows them."""
+    fig = ax.get_figure()
+    offset = ScaledTranslation(0, -_CAPTION_DROP_INCHES, fig.dpi_scale_trans)
+    text = fig.text(0.0, 0.0, caption, transform=ax.transAxes + offset,
+                    ha="left", va="top", fontsize="small", wrap=True)
+    text.set_gid(GID_CAPTION)
+
+
+def forest_plot(result: PooledProportion, *, title: str, caption: str = "",
+                ax: Axes | None = None) -> Axes:
+    """Draw `result` as a forest plot and return the axes.
+
+    Draws on `ax` when given (so it can sit in a larger figure), otherwise on a
+    new figure sized to the number of studies. Does not show or save.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.5, 1.8 + 0.32 * (result.k + 2)))
+    study_colour, pooled_colour = _colours()
+    rows = np.arange(result.k, dtype=float)
+    pooled_row = result.k + 0.5
+
+    _draw_studies(ax, result, rows, study_colour)
+    _draw_pooled(ax, result, pooled_row, pooled_colour)
+
+    labels = [_study_label(label, total)
+              for label, total in zip(result.studies["label"], result.studies["total"])]
+    ax.set_yticks(list(rows) + [pooled_row], labels + [_pooled_label(result)])
+    ax.set_ylim(pooled_row + 1.2, -0.8)  # inverted: first study at the top
+    ax.set_xlim(*_x_limits(result))
+    ax.set_xlabel("Proportion (%)")
+    ax.set_title(title)
+    ax.spines[["top", "right"]].set_visible(False)
+    if caption:
+        _add_caption(ax, caption)
+    return ax

@@ -1,0 +1,497 @@
+"""Confidence intervals and random-effects pooling of proportions.
+
+Everything here is arithmetic on counts; drawing lives in `plotting/`. Results
+are reported in percent (0-100) because that is the unit the claims use.
+
+Two choices are made on purpose and are easy to get wrong by accident:
+
+* The default interval is Wilson's score interval. statsmodels' own default for
+  `proportion_confint` is the Wald ("normal") interval, which collapses to zero
+  width at 0 or n events and undercovers for small n, so this module always
+  passes `method=` explicitly and offers Wald only when it is asked for by name.
+* Proportions are pooled on the logit scale with a random-effects model,
+  because clinic pages quote results from different populations and a common
+  true proportion is not a credible assumption.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, special
+from scipy import stats as sps
+from statsmodels.stats.proportion import proportion_confint
+
+# User-facing interval names -> statsmodels `proportion_confint` methods.
+CI_METHODS: Mapping[str, str] = MappingProxyType({
+    "wilson": "wilson",
+    "clopper-pearson": "beta",
+    "jeffreys": "jeffreys",
+    "agresti-coull": "agresti_coull",
+    "wald": "normal",
+})
+DEFAULT_CI_METHOD = "wilson"
+
+# Estimators of the between-study variance tau^2 that `pool_proportions` offers.
+POOLING_METHODS = ("DL", "REML", "PM")
+
+# Added to events and non-events of a study with 0 or n events, whose logit and
+# logit variance would otherwise be infinite.
+CONTINUITY_CORRECTION = 0.5
+
+# Claim bounds that describe a limit or a span rather than a point estimate.
+NON_ESTIMATE_BOUNDS = ("range", "upper", "lower")
+# Claim units whose numerator/denominator is a number of patients out of a total.
+PROPORTION_UNITS = ("percent", "count")
+
+_REML_TOLERANCE = 1e-10
+_MAX_ITERATIONS = 1000
+
+
+class PoolingRefused(ValueError):
+    """The numbers asked for cannot honestly be pooled; the message says why."""
+
+
+# --------------------------------------------------------------------------
+# Confidence intervals for single proportions
+# --------------------------------------------------------------------------
+
+def _statsmodels_method(method: str) -> str:
+    """Translate a user-facing interval name, refusing unknown names loudly.
+
+    A silent fallback would hide a typo behind statsmodels' Wald default.
+    """
+    try:
+        return CI_METHODS[method]
+    except (KeyError, TypeError):
+        allowed = ", ".join(repr(name) for name in CI_METHODS)
+        raise ValueError(
+            f"unknown interval method {method!r}; allowed: {allowed}") from None
+
+
+def _check_level(level: float) -> float:
+    """Return the confidence level as a float strictly between 0 and 1.
+
+    A level of 95 (percent) instead of 0.95 is the likely mistake, so the
+    message says which scale is expected.
+    """
+    if isinstance(level, bool) or not isinstance(level, (int, float, np.floating)):
+        raise ValueError(f"level must be a number in (0, 1), got {level!r}")
+    level = float(level)
+    if not 0.0 < level < 1.0:
+        raise ValueError(
+            f"level must be in (0, 1) exclusive, e.g. 0.95 for 95%; got {level!r}")
+    return level
+
+
+def _check_counts(successes: np.ndarray, n: np.ndarray) -> None:
+    """Refuse counts that cannot describe a proportion (n <= 0, x < 0 or x > n)."""
+    if not (np.all(np.isfinite(successes)) and np.all(np.isfinite(n))):
+        raise ValueError("successes and n must be finite numbers")
+    if np.any(n <= 0):
+        raise ValueError("n must be greater than 0")
+    if np.any(successes < 0) or np.any(successes > n):
+        raise ValueError("successes must satisfy 0 <= successes <= n")
+
+
+def _intervals(successes: np.ndarray, n: np.ndarray, method: str,
+               level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised interval in percent; the one place statsmodels is called."""
+    low, high = proportion_confint(
+        successes, n, alpha=1.0 - level, method=_statsmodels_method(method))
+    return np.asarray(low, dtype=float) * 100.0, np.asarray(high, dtype=float) * 100.0
+
+
+def proportion_ci(successes: float, n: float, *, method: str = DEFAULT_CI_METHOD,
+                  level: float = 0.95) -> tuple[float, float]:
+    """Two-sided confidence interval for `successes` out of `n`, in percent.
+
+    `method` is one of `CI_METHODS`; Wilson is the default because it keeps
+    sensible coverage for small n and proportions near 0 or 100%.
+    """
+    _statsmodels_method(method)
+    level = _check_level(level)
+    x = np.asarray([successes], dtype=float)
+    total = np.asarray([n], dtype=float)
+    _check_counts(x, total)
+    low, high = _intervals(x, total, method, level)
+    return float(low[0]), float(high[0])
+
+
+def _row_names(claims: pd.DataFrame, mask: np.ndarray) -> str:
+    """Name offending rows by claim_id when there is one, else by index."""
+    ids = claims["claim_id"] if "claim_id" in claims.columns else claims.index.to_series()
+    return ", ".join(str(v) for v in ids[mask].tolist()[:10])
+
+
+def add_intervals(claims: pd.DataFrame, *, method: str = DEFAULT_CI_METHOD,
+                  level: float = 0.95) -> pd.DataFrame:
+    """Return a copy of `claims` with ci_low, ci_high (percent) and ci_method.
+
+    Only rows with both a numerator and a denominator get an interval: a bare
+    percentage carries no sample size and so no sampling error. Other rows get
+    NaN (and no ci_method). Impossible counts raise ValueError naming the rows
+    rather than being skipped, since they point at a data-entry error.
+    The computation is one vectorised statsmodels call, so it scales to
+    millions of rows.
+    """
+    _statsmodels_method(method)
+    level = _check_level(level)
+    missing = [c for c in ("numerator", "denominator") if c not in claims.columns]
+    if missing:
+        raise ValueError(f"claims lack column(s): {', '.join(missing)}")
+
+    out = claims.copy()
+    numerator = pd.to_numeric(out["numerator"], errors="coerce").to_numpy(dtype=float)
+    denominator = pd.to_numeric(out["denominator"], errors="coerce").to_numpy(dtype=float)
+    has_counts = ~np.isnan(numerator) & ~np.isnan(denominator)
+
+    bad = has_counts & ((denominator <= 0) | (numerator < 0) | (numerator > denominator)
+                        | np.isinf(numerator) | np.isinf(denominator))
+    if bad.any():
+        raise ValueError(
+            "impossible counts (need 0 <= numerator <= denominator, denominator > 0) "
+            f"in rows: {_row_names(claims, bad)}")
+
+    low = np.full(len(out), np.nan)
+    high = np.full(len(out), np.nan)
+    if has_counts.any():
+        low[has_counts], high[has_counts] = _intervals(
+            numerator[has_counts], denominator[has_counts], method, level)
+    out["ci_low"] = low
+    out["ci_high"] = high
+    out["ci_method"] = pd.Series(
+        np.where(has_counts, method, None), index=out.index, dtype=object)
+    return out
+
+
+# --------------------------------------------------------------------------
+# Random-effects pooling on the logit scale
+# --------------------------------------------------------------------------
+
+def logit_and_variance(events: np.ndarray, totals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-study logit of the proportion and its large-sample variance.
+
+    The variance is 1/x + 1/(n - x). Studies with 0 or n events would give an
+    infinite logit and variance, so for those studies only, 0.5 is added to the
+    events and to the non-events (total + 1); every other study is used as
+    observed. This is the same convention as metafor's default
+    (`add=1/2, to="only0"`) and meta's `incr=0.5`.
+    """
+    events = np.asarray(events, dtype=float)
+    totals = np.asarray(totals, dtype=float)
+    at_edge = (events == 0) | (events == totals)
+    correction = np.where(at_edge, CONTINUITY_CORRECTION, 0.0)
+    x = events + correction
+    non_events = totals - events + correction
+    return np.log(x / non_events), 1.0 / x + 1.0 / non_events
+
+
+def _pooled_mean(y: np.ndarray, w: np.ndarray) -> float:
+    """Inverse-variance weighted mean."""
+    return float(np.sum(w * y) / np.sum(w))
+
+
+def cochran_q(y: np.ndarray, v: np.ndarray) -> float:
+    """Cochran's Q: weighted squared deviations from the fixed-effect mean."""
+    w = 1.0 / v
+    return float(np.sum(w * (y - _pooled_mean(y, w)) ** 2))
+
+
+def tau2_dersimonian_laird(y: np.ndarray, v: np.ndarray) -> float:
+    """Method-of-moments tau^2 (DerSimonian & Laird 1986), truncated at 0.
+
+    Closed form and the most widely reported estimator, so results can be
+    compared with most published meta-analyses.
+    """
+    w = 1.0 / v
+    c = np.sum(w) - np.sum(w ** 2) / np.sum(w)
+    return max(0.0, (cochran_q(y, v) - (len(y) - 1)) / c)
+
+
+def _generalised_q(tau2: float, y: np.ndarray, v: np.ndarray) -> float:
+    """Q computed with random-effects weights 1 / (v + tau^2)."""
+    w = 1.0 / (v + tau2)
+    return float(np.sum(w * (y - _pooled_mean(y, w)) ** 2))
+
+
+def tau2_paule_mandel(y: np.ndarray, v: np.ndarray) -> float:
+    """Paule-Mandel tau^2: the value at which the generalised Q equals k - 1.
+
+    The generalised Q falls monotonically as tau^2 grows, so the root is found
+    by bracketing (Brent's method). When Q at tau^2 = 0 is already at most
+    k - 1 there is no excess dispersion and tau^2 is 0.
+    """
+    df = len(y) - 1
+    if _generalised_q(0.0, y, v) <= df:
+        return 0.0
+    upper = max(float(np.var(y, ddof=1)), float(np.max(v)), 1e-8)
+    while _generalised_q(upper, y, v) > df:
+        upper *= 2.0
+    return float(optimize.brentq(
+        lambda t2: _generalised_q(t2, y, v) - df, 0.0, upper, xtol=1e-14, rtol=1e-14))
+
+
+def restricted_loglik(tau2: float, y: np.ndarray, v: np.ndarray) -> float:
+    """Restricted (REML) log-likelihood of tau^2 in the intercept-only model.
+
+    Constant terms are dropped; only differences in tau^2 matter.
+    """
+    total = v + tau2
+    w = 1.0 / total
+    mu = _pooled_mean(y, w)
+    return float(-0.5 * (np.sum(np.log(total)) + math.log(np.sum(w))
+                         + np.sum(w * (y - mu) ** 2)))
+
+
+def tau2_reml(y: np.ndarray, v: np.ndarray) -> float:
+    """Restricted maximum likelihood tau^2, by Fisher scoring.
+
+    REML accounts for estimating the mean, so it is less biased downwards than
+    ML; it is metafor's default. Fisher scoring starts from the DL value, halves
+    any step that would lower the restricted likelihood or go below zero, and
+    stops at the boundary when the score there points to negative tau^2.
+    """
+    tau2 = tau2_dersimonian_laird(y, v)
+    for _ in range(_MAX_ITERATIONS):
+        w = 1.0 / (v + tau2)
+        sw = np.sum(w)
+        resid = y - _pooled_mean(y, w)
+        # Score and expected information of the restricted likelihood.
+        trace_p = sw - np.sum(w ** 2) / sw
+        trace_pp = np.sum(w ** 2) - 2.0 * np.sum(w ** 3) / sw + (np.sum(w ** 2) / sw) ** 2
+        score = 0.5 * (np.sum(w ** 2 * resid ** 2) - trace_p)
+        step = score / (0.5 * trace_pp)
+        if tau2 == 0.0 and step <= 0.0:
+            return 0.0
+        current = restricted_loglik(tau2, y, v)
+        candidate = max(0.0, tau2 + step)
+        while (restricted_loglik(candidate, y, v) < current - 1e-12
+               and abs(candidate - tau2) > 1e-15):
+            candidate = tau2 + (candidate - tau2) / 2.0
+        if abs(candidate - tau2) <= _REML_TOLERANCE * max(1.0, tau2):
+            return float(candidate)
+        tau2 = candidate
+    raise RuntimeError("REML estimate of tau^2 did not converge")
+
+
+_TAU2_ESTIMATORS = {
+    "DL": tau2_dersimonian_laird,
+    "REML": tau2_reml,
+    "PM": tau2_paule_mandel,
+}
+
+
+def _expit_percent(logit: float) -> float:
+    """Back-transform a logit to a percentage."""
+    return float(special.expit(logit) * 100.0)
+
+
+def i_squared(q: float, df: int) -> float:
+    """Higgins & Thompson's I^2 in percent: the share of Q beyond its df.
+
+    Computed from Cochran's Q, so it does not depend on the tau^2 estimator
+    (metafor instead derives I^2 from tau^2, which differs for REML and PM).
+    """
+    if q <= 0.0:
+        return 0.0
+    return max(0.0, (q - df) / q) * 100.0
+
+
+def prediction_interval(logit_estimate: float, se: float, tau2: float, k: int,
+                        level: float) -> tuple[float, float]:
+    """Where the true logit of a new, similar study is expected to lie.
+
+    Higgins, Thompson & Spiegelhalter (2009): estimate +/- t_{k-2} *
+    sqrt(tau^2 + se^2). With fewer than three studies there are no degrees of
+    freedom left, so the interval is undefined (NaN, NaN).
+    """
+    if k < 3:
+        return math.nan, math.nan
+    half = sps.t.ppf((1.0 + level) / 2.0, k - 2) * math.sqrt(tau2 + se ** 2)
+    return logit_estimate - half, logit_estimate + half
+
+
+@dataclass(frozen=True, eq=False)
+class PooledProportion:
+    """A random-effects pooled proportion; proportions in percent.
+
+    `estimate`, `ci_*` and `pi_*` are back-transformed from the logit scale;
+    `logit_estimate`, `se` and `tau2` stay on the logit scale. `studies` has
+    one row per study with its Wilson interval and random-effects weight (%).
+    """
+
+    method: str
+    k: int
+    estimate: float
+    ci_low: float
+    ci_high: float
+    pi_low: float
+    pi_high: float
+    logit_estimate: float
+    se: float
+    tau2: float
+    q: float
+    q_df: int
+    q_pvalue: float
+    i2: float
+    studies: pd.DataFrame
+    level: float = 0.95
+
+
+def _check_pooling_input(events: np.ndarray, totals: np.ndarray) -> None:
+    """Refuse what cannot be pooled, saying why.
+
+    Missing denominators and fewer than two studies are refusals
+    (`PoolingRefused`); impossible counts are plain data errors (ValueError).
+    """
+    if events.shape != totals.shape or events.ndim != 1:
+        raise ValueError("events and totals must be one-dimensional and of equal length")
+    if np.isnan(totals).any():
+        raise PoolingRefused(
+            "cannot pool: some rows have no denominator; a bare percentage has "
+            "no sampling error")
+    if np.isnan(events).any():
+        raise PoolingRefused("cannot pool: some rows have a denominator but no event count")
+    if len(events) < 2:
+        raise PoolingRefused(
+            f"cannot pool: {len(events)} estimate(s); pooling needs at least 2")
+    if not (np.all(np.isfinite(events)) and np.all(np.isfinite(totals))):
+        raise ValueError("events and totals must be finite")
+    if np.any(totals <= 0) or np.any(events < 0) or np.any(events > totals):
+        raise ValueError("each study needs 0 <= events <= total and total > 0")
+
+
+def _method_name(method: str) -> str:
+    """Normalise the tau^2 estimator name, refusing unknown ones."""
+    name = str(method).upper()
+    if name not in _TAU2_ESTIMATORS:
+        raise ValueError(
+            f"unknown pooling method {method!r}; allowed: {', '.join(POOLING_METHODS)}")
+    return name
+
+
+def _study_table(labels: Sequence[str], events: np.ndarray, totals: np.ndarray,
+                 y: np.ndarray, v: np.ndarray, weights: np.ndarray,
+                 level: float) -> pd.DataFrame:
+    """Per-study rows for tables and forest plots."""
+    low, high = _intervals(events, totals, "wilson", level)
+    return pd.DataFrame({
+        "label": [str(label) for label in labels],
+        "events": events,
+        "total": totals,
+        "proportion": events / totals * 100.0,
+        "ci_low": low,
+        "ci_high": high,
+        "logit": y,
+        "variance": v,
+        "weight": weights / weights.sum() * 100.0,
+    })
+
+
+def pool_proportions(events: Sequence[float] | np.ndarray | pd.Series,
+                     totals: Sequence[float] | np.ndarray | pd.Series,
+                     labels: Sequence[str] | None = None, *, method: str = "REML",
+                     level: float = 0.95) -> PooledProportion:
+    """Random-effects meta-analysis of proportions on the logit scale.
+
+    `method` picks the tau^2 estimator: "DL" (DerSimonian-Laird), "REML"
+    (restricted maximum likelihood, the default) or "PM" (Paule-Mandel).
+    Studies with 0 or n events get a 0.5 continuity correction (see
+    `logit_and_variance`); the per-study proportions and Wilson intervals in
+    `studies` use the uncorrected counts. The confidence interval uses the
+    normal quantile; the prediction interval uses t with k - 2 df.
+
+    Raises `PoolingRefused` for fewer than two studies or rows without a
+    denominator.
+    """
+    name = _method_name(method)
+    level = _check_level(level)
+    x = np.asarray(events, dtype=float)
+    n = np.asarray(totals, dtype=float)
+    _check_pooling_input(x, n)
+    k = len(x)
+    if labels is None:
+        labels = [f"Study {i}" for i in range(1, k + 1)]
+    elif len(labels) != k:
+        raise ValueError("labels must have one entry per study")
+
+    y, v = logit_and_variance(x, n)
+    tau2 = _TAU2_ESTIMATORS[name](y, v)
+    w = 1.0 / (v + tau2)
+    mu = _pooled_mean(y, w)
+    se = math.sqrt(1.0 / np.sum(w))
+    z = sps.norm.ppf((1.0 + level) / 2.0)
+    pi_low, pi_high = prediction_interval(mu, se, tau2, k, level)
+    q = cochran_q(y, v)
+
+    return PooledProportion(
+        method=name,
+        k=k,
+        estimate=_expit_percent(mu),
+        ci_low=_expit_percent(mu - z * se),
+        ci_high=_expit_percent(mu + z * se),
+        pi_low=_expit_percent(pi_low),
+        pi_high=_expit_percent(pi_high),
+        logit_estimate=mu,
+        se=se,
+        tau2=tau2,
+        q=q,
+        q_df=k - 1,
+        q_pvalue=float(sps.chi2.sf(q, k - 1)),
+        i2=i_squared(q, k - 1),
+        studies=_study_table(labels, x, n, y, v, w, level),
+        level=level,
+    )
+
+
+# --------------------------------------------------------------------------
+# Which claims may be pooled
+# --------------------------------------------------------------------------
+
+POOLABLE_COLUMNS = ("claim_id", "bound", "unit", "value", "numerator", "denominator")
+
+
+def _refusal(row: pd.Series) -> str | None:
+    """The reason a claim row cannot enter a pooled estimate, or None."""
+    if row["bound"] == "range":
+        return "a range is not an estimate"
+    if row["bound"] in NON_ESTIMATE_BOUNDS:
+        return f"a one-sided ({row['bound']}) bound is not an estimate"
+    if row["unit"] not in PROPORTION_UNITS:
+        return f"unit {row['unit']!r} is not a proportion of patients"
+    if pd.isna(row["denominator"]):
+        return "no denominator: a bare percentage has no sampling error"
+    if pd.isna(row["numerator"]):
+        return "no numerator: the number of patients with the outcome is not given"
+    numerator, denominator = float(row["numerator"]), float(row["denominator"])
+    if denominator <= 0 or numerator < 0 or numerator > denominator:
+        return f"impossible counts {numerator:g}/{denominator:g}"
+    return None
+
+
+def poolable(claims: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Split claims into rows that can be pooled and reasons for the rest.
+
+    A row can be pooled when it is a point estimate (bound not range, upper or
+    lower), its unit is a proportion of patients (percent, or a count out of a
+    denominator) and it gives both numerator and denominator. Returns the
+    poolable rows (original index kept) and one "claim_id: reason" string per
+    refused row, in input order.
+    """
+    missing = [c for c in POOLABLE_COLUMNS if c not in claims.columns]
+    if missing:
+        raise ValueError(f"claims lack column(s): {', '.join(missing)}")
+    numeric = claims.assign(
+        numerator=pd.to_numeric(claims["numerator"], errors="coerce"),
+        denominator=pd.to_numeric(claims["denominator"], errors="coerce"),
+    )
+    reasons = numeric.apply(_refusal, axis=1) if len(numeric) else pd.Series(dtype=object)
+    keep = reasons.isna().to_numpy(dtype=bool) if len(numeric) else np.zeros(0, dtype=bool)
+    refused = [f"{claim_id}: {reason}"
+               for claim_id, reason in zip(claims["claim_id"][~keep], reasons[~keep])]
+    return claims[keep].copy(), refused
