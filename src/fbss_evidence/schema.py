@@ -12,15 +12,17 @@ SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
 CLAIM_COLUMNS = (
     "claim_id", "source_id", "quote", "value_text", "value", "value_low", "value_high",
-    "bound", "unit", "numerator", "denominator", "topic", "intervention", "outcome",
-    "population", "timepoint", "basis", "ref_id", "footnote", "finding_id", "notes",
+    "bound", "unit", "measure", "numerator", "denominator", "topic", "intervention", "outcome",
+    "population", "timepoint", "basis", "ref_id", "footnote", "finding_id", "whole_id",
+    "base_claim_id", "notes",
 )
 CLAIM_NUMERIC = ("value", "value_low", "value_high", "numerator", "denominator")
 # Columns that may be empty; every other claim column must be filled in.
 CLAIM_OPTIONAL = CLAIM_NUMERIC + (
-    "intervention", "population", "timepoint", "ref_id", "footnote", "notes")
+    "intervention", "population", "timepoint", "ref_id", "footnote", "whole_id", "base_claim_id",
+    "notes")
 
-SOURCE_COLUMNS = ("source_id", "file", "title", "publisher", "author", "sha256", "description")
+SOURCE_COLUMNS = ("source_id", "label", "file", "title", "publisher", "author", "sha256", "description")
 
 REFERENCE_COLUMNS = (
     "ref_id", "source_id", "ref_number", "citation_as_printed", "study_id", "first_author",
@@ -53,12 +55,15 @@ CLAIMS_SCHEMA = pa.DataFrameSchema(
         "value_high": _number(),
         "bound": _text(pa.Check.isin(vocab.BOUNDS)),
         "unit": _text(pa.Check.isin(vocab.UNITS)),
+        "measure": _text(pa.Check.isin(vocab.MEASURES)),
         "numerator": _number(pa.Check.ge(0)),
         "denominator": _number(pa.Check.gt(0)),
         "topic": _text(pa.Check.isin(vocab.TOPICS)),
         "outcome": _text(pa.Check.str_length(min_value=1)),
         "basis": _text(pa.Check.isin(vocab.BASES)),
         "finding_id": _text(pa.Check.str_matches(SLUG)),
+        "whole_id": _text(pa.Check.str_matches(SLUG), required=False),
+        "base_claim_id": _text(pa.Check.str_matches(SLUG), required=False),
     },
     strict=False,
     name="claims",

@@ -75,7 +75,7 @@ def _describe_failure(table: CsvTable, case) -> Problem:
     elif check.startswith("isin"):
         allowed = {
             "bound": vocab.BOUNDS, "unit": vocab.UNITS, "topic": vocab.TOPICS,
-            "basis": vocab.BASES, "study_design": vocab.STUDY_DESIGNS,
+            "basis": vocab.BASES, "measure": vocab.MEASURES, "study_design": vocab.STUDY_DESIGNS,
             "lookup_status": vocab.LOOKUP_STATUSES, "verdict": vocab.VERDICTS,
         }.get(column, ())
         message = f"'{value}' is not allowed; use one of: {', '.join(allowed)}"
@@ -170,6 +170,7 @@ def check_claims(path: Path, texts: dict[str, str], references: pd.DataFrame) ->
     ref_source = dict(zip(references["ref_id"], references["source_id"]))
     problems += _unknown_keys(table, frame, "ref_id", set(ref_source), "ref_id (see data/references.csv)")
     problems += _value_problems(table, frame)
+    problems += _base_problems(table, frame)
     problems += _reference_problems(table, frame, ref_source)
     problems += _quote_problems(table, frame, texts)
     return frame, problems
@@ -205,6 +206,26 @@ def _value_problems(table: CsvTable, f: pd.DataFrame) -> list[Problem]:
          lambda r: f"numerator {r.numerator:g} is greater than denominator {r.denominator:g}")
     flag(f["numerator"].notna() != f["denominator"].notna(), "denominator",
          lambda r: "numerator and denominator go together: fill both or neither")
+    return out
+
+
+def _base_problems(table, f) -> list[Problem]:
+    """base_claim_id names a count on the same page; whole_id shares are percentages."""
+    out = []
+    source_of = dict(zip(f["claim_id"], f["source_id"]))
+    unit_of = dict(zip(f["claim_id"], f["unit"]))
+    for i in np.flatnonzero(f["base_claim_id"].notna().to_numpy()):
+        base, src = f["base_claim_id"].iloc[i], f["source_id"].iloc[i]
+        if base not in source_of:
+            out.append(table.problem(i, "base_claim_id", f"'{base}' is not a claim_id in this file"))
+        elif source_of[base] != src:
+            out.append(table.problem(i, "base_claim_id", f"'{base}' is a claim of {source_of[base]}, "
+                                     f"not of {src}"))
+        elif unit_of[base] != "count":
+            out.append(table.problem(i, "base_claim_id", f"'{base}' is not a count (unit {unit_of[base]})"))
+    parts = f["whole_id"].notna() & (f["unit"] != "percent")
+    for i in np.flatnonzero(parts.to_numpy()):
+        out.append(table.problem(i, "whole_id", "only percentages can be shares of a whole"))
     return out
 
 

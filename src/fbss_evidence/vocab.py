@@ -6,6 +6,7 @@ table lists them.
 
 TOPICS = (
     "failure_persistent_pain",
+    "failure_cause",
     "recurrence",
     "reoperation_revision",
     "risk_factor",
@@ -19,6 +20,20 @@ TOPICS = (
     "adjacent_segment",
     "treatment_protocol",
     "background",
+)
+
+# What kind of number a claim is; comparison charts draw rates only.
+MEASURES = (
+    "rate",            # share of a group with an outcome (failure, success, recurrence, explant reason)
+    "characteristic",  # describes who was studied (68% women, 86% had prior surgery)
+    "threshold",       # defines an outcome or risk ("at least 50%", "more than 5 years")
+    "count",           # people, studies, surgeries, centres
+    "change",          # a relative change ("increased by 170.9%")
+    "duration",        # follow-up, time to an event, time window
+    "frequency",       # sessions per week or month
+    "dose",
+    "date",
+    "other",           # hypothetical or anatomical numbers
 )
 
 BASES = ("cited_study", "clinic_experience", "uncited")

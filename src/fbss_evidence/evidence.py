@@ -1,0 +1,132 @@
+"""The claims joined with what is known of their sources and cited studies.
+
+Everything a notebook compares is derived here from the validated tables, so
+that a notebook cell only calls, shows and saves.
+"""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from . import vocab
+from .validate import Dataset
+
+# Evidence grade: the design behind a claim, strongest first. A cited study whose
+# design could not be established is "cited, design unknown".
+GRADES = vocab.STUDY_DESIGNS + ("cited, design unknown", "clinic experience", "no source")
+
+# How a claim's citation fared in the audit, for the per-page shares.
+AUDIT_CATEGORIES = {
+    "supported": "supported",
+    "figure_differs": "contradicted",
+    "population_differs": "population or context differs",
+    "misattributed": "misattributed",
+    "not_in_abstract": "unverifiable",
+    "not_found": "unverifiable",
+}
+AUDIT_ORDER = ("supported", "population or context differs", "contradicted", "misattributed",
+               "unverifiable", "clinic experience", "uncited")
+
+
+def study_label(ref: pd.Series) -> str:
+    """'Klessinger 2012' from a reference row."""
+    author = (ref.get("first_author") or ref.get("citation_as_printed") or "?").split()[0]
+    author = re.sub(r"[,.;]$", "", author)
+    year = ref.get("year")
+    return f"{author} {int(year)}" if pd.notna(year) and str(year).strip() else author
+
+
+def enrich(data: Dataset) -> pd.DataFrame:
+    """One row per claim with source label, cited study, design, evidence grade and audit verdict."""
+    refs = data.references.copy()
+    refs["year"] = pd.to_numeric(refs["year"], errors="coerce")
+    refs["study"] = refs.apply(study_label, axis=1)
+    claims = data.claims.merge(
+        refs[["ref_id", "study", "study_design", "pmid", "doi", "lookup_status"]],
+        on="ref_id", how="left", validate="many_to_one")
+    claims = claims.merge(data.sources[["source_id", "label"]].rename(columns={"label": "source"}),
+                          on="source_id", how="left", validate="many_to_one")
+    if data.audit is not None:
+        claims = claims.merge(data.audit[["claim_id", "verdict", "study_figure"]],
+                              on="claim_id", how="left", validate="one_to_one")
+    else:
+        claims["verdict"] = pd.NA
+        claims["study_figure"] = pd.NA
+    claims["grade"] = [evidence_grade(b, d) for b, d in zip(claims["basis"], claims["study_design"])]
+    claims["audit_category"] = [audit_category(b, v) for b, v in zip(claims["basis"], claims["verdict"])]
+    return claims
+
+
+def evidence_grade(basis: str, design) -> str:
+    if basis == "clinic_experience":
+        return "clinic experience"
+    if basis == "uncited":
+        return "no source"
+    return design if isinstance(design, str) and design else "cited, design unknown"
+
+
+def audit_category(basis: str, verdict) -> str:
+    if basis == "clinic_experience":
+        return "clinic experience"
+    if basis == "uncited":
+        return "uncited"
+    return AUDIT_CATEGORIES.get(verdict, "unverifiable")
+
+
+def claims_by(claims: pd.DataFrame, rows: str, columns: str) -> pd.DataFrame:
+    """A count table (rows x columns) with every category of the vocabulary, in order."""
+    order = {"topic": vocab.TOPICS, "basis": vocab.BASES, "audit_category": AUDIT_ORDER}
+    table = pd.crosstab(claims[rows], claims[columns])
+    if columns in order:
+        table = table.reindex(columns=list(order[columns]), fill_value=0)
+    if rows in order:
+        table = table.reindex(list(order[rows]), fill_value=0)
+    return table
+
+
+def recurring_findings(claims: pd.DataFrame) -> pd.DataFrame:
+    """Findings stated more than once, within a page or across pages."""
+    grouped = claims.groupby("finding_id", sort=True).agg(
+        statements=("claim_id", "size"),
+        pages=("source_id", "nunique"),
+        sources=("source", lambda s: "; ".join(sorted(set(s)))),
+        numbers=("value_text", lambda s: "; ".join(dict.fromkeys(s))),
+        topic=("topic", "first"),
+    )
+    recurring = grouped[grouped["statements"] > 1].reset_index()
+    return recurring.sort_values(["pages", "statements", "finding_id"],
+                                 ascending=[False, False, True], ignore_index=True)
+
+
+def select(claims: pd.DataFrame, topics, *, unit: str | None = "percent",
+           include_clinic_experience: bool = True) -> pd.DataFrame:
+    """Claims of the given topics (and unit), optionally without the clinics' own experience."""
+    topics = [topics] if isinstance(topics, str) else list(topics)
+    chosen = claims[claims["topic"].isin(topics)]
+    if unit is not None:
+        chosen = chosen[chosen["unit"] == unit]
+    if not include_clinic_experience:
+        chosen = chosen[chosen["basis"] != "clinic_experience"]
+    return chosen.reset_index(drop=True)
+
+
+def distinct_statements(claims: pd.DataFrame) -> pd.DataFrame:
+    """One row per finding and page: a sentence repeated on one page is one estimate."""
+    keys = ["source_id", "finding_id", "value", "value_low", "value_high", "bound"]
+    return claims.drop_duplicates(subset=keys, keep="first").reset_index(drop=True)
+
+
+def estimate_label(row: pd.Series) -> str:
+    """The chart label of a claim: what, on which page, from which study."""
+    cited = row["study"] if isinstance(row.get("study"), str) else {
+        "clinic_experience": "clinic experience", "uncited": "no source"}.get(row["basis"], "")
+    return f"{row['outcome']} [{row['source']}; {cited}]"
+
+
+def estimates_table(claims: pd.DataFrame) -> pd.DataFrame:
+    """The columns a reader needs beside a comparison chart."""
+    cols = ["claim_id", "source", "value_text", "bound", "value", "value_low", "value_high",
+            "numerator", "denominator", "ci_low", "ci_high", "outcome", "population", "timepoint",
+            "basis", "study", "grade", "verdict"]
+    return claims[[c for c in cols if c in claims.columns]].reset_index(drop=True)

@@ -1,0 +1,48 @@
+"""Writing outputs so that a failed or killed run never leaves a half-written file."""
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+import pandas as pd
+
+# A cell starting with one of these is run as a formula by spreadsheet programs
+# (CSV injection); exported text cells get a leading apostrophe instead.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path | str):
+    """Yield a temporary path beside `path`; move it into place only on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy in which text cells that a spreadsheet would evaluate are made inert."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(
+                lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v)
+    return out
+
+
+def save_table(frame: pd.DataFrame, output_dir: Path | str, name: str) -> list[Path]:
+    """Write a table as CSV (formula-safe) and Markdown, deterministically and atomically."""
+    output_dir = Path(output_dir)
+    safe = neutralise_formulas(frame)
+    csv_path, md_path = output_dir / f"{name}.csv", output_dir / f"{name}.md"
+    with atomic_path(csv_path) as tmp:
+        safe.to_csv(tmp, index=False, lineterminator="\n", float_format="%.6g")
+    with atomic_path(md_path) as tmp:
+        tmp.write_text(safe.to_markdown(index=False, floatfmt="g") + "\n", encoding="utf-8")
+    return [csv_path, md_path]

@@ -1,0 +1,89 @@
+"""The comparison chart: every estimate of a kind on one axis, drawn so that
+points, ranges and one-sided bounds cannot be mistaken for one another and the
+basis of each number (cited study, clinic experience, nothing) is visible."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from .style import BASIS_STYLE
+
+BAND_ALPHA = 0.28
+
+
+def estimates_chart(claims: pd.DataFrame, *, labels: pd.Series | list[str], title: str,
+                    xlabel: str = "Share of patients (%)", xmax: float | None = 100,
+                    ax=None):
+    """One row per claim (top to bottom in the order given).
+
+    exact: filled marker; approx: hollow marker; range: a bar from low to high;
+    upper ("up to"): a faded band from 0 ending in a bracket; lower ("more than"):
+    a faded band from the value onwards. A confidence interval, where the claim
+    has a numerator and denominator (columns ci_low/ci_high), is a black whisker.
+    """
+    if ax is None:
+        height = max(2.5, 0.42 * len(claims) + 1.6)
+        _, ax = plt.subplots(figsize=(9, height))
+    n = len(claims)
+    ys = np.arange(n)[::-1]
+    upper_limit = xmax if xmax is not None else max(
+        np.nanmax(claims[["value", "value_high"]].to_numpy(dtype=float)) * 1.1, 1)
+    for y, (_, row) in zip(ys, claims.iterrows()):
+        colour, marker, _ = BASIS_STYLE[row["basis"]]
+        bound = row["bound"]
+        if bound == "range":
+            ax.plot([row["value_low"], row["value_high"]], [y, y], color=colour, linewidth=6,
+                    solid_capstyle="butt", gid="range")
+        elif bound == "upper":
+            ax.barh(y, row["value"], left=0, height=0.5, color=colour, alpha=BAND_ALPHA,
+                    gid="upper-band")
+            ax.plot([row["value"]], [y], marker="|", markersize=16, markeredgewidth=2.5,
+                    color=colour, linestyle="none", gid="upper")
+        elif bound == "lower":
+            ax.barh(y, upper_limit - row["value"], left=row["value"], height=0.5, color=colour,
+                    alpha=BAND_ALPHA, gid="lower-band")
+            ax.plot([row["value"]], [y], marker="|", markersize=16, markeredgewidth=2.5,
+                    color=colour, linestyle="none", gid="lower")
+        else:
+            face = colour if bound == "exact" else "white"
+            ax.plot([row["value"]], [y], marker=marker, markersize=8, color=colour,
+                    markerfacecolor=face, markeredgewidth=1.8, linestyle="none", gid=bound)
+        if "ci_low" in row and pd.notna(row.get("ci_low")):
+            ax.errorbar(row["value"] if pd.notna(row["value"]) else row["ci_low"], y,
+                        xerr=[[max(row["value"] - row["ci_low"], 0)], [max(row["ci_high"] - row["value"], 0)]],
+                        fmt="none", ecolor="black", elinewidth=1.2, capsize=4, gid="ci")
+    ax.set_yticks(ys, labels=list(labels))
+    ax.set_ylim(-0.8, n - 0.2)
+    ax.set_xlim(0, upper_limit)
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    ax.grid(axis="y", visible=False)
+    ax.legend(handles=legend_handles(claims), loc="upper left", bbox_to_anchor=(1.01, 1.0),
+              fontsize=8, frameon=False)
+    return ax
+
+
+def legend_handles(claims: pd.DataFrame) -> list:
+    """Legend entries for the bases and the kinds of number present in the chart."""
+    handles = []
+    for basis in BASIS_STYLE:
+        if (claims["basis"] == basis).any():
+            colour, marker, label = BASIS_STYLE[basis]
+            handles.append(Patch(color=colour, label=label))
+    grey = "0.35"
+    kinds = {
+        "exact": Line2D([], [], marker="o", color=grey, linestyle="none", label="stated value"),
+        "approx": Line2D([], [], marker="o", color=grey, markerfacecolor="white", linestyle="none",
+                         label="approximate ('about', 'nearly')"),
+        "range": Line2D([], [], color=grey, linewidth=6, label="range ('20-40%')"),
+        "upper": Patch(color=grey, alpha=BAND_ALPHA + 0.2, label="upper bound ('up to'), band from 0"),
+        "lower": Patch(color=grey, alpha=BAND_ALPHA + 0.2, label="lower bound ('more than')"),
+    }
+    handles += [h for bound, h in kinds.items() if (claims["bound"] == bound).any()]
+    if "ci_low" in claims and claims["ci_low"].notna().any():
+        handles.append(Line2D([], [], color="black", marker="|", markersize=10, linestyle="-",
+                              label="confidence interval (page's own counts)"))
+    return handles

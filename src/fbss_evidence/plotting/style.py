@@ -1,0 +1,58 @@
+"""One look for every chart, and saving that gives the same bytes every run."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib as mpl
+import seaborn as sns
+
+from ..outputs import atomic_path
+
+FIGURE_FORMATS = ("png", "svg", "pdf")
+
+# Okabe-Ito / seaborn "colorblind": distinguishable with every common colour-vision deficiency.
+PALETTE = sns.color_palette("colorblind")
+BASIS_STYLE = {
+    # basis: (colour, marker, legend label)
+    "cited_study": (PALETTE[0], "o", "cited study"),
+    "clinic_experience": (PALETTE[3], "D", "clinic's own experience"),
+    "uncited": (PALETTE[7], "s", "no source given"),
+}
+
+# Metadata that would otherwise embed dates, versions or random ids in the file.
+_STABLE_METADATA = {
+    "png": {"Software": None},
+    "svg": {"Date": None, "Creator": None},
+    "pdf": {"CreationDate": None, "ModDate": None, "Creator": None, "Producer": None},
+}
+
+
+def apply_style() -> None:
+    """Set the project's matplotlib style (call once per notebook)."""
+    sns.set_theme(context="notebook", style="whitegrid", palette=PALETTE)
+    mpl.rcParams.update({
+        "svg.hashsalt": "fbss-evidence",  # fixed ids in SVG output
+        "svg.fonttype": "none",
+        "pdf.fonttype": 42,
+        "figure.dpi": 100,
+        "savefig.dpi": 150,
+        "savefig.bbox": "tight",
+        "axes.titleweight": "bold",
+        "axes.titlesize": 12,
+    })
+
+
+def add_caption(fig, text: str) -> None:
+    """Put a source caption under the figure (saved with bbox_inches='tight')."""
+    fig.text(0.0, -0.02, text, ha="left", va="top", fontsize=8, wrap=True,
+             transform=fig.transFigure, color="0.25")
+
+
+def save_figure(fig, output_dir: Path | str, name: str, fmt: str = "png") -> Path:
+    """Write `fig` to output_dir/name.fmt deterministically and atomically."""
+    if fmt not in FIGURE_FORMATS:
+        raise ValueError(f"figure format '{fmt}' is not one of {', '.join(FIGURE_FORMATS)}")
+    path = Path(output_dir) / f"{name}.{fmt}"
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=fmt, metadata=_STABLE_METADATA[fmt])
+    return path

@@ -1,0 +1,128 @@
+"""Shared fixtures for the bad-input tests: a scratch claims file next to the real data."""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO / "data"
+FBSS_VALIDATE = Path(sys.executable).parent / "fbss-validate"
+
+
+@dataclass
+class Run:
+    """What one run of fbss-validate did."""
+
+    status: int
+    out: str
+    err: str
+
+    @property
+    def problems(self) -> list[str]:
+        """The located messages, without the closing 'N problem(s) found.' line."""
+        return [line for line in self.err.splitlines() if not line.endswith("problem(s) found.")]
+
+
+class ClaimsWorkspace:
+    """A tmp directory (also the working directory) holding a claims file to break.
+
+    The real sources, references and citation audit are used in place (passed
+    with --sources/--references/--audit); `copy_sources()` copies the sources
+    table and texts when a test needs to change them. Because the working
+    directory is the tmp directory, the claims file is reported as `claims.csv`.
+    """
+
+    def __init__(self, tmp_path: Path, capsys):
+        self.dir = tmp_path
+        self.capsys = capsys
+        self.path = tmp_path / "claims.csv"
+        self.sources = DATA / "sources.csv"
+        self.references = DATA / "references.csv"
+        text = (DATA / "claims.csv").read_text(encoding="utf-8")
+        reader = csv.reader(io.StringIO(text, newline=""))
+        self.header: list[str] = next(reader)
+        self.records: list[list[str]] = list(reader)
+
+    # -- the real data, as dicts keyed by column ------------------------------
+    def rows(self) -> list[dict[str, str]]:
+        """Fresh copies of the real claim rows."""
+        return [dict(zip(self.header, rec)) for rec in self.records]
+
+    def index(self, claim_id: str) -> int:
+        return next(i for i, rec in enumerate(self.records) if rec[0] == claim_id)
+
+    # -- writing ----------------------------------------------------------------
+    def to_text(self, rows, header=None, lineterminator="\n") -> str:
+        header = list(header or self.header)
+        buf = io.StringIO(newline="")
+        writer = csv.writer(buf, lineterminator=lineterminator)
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow([row.get(col, "") for col in header] if isinstance(row, dict) else row)
+        return buf.getvalue()
+
+    def write(self, rows, header=None) -> Path:
+        self.path.write_text(self.to_text(rows, header), encoding="utf-8", newline="")
+        return self.path
+
+    def write_bytes(self, data: bytes) -> Path:
+        self.path.write_bytes(data)
+        return self.path
+
+    def mutate(self, which: str, /, **changes: str) -> int:
+        """Write the real claims with row `which` (a claim_id) changed; return its CSV line."""
+        rows = self.rows()
+        i = self.index(which)
+        rows[i].update(changes)
+        self.write(rows)
+        return i + 2
+
+    def copy_sources(self) -> Path:
+        """Copy sources.csv and the source texts into the workspace and use the copies."""
+        target = self.dir / "src"
+        shutil.copytree(DATA / "sources", target / "sources")
+        shutil.copy(DATA / "sources.csv", target / "sources.csv")
+        self.sources = target / "sources.csv"
+        return target
+
+    # -- running ----------------------------------------------------------------
+    def args(self, audit: bool) -> list[str]:
+        return [str(self.path.name), "--sources", str(self.sources),
+                "--references", str(self.references),
+                "--audit", str(DATA / "citation_audit.csv") if audit else "none"]
+
+    def run(self, audit: bool = False) -> Run:
+        """Run fbss_evidence.validate.main in-process."""
+        from fbss_evidence.validate import main
+
+        self.capsys.readouterr()
+        status = main(self.args(audit))
+        captured = self.capsys.readouterr()
+        run = Run(status, captured.out, captured.err)
+        assert "Traceback" not in run.err + run.out
+        return run
+
+    def run_cli(self, audit: bool = False) -> Run:
+        """Run the installed fbss-validate command in a subprocess."""
+        proc = subprocess.run(
+            [str(FBSS_VALIDATE), *self.args(audit)], cwd=self.dir, capture_output=True,
+            text=True, encoding="utf-8", timeout=120,
+            env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+        )
+        run = Run(proc.returncode, proc.stdout, proc.stderr)
+        assert "Traceback" not in run.err + run.out
+        return run
+
+
+@pytest.fixture
+def claims(tmp_path, monkeypatch, capsys) -> ClaimsWorkspace:
+    monkeypatch.chdir(tmp_path)
+    return ClaimsWorkspace(tmp_path, capsys)
