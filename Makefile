@@ -18,9 +18,27 @@ CLAIMS ?= data/claims.csv
 DATA := $(CLAIMS) data/sources.csv data/references.csv data/citation_audit.csv $(SOURCE_TEXTS)
 
 # The analysis notebooks, in reading order. A notebook is one line here.
-NOTEBOOKS := 01-evidence-map
+NOTEBOOKS := \
+  01-evidence-map \
+  02-failure-rates \
+  03-reoperation-revision \
+  04-treatments-compared \
+  05-implants-scs-pumps \
+  06-after-fusion \
+  08-citation-audit \
+  09-statistics
 # The generic comparison notebook runs once per topic. A topic is one line here.
-TOPICS :=
+TOPICS := \
+  failure_persistent_pain \
+  failure_cause \
+  recurrence \
+  reoperation_revision \
+  treatment_outcome \
+  spinal_cord_stimulation \
+  intrathecal_pump \
+  opioids \
+  imaging_diagnosis \
+  adjacent_segment
 
 RUNS := $(NOTEBOOKS) $(addprefix 07-compare-topic--,$(TOPICS))
 EXECUTED := $(addprefix build/,$(addsuffix .ipynb,$(RUNS)))

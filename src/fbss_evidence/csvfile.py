@@ -85,7 +85,8 @@ def read_csv_table(path: Path | str, required: tuple[str, ...] = ()) -> CsvTable
         rows.append(record)
         lines.append(start)
 
-    assert header is not None
+    if header is None:  # the header row itself is malformed
+        raise InputError(problems or [Problem(name, 1, "-", "no header row")])
     problems += _header_problems(name, header, required)
     width = len(header)
     for record, line in zip(rows, lines):

@@ -99,13 +99,13 @@ def recurring_findings(claims: pd.DataFrame) -> pd.DataFrame:
                                  ascending=[False, False, True], ignore_index=True)
 
 
-def select(claims: pd.DataFrame, topics, *, unit: str | None = "percent",
+def select(claims: pd.DataFrame, topics, *, measure: str | None = "rate",
            include_clinic_experience: bool = True) -> pd.DataFrame:
-    """Claims of the given topics (and unit), optionally without the clinics' own experience."""
+    """Claims of the given topics (and measure), optionally without the clinics' own experience."""
     topics = [topics] if isinstance(topics, str) else list(topics)
     chosen = claims[claims["topic"].isin(topics)]
-    if unit is not None:
-        chosen = chosen[chosen["unit"] == unit]
+    if measure is not None:
+        chosen = chosen[chosen["measure"] == measure]
     if not include_clinic_experience:
         chosen = chosen[chosen["basis"] != "clinic_experience"]
     return chosen.reset_index(drop=True)
@@ -118,10 +118,19 @@ def distinct_statements(claims: pd.DataFrame) -> pd.DataFrame:
 
 
 def estimate_label(row: pd.Series) -> str:
-    """The chart label of a claim: what, on which page, from which study."""
-    cited = row["study"] if isinstance(row.get("study"), str) else {
-        "clinic_experience": "clinic experience", "uncited": "no source"}.get(row["basis"], "")
-    return f"{row['outcome']} [{row['source']}; {cited}]"
+    """The chart label of a claim: what, when, on which page, from which evidence."""
+    what = row["outcome"]
+    if isinstance(row.get("intervention"), str) and row["intervention"].lower() not in what.lower():
+        what = f"{row['intervention']}: {what}"
+    if isinstance(row.get("timepoint"), str):
+        what = f"{what}, {row['timepoint']}"
+    if row["basis"] == "cited_study":
+        grade = row.get("grade", "")
+        grade = "design unknown" if grade == "cited, design unknown" else grade
+        evidence_text = f"{row.get('study', '?')}, {grade}" if grade else row.get("study", "?")
+    else:
+        evidence_text = {"clinic_experience": "clinic experience", "uncited": "no source"}[row["basis"]]
+    return f"{what} [{row['source']}; {evidence_text}]"
 
 
 def estimates_table(claims: pd.DataFrame) -> pd.DataFrame:

@@ -134,13 +134,22 @@ def load_sources(path: Path = config.SOURCES_CSV) -> tuple[pd.DataFrame, dict[st
         if not doc.is_file():
             problems.append(table.problem(i, "file", f"{row.file} does not exist"))
             continue
-        digest = sha256_of(doc)
+        raw = doc.read_bytes()
+        digest = hashlib.sha256(raw).hexdigest()
         if digest != row.sha256:
             problems.append(table.problem(
                 i, "sha256", f"{row.file} has changed since its hash was recorded "
                 f"(recorded {str(row.sha256)[:12]}..., now {digest[:12]}...); "
                 "source documents are raw data and must not be edited"))
-        texts[row.source_id] = doc.read_text(encoding="utf-8")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            line = raw[: err.start].count(b"\n") + 1
+            problems.append(table.problem(
+                i, "file", f"{row.file} is not UTF-8 (byte 0x{raw[err.start]:02x} on line {line})"))
+            text = raw.decode("utf-8", errors="replace")
+        # As read_text() would: universal newlines.
+        texts[row.source_id] = text.replace("\r\n", "\n").replace("\r", "\n")
     return frame, texts, problems
 
 

@@ -140,3 +140,31 @@ def forest_plot(result: PooledProportion, *, title: str, caption: str = "",
     if caption:
         _add_caption(ax, caption)
     return ax
+
+
+def interval_forest(studies, *, title: str, caption: str = "", ax: Axes | None = None) -> Axes:
+    """Forest-style rows (square + Wilson whisker, labelled with n) with no pooled diamond.
+
+    For estimates that cannot be pooled with anything: `studies` has columns
+    label, total, proportion, ci_low, ci_high (percent).
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.5, 1.6 + 0.4 * max(len(studies), 1)))
+    colour, _ = _colours()
+    rows = np.arange(len(studies), dtype=float)
+    whiskers = ax.hlines(rows, studies["ci_low"], studies["ci_high"], colors=[colour], linewidth=1.2)
+    whiskers.set_gid(GID_STUDY_CI)
+    for row, proportion in zip(rows, studies["proportion"]):
+        (marker,) = ax.plot([proportion], [row], linestyle="none", marker="s", markersize=7,
+                            color=colour, zorder=3)
+        marker.set_gid(GID_STUDY_MARKER)
+    ax.set_yticks(list(rows), [_study_label(label, total)
+                               for label, total in zip(studies["label"], studies["total"])])
+    ax.set_ylim(len(studies) - 0.4, -0.8)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("Proportion (%)")
+    ax.set_title(title)
+    ax.spines[["top", "right"]].set_visible(False)
+    if caption:
+        _add_caption(ax, caption)
+    return ax

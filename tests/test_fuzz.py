@@ -1,0 +1,217 @@
+"""Property tests of the validator on random claims files (hypothesis).
+
+Whatever the claims file holds, `load_dataset` either returns claims that keep
+the dataset's invariants, or raises InputError whose every problem is located
+in a real line of a real file; it never raises anything else.
+
+    (a) random rows: real rows with random cells (unicode, quotes, commas,
+        newlines, junk numbers, out-of-vocabulary values), written with the csv
+        module after the real header;
+    (b) random byte mutations (flip, insert, delete, overwrite) of the real
+        data/claims.csv.
+
+200 examples per test by default; FBSS_FUZZ_EXAMPLES raises it (`make fuzz`).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fbss_evidence import schema, vocab
+from fbss_evidence.problems import InputError, display_path
+from fbss_evidence.validate import load_dataset
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+SOURCES = DATA / "sources.csv"
+REFERENCES = DATA / "references.csv"
+AUDIT = DATA / "citation_audit.csv"
+CLAIMS_BYTES = (DATA / "claims.csv").read_bytes()
+
+_reader = csv.reader(io.StringIO(CLAIMS_BYTES.decode("utf-8-sig"), newline=""))
+HEADER = next(_reader)
+REAL_ROWS = [dict(zip(HEADER, rec)) for rec in _reader]
+with open(SOURCES, encoding="utf-8", newline="") as _f:
+    TEXTS = {row["source_id"]: (SOURCES.parent / row["file"]).read_text(encoding="utf-8")
+             for row in csv.DictReader(_f)}
+with open(REFERENCES, encoding="utf-8", newline="") as _f:
+    REF_IDS = [row["ref_id"] for row in csv.DictReader(_f)]
+
+EXAMPLES = int(os.environ.get("FBSS_FUZZ_EXAMPLES", "200"))
+FUZZ = settings(max_examples=EXAMPLES, deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+# -- strategies ----------------------------------------------------------------------
+
+# Any text a UTF-8 file can hold (no lone surrogates), with the characters that
+# matter to CSV and to the number parser drawn often.
+SPECIAL = st.sampled_from(['"', ",", "\n", "\r\n", "\r", " ", "\t", "%", "-", "=", "+", "@",
+                           "\ufeff", "\x00", "\u00a0", "\u2013", "\u00e9", "\u017f", "\U0001f600",
+                           "one", "in", "four", "half", "\u0663", "\u00b2"])
+ANY_CHAR = st.characters(blacklist_categories=("Cs",))
+TEXT = st.lists(st.one_of(ANY_CHAR, SPECIAL), max_size=30).map("".join)
+NUMBER_TEXT = st.one_of(
+    st.integers(-10**6, 10**12).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(str),
+    st.decimals(allow_nan=False, allow_infinity=False, places=3).map(str),
+    st.text(alphabet="0123456789.,-+eE% xX_", max_size=12),
+    st.sampled_from(["", " ", "nan", "NaN", "inf", "-inf", "1e400", "0x10", "1_000", "٣", "²",
+                     "0", "-0", "100", "100.0000001", "1" * 40]),
+    TEXT,
+)
+SLUG_TEXT = st.from_regex(r"[a-z0-9]{1,6}(-[a-z0-9]{1,6}){0,4}", fullmatch=True)
+VOCAB = {"bound": vocab.BOUNDS, "unit": vocab.UNITS, "topic": vocab.TOPICS,
+         "basis": vocab.BASES, "measure": getattr(vocab, "MEASURES", ())}
+
+
+@st.composite
+def quote_cells(draw):
+    """A verbatim stretch of a source text, or anything."""
+    if draw(st.booleans()):
+        text = TEXTS[draw(st.sampled_from(sorted(TEXTS)))]
+        start = draw(st.integers(0, len(text) - 1))
+        return text[start:start + draw(st.integers(0, 200))]
+    return draw(TEXT)
+
+
+def cells(column: str):
+    if column in schema.CLAIM_NUMERIC:
+        return NUMBER_TEXT
+    if column in VOCAB and VOCAB[column]:
+        return st.one_of(st.sampled_from(VOCAB[column]), TEXT)
+    if column == "quote":
+        return quote_cells()
+    if column in ("value_text", "footnote"):
+        return st.one_of(NUMBER_TEXT, TEXT)
+    if column == "source_id":
+        return st.one_of(st.sampled_from(sorted(TEXTS)), SLUG_TEXT, TEXT)
+    if column == "ref_id":
+        return st.one_of(st.sampled_from(REF_IDS), st.just(""), SLUG_TEXT, TEXT)
+    if column in ("claim_id", "finding_id", "whole_id", "base_claim_id"):
+        return st.one_of(st.sampled_from([r["claim_id"] for r in REAL_ROWS]), st.just(""),
+                         SLUG_TEXT, TEXT)
+    return TEXT
+
+
+@st.composite
+def claim_rows(draw):
+    """A real claim row with a few of its cells replaced."""
+    row = dict(draw(st.sampled_from(REAL_ROWS)))
+    for column in draw(st.lists(st.sampled_from(HEADER), max_size=4, unique=True)):
+        row[column] = draw(cells(column))
+    return row
+
+
+@st.composite
+def byte_mutations(draw):
+    """The real claims.csv with 1-6 bytes flipped, inserted, deleted or overwritten."""
+    data = bytearray(CLAIMS_BYTES)
+    for _ in range(draw(st.integers(1, 6))):
+        kind = draw(st.sampled_from(["flip", "insert", "delete", "overwrite"]))
+        at = draw(st.integers(0, max(len(data) - 1, 0)))
+        if kind == "flip" and data:
+            data[at] ^= 1 << draw(st.integers(0, 7))
+        elif kind == "delete" and data:
+            del data[at:at + draw(st.integers(1, 4))]
+        else:
+            chunk = draw(st.one_of(
+                st.binary(min_size=1, max_size=4),
+                st.sampled_from([b'"', b",", b"\n", b"\r", b"\r\n", b"\x00", b"\xff", b"\xe9",
+                                 b"\xef\xbb\xbf", b'""', b'",', b',"', b"%", b"-"]),
+            ))
+            if kind == "insert":
+                data[at:at] = chunk
+            else:
+                data[at:at + len(chunk)] = chunk
+    return bytes(data)
+
+
+# -- properties ------------------------------------------------------------------------
+
+def _line_count(path: Path) -> int:
+    return len(path.read_bytes().splitlines())
+
+
+def check_outcome(claims_path: Path, audit: Path | None) -> None:
+    """load_dataset returns an invariant-keeping dataset or raises located InputError."""
+    files = {display_path(p): p for p in (claims_path, SOURCES, REFERENCES, audit) if p}
+    try:
+        data = load_dataset(claims_path, SOURCES, REFERENCES, audit)
+    except InputError as err:
+        assert err.problems
+        for problem in err.problems:
+            assert problem.file in files, problem
+            n_lines = max(1, _line_count(files[problem.file]))
+            assert 0 <= problem.line <= n_lines, (problem, n_lines)
+            assert isinstance(problem.column, str) and problem.column, problem
+            assert isinstance(problem.message, str) and problem.message.strip(), problem
+        return
+    check_invariants(data.claims)
+
+
+def _ok(x) -> bool:
+    return x is not None and not (isinstance(x, float) and math.isnan(x))
+
+
+def check_invariants(claims: pd.DataFrame) -> None:
+    assert len(claims) > 0
+    assert claims["claim_id"].is_unique
+    for row in claims.itertuples(index=False):
+        low, value, high = row.value_low, row.value, row.value_high
+        if _ok(low) and _ok(value):
+            assert low <= value, row
+        if _ok(value) and _ok(high):
+            assert value <= high, row
+        if _ok(low) and _ok(high):
+            assert low <= high, row
+        if row.bound == "range":
+            assert _ok(low) and _ok(high), row
+        if row.unit in vocab.PERCENT_UNITS:
+            for x in (low, value, high):
+                assert not _ok(x) or 0 <= x <= 100, row
+        assert _ok(row.numerator) == _ok(row.denominator), row
+        if _ok(row.numerator):
+            assert 0 <= row.numerator <= row.denominator, row
+            assert row.numerator == int(row.numerator) and row.denominator == int(row.denominator)
+        assert row.bound in vocab.BOUNDS and row.unit in vocab.UNITS, row
+        assert row.topic in vocab.TOPICS and row.basis in vocab.BASES, row
+        assert row.source_id in TEXTS, row
+        assert isinstance(row.quote, str) and row.quote and row.quote in TEXTS[row.source_id], row
+        assert isinstance(row.value_text, str) and row.value_text in row.quote, row
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("fuzz")
+
+
+@FUZZ
+@given(rows=st.lists(claim_rows(), min_size=1, max_size=5))
+def test_random_rows(workdir, rows):
+    path = workdir / "claims.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(HEADER)
+        writer.writerows([row[col] for col in HEADER] for row in rows)
+    check_outcome(path, audit=None)
+
+
+@FUZZ
+@given(data=byte_mutations())
+def test_random_byte_mutations(workdir, data):
+    path = workdir / "mutated.csv"
+    path.write_bytes(data)
+    check_outcome(path, audit=AUDIT)
+
+
+def test_unchanged_data_keeps_the_invariants():
+    # The properties above hold for the real data (so they can hold at all).
+    check_invariants(load_dataset(DATA / "claims.csv", SOURCES, REFERENCES, AUDIT).claims)
