@@ -1,4 +1,5 @@
 """Every path the project uses, defined once."""
+import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -11,6 +12,10 @@ REFERENCES_CSV = DATA / "references.csv"
 AUDIT_CSV = DATA / "citation_audit.csv"
 
 NOTEBOOKS = ROOT / "notebooks"
-FIGURES = ROOT / "figures"
-TABLES = ROOT / "tables"
-BUILD = ROOT / "build"
+
+# Where runs write: the project itself, or (for tests and the benchmark) a scratch
+# folder named by FBSS_OUTPUT_ROOT so that the published outputs stay untouched.
+OUTPUT_ROOT = Path(os.environ.get("FBSS_OUTPUT_ROOT", ROOT))
+FIGURES = OUTPUT_ROOT / "figures"
+TABLES = OUTPUT_ROOT / "tables"
+BUILD = OUTPUT_ROOT / "build"

@@ -57,9 +57,9 @@ def publish(stage: Path, manifest: Path) -> list[Path]:
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staged, target)
         published.append(target)
-    current = {str(p.relative_to(config.ROOT)) for p in published}
+    current = {str(p.relative_to(config.OUTPUT_ROOT)) for p in published}
     for stale in previous - current:
-        (config.ROOT / stale).unlink(missing_ok=True)
+        (config.OUTPUT_ROOT / stale).unlink(missing_ok=True)
     tmp = manifest.with_suffix(".tmp")
     tmp.write_text("\n".join(sorted(current)) + "\n")
     os.replace(tmp, manifest)
@@ -94,7 +94,7 @@ def run(notebook: Path, output: Path, parameters: dict) -> int:
         os.replace(partial, failed)
         shutil.rmtree(stage, ignore_errors=True)
         print(f"{notebook}: cell {err.cell_index} (In [{err.exec_count}]) failed: {err.ename}: "
-              f"{err.evalue}\n  executed copy with the error: {failed.relative_to(config.ROOT)}\n"
+              f"{err.evalue}\n  executed copy with the error: {failed}\n"
               "  published figures and tables were left as they were.", file=sys.stderr)
         return 1
     publish(stage, config.BUILD / f"{name}.outputs")
