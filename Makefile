@@ -80,15 +80,27 @@ test: $(ENV_STAMP) ## Run the unit tests and nbval over the notebooks
 lab: $(ENV_STAMP) ## Open JupyterLab on the project's environment
 	$(BIN)/jupyter lab --notebook-dir=.
 
+# The generic notebook's stored outputs are those of its default topic (its parameters cell).
+DEFAULT_TOPIC := failure_persistent_pain
 refresh-notebooks: all ## Store the default runs' outputs in notebooks/ (after a deliberate change of numbers)
-	$(BIN)/python -m fbss_evidence.run --refresh $(addprefix build/,$(addsuffix .ipynb,$(NOTEBOOKS)))
+	$(BIN)/python -m fbss_evidence.run --refresh $(addprefix build/,$(addsuffix .ipynb,$(NOTEBOOKS))) \
+	  build/07-compare-topic--$(DEFAULT_TOPIC).ipynb
 
 lock: ## Re-resolve dependencies and rewrite requirements.lock
 	$(PYTHON) tools/lock.py
 
+report: all ## Render the executed notebooks into one HTML report (build/report/index.html)
+	$(BIN)/python -m fbss_evidence.report
+
+bench: $(ENV_STAMP) ## Measure full, no-op, incremental and test runs against the single-process floor
+	$(BIN)/python -m fbss_evidence.bench
+
+fuzz: $(ENV_STAMP) ## Long property-based fuzzing of the loader and validator
+	FBSS_FUZZ_EXAMPLES=5000 $(BIN)/python -m pytest -q tests/test_fuzz.py
+
 clean: ## Remove what make builds (never data/, never .venv)
-	rm -rf build figures/* tables/*
-	git checkout -- figures tables 2>/dev/null || true
+	rm -rf build
+	rm -f figures/*.png figures/*.svg figures/*.pdf tables/*.csv tables/*.md
 
 clean-env: ## Remove the virtual environment
 	rm -rf $(VENV)

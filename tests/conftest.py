@@ -14,7 +14,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "data"
+# The installed command of the environment running the tests (normally .venv/bin).
 FBSS_VALIDATE = Path(sys.executable).parent / "fbss-validate"
+if not FBSS_VALIDATE.exists():
+    FBSS_VALIDATE = REPO / ".venv" / "bin" / "fbss-validate"
 
 
 @dataclass

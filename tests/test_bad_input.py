@@ -277,6 +277,14 @@ def test_column_named_twice(claims):
     assert_refused(claims.run(), located(1, "notes", "column appears twice in the header"))
 
 
+def test_empty_column_names(claims):
+    # A trailing comma in the header, and an empty name in the middle: one problem, no
+    # "appears twice" for the empty names.
+    header = claims.header[:3] + [""] + claims.header[3:] + [""]
+    claims.write([rec[:3] + [""] + rec[3:] + [""] for rec in claims.records], header=header)
+    assert_refused(claims.run(), located(1, "-", "header has an empty column name"))
+
+
 def test_extra_unknown_columns_are_accepted(claims):
     header = claims.header + ["reviewer", "checked_on"]
     rows = claims.rows()
@@ -446,3 +454,19 @@ def test_source_text_with_a_non_utf8_byte(claims):
                 f"was recorded (recorded de75500deb95..., now {new[:12]}...); source documents "
                 "are raw data and must not be edited", file="src/sources.csv"),
     )
+
+
+# -- known crash outside csvfile.py/validate.py --------------------------------------------
+
+@pytest.mark.xfail(raises=KeyError, strict=True, reason=(
+    "numbers.py: _TOKEN is compiled with re.IGNORECASE without re.ASCII, so 'ſix' (long s) or "
+    "'fİve' (dotted capital I) match a number word, but _word_value() then looks up "
+    "word.lower() ('ſix') in the word tables and raises KeyError. Fix: add re.ASCII to "
+    "the patterns in numbers.py (or map the match back to its table key)."))
+def test_number_word_with_a_unicode_case_variant(claims):
+    line = claims.mutate("caring-prolotherapy-fbss-37", quote="\u017fix months",
+                         value_text="\u017fix months")
+    assert_refused(claims.run(), located(
+        line, "quote", "not found verbatim in the source text of caring-prolotherapy-fbss "
+        "(copy it exactly, including punctuation and spacing)"),
+        located(line, "value", "6 is not stated by value_text '\u017fix months' (it states no number)"))

@@ -7,8 +7,8 @@ in a real line of a real file; it never raises anything else.
     (a) random rows: real rows with random cells (unicode, quotes, commas,
         newlines, junk numbers, out-of-vocabulary values), written with the csv
         module after the real header;
-    (b) random byte mutations (flip, insert, delete, overwrite) of the real
-        data/claims.csv.
+    (b) random byte edits (flip a bit, insert, delete, overwrite) of the real
+        data/claims.csv; a failing example is shown as its list of edits.
 
 200 examples per test by default; FBSS_FUZZ_EXAMPLES raises it (`make fuzz`).
 """
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from fbss_evidence import schema, vocab
@@ -110,28 +110,33 @@ def claim_rows(draw):
     return row
 
 
-@st.composite
-def byte_mutations(draw):
-    """The real claims.csv with 1-6 bytes flipped, inserted, deleted or overwritten."""
-    data = bytearray(CLAIMS_BYTES)
-    for _ in range(draw(st.integers(1, 6))):
-        kind = draw(st.sampled_from(["flip", "insert", "delete", "overwrite"]))
-        at = draw(st.integers(0, max(len(data) - 1, 0)))
-        if kind == "flip" and data:
-            data[at] ^= 1 << draw(st.integers(0, 7))
-        elif kind == "delete" and data:
-            del data[at:at + draw(st.integers(1, 4))]
-        else:
-            chunk = draw(st.one_of(
-                st.binary(min_size=1, max_size=4),
-                st.sampled_from([b'"', b",", b"\n", b"\r", b"\r\n", b"\x00", b"\xff", b"\xe9",
-                                 b"\xef\xbb\xbf", b'""', b'",', b',"', b"%", b"-"]),
-            ))
-            if kind == "insert":
-                data[at:at] = chunk
-            else:
-                data[at:at + len(chunk)] = chunk
-    return bytes(data)
+Edit = tuple  # (kind, position, bit / length / bytes)
+
+EDITS = st.lists(st.one_of(
+    st.tuples(st.just("flip"), st.integers(0, len(CLAIMS_BYTES)), st.integers(0, 7)),
+    st.tuples(st.just("delete"), st.integers(0, len(CLAIMS_BYTES)), st.integers(1, 4)),
+    st.tuples(st.sampled_from(["insert", "overwrite"]), st.integers(0, len(CLAIMS_BYTES)),
+              st.one_of(st.binary(min_size=1, max_size=4),
+                        st.sampled_from([b'"', b",", b"\n", b"\r", b"\r\n", b"\x00", b"\xff",
+                                         b"\xe9", b"\xef\xbb\xbf", b'""', b'",', b',"', b"%",
+                                         b"-"]))),
+), min_size=1, max_size=6)
+
+
+def mutate(data: bytes, edits: list[Edit]) -> bytes:
+    """Apply the edits in turn (positions wrap around the current length)."""
+    out = bytearray(data)
+    for kind, at, arg in edits:
+        at = at % (len(out) + 1)
+        if kind == "flip" and at < len(out):
+            out[at] ^= 1 << arg
+        elif kind == "delete":
+            del out[at:at + arg]
+        elif kind == "insert":
+            out[at:at] = arg
+        elif kind == "overwrite":
+            out[at:at + len(arg)] = arg
+    return bytes(out)
 
 
 # -- properties ------------------------------------------------------------------------
@@ -146,6 +151,7 @@ def check_outcome(claims_path: Path, audit: Path | None) -> None:
     try:
         data = load_dataset(claims_path, SOURCES, REFERENCES, audit)
     except InputError as err:
+        event("refused")  # --hypothesis-show-statistics shows how often each outcome occurs
         assert err.problems
         for problem in err.problems:
             assert problem.file in files, problem
@@ -154,6 +160,7 @@ def check_outcome(claims_path: Path, audit: Path | None) -> None:
             assert isinstance(problem.column, str) and problem.column, problem
             assert isinstance(problem.message, str) and problem.message.strip(), problem
         return
+    event("accepted")
     check_invariants(data.claims)
 
 
@@ -205,10 +212,10 @@ def test_random_rows(workdir, rows):
 
 
 @FUZZ
-@given(data=byte_mutations())
-def test_random_byte_mutations(workdir, data):
+@given(edits=EDITS)
+def test_random_byte_mutations(workdir, edits):
     path = workdir / "mutated.csv"
-    path.write_bytes(data)
+    path.write_bytes(mutate(CLAIMS_BYTES, edits))
     check_outcome(path, audit=AUDIT)
 
 

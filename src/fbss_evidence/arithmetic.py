@@ -102,7 +102,7 @@ def parts_of_whole(claims: pd.DataFrame) -> list[dict]:
             check="shares of one whole", claim_id="; ".join(parts["claim_id"]),
             source_id=parts["source_id"].iloc[0], page_figure=" + ".join(parts["value_text"]),
             parts=whole, recomputed=round(total, 3), difference=round(max(total - 100, 0), 3),
-            rounding_tolerance=tolerance, agrees=bool(total <= 100 + tolerance),
+            rounding_tolerance=tolerance, agrees=bool(total <= 100 + tolerance + 1e-9),
             note=f"{100 - total:.1f}% not accounted for by the stated shares" if total < 100 else ""))
     return rows
 

@@ -114,12 +114,12 @@ def read_csv_table(path: Path | str, required: tuple[str, ...] = ()) -> CsvTable
 def _header_problems(name: str, header: list[str], required: tuple[str, ...]) -> list[Problem]:
     problems = []
     seen = set()
+    if "" in header:
+        problems.append(Problem(name, 1, "-", "header has an empty column name"))
     for col in header:
-        if col in seen:
+        if col in seen and col != "":
             problems.append(Problem(name, 1, col, "column appears twice in the header"))
         seen.add(col)
-        if col == "":
-            problems.append(Problem(name, 1, "-", "header has an empty column name"))
     for col in required:
         if col not in seen:
             hint = _closest(col, header)

@@ -31,7 +31,9 @@ AUDIT_ORDER = ("supported", "population or context differs", "contradicted", "mi
 
 def study_label(ref: pd.Series) -> str:
     """'Klessinger 2012' from a reference row."""
-    author = (ref.get("first_author") or ref.get("citation_as_printed") or "?").split()[0]
+    # A missing author may be None or NaN (which is truthy), depending on how the frame was built.
+    author = next((v for v in (ref.get("first_author"), ref.get("citation_as_printed"))
+                   if isinstance(v, str) and v.strip()), "?").split()[0]
     author = re.sub(r"[,.;]$", "", author)
     year = ref.get("year")
     return f"{author} {int(year)}" if pd.notna(year) and str(year).strip() else author

@@ -26,13 +26,18 @@ def atomic_path(path: Path | str):
             tmp.unlink()
 
 
+def _inert(v):
+    return "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v
+
+
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy in which text cells that a spreadsheet would evaluate are made inert."""
+    """A copy in which text cells (and column names, which may come from data) that a
+    spreadsheet would evaluate are made inert."""
     out = frame.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(
-                lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v)
+            out[col] = out[col].map(_inert)
+    out.columns = [_inert(c) for c in out.columns]
     return out
 
 

@@ -24,7 +24,7 @@ def check_parameters(**params) -> dict:
     """Validate the parameters a notebook received; return them unchanged."""
     for name, value in params.items():
         if name in ("claims_path", "sources_path", "references_path", "audit_path"):
-            if not Path(value).is_file():
+            if not isinstance(value, (str, Path)) or not Path(value).is_file():
                 raise ParameterError(f"parameter {name}={value!r}: no such file")
         elif name == "output_dir":
             if not isinstance(value, str) or not value:

@@ -29,7 +29,7 @@ def parse_value(text: str):
     """A -p value as Python data (number, bool, None, string); never evaluated as code."""
     try:
         value = ast.literal_eval(text)
-    except (ValueError, SyntaxError):
+    except (ValueError, SyntaxError, RecursionError, MemoryError):  # deep nesting: "-" * 10000 + "1"
         return text
     return value if isinstance(value, (int, float, bool, type(None), str)) else text
 
@@ -52,8 +52,9 @@ def publish(stage: Path, manifest: Path) -> list[Path]:
     """Move staged outputs into place; drop outputs the previous run made but this one did not."""
     previous = set(manifest.read_text().split()) if manifest.exists() else set()
     published = []
-    for staged in sorted(stage.iterdir()):
-        target = destination(staged)
+    # Every destination first, so that one stray file publishes nothing rather than a part.
+    moves = [(staged, destination(staged)) for staged in sorted(stage.iterdir())]
+    for staged, target in moves:
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staged, target)
         published.append(target)
@@ -97,7 +98,13 @@ def run(notebook: Path, output: Path, parameters: dict) -> int:
               f"{err.evalue}\n  executed copy with the error: {failed}\n"
               "  published figures and tables were left as they were.", file=sys.stderr)
         return 1
-    publish(stage, config.BUILD / f"{name}.outputs")
+    try:
+        publish(stage, config.BUILD / f"{name}.outputs")
+    except RuntimeError as err:
+        os.replace(partial, failed)
+        shutil.rmtree(stage, ignore_errors=True)
+        print(f"{notebook}: {err}; nothing was published\n  executed copy: {failed}", file=sys.stderr)
+        return 1
     shutil.rmtree(stage, ignore_errors=True)
     failed.unlink(missing_ok=True)
     os.replace(partial, output)
@@ -115,7 +122,8 @@ def refresh(executed: list[Path]) -> int:
         for cell in nb.cells:
             cell.metadata.pop("papermill", None)
             cell.metadata.pop("execution", None)
-        target = config.NOTEBOOKS / path.name
+        # A per-topic run of the generic notebook refreshes the notebook itself.
+        target = config.NOTEBOOKS / (path.name.split("--")[0].removesuffix(".ipynb") + ".ipynb")
         stat = target.stat()
         nbformat.write(nb, target)
         # Only outputs changed, not code: keep the mtime so make does not rerun everything.

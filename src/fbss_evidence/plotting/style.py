@@ -53,6 +53,7 @@ def save_figure(fig, output_dir: Path | str, name: str, fmt: str = "png") -> Pat
     if fmt not in FIGURE_FORMATS:
         raise ValueError(f"figure format '{fmt}' is not one of {', '.join(FIGURE_FORMATS)}")
     path = Path(output_dir) / f"{name}.{fmt}"
-    with atomic_path(path) as tmp:
+    # Without a fixed salt, SVG element ids are random unless apply_style() ran first.
+    with atomic_path(path) as tmp, mpl.rc_context({"svg.hashsalt": "fbss-evidence"}):
         fig.savefig(tmp, format=fmt, metadata=_STABLE_METADATA[fmt])
     return path

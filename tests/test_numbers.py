@@ -1,0 +1,147 @@
+"""Numbers as the pages print them: fbss_evidence.numbers.numbers_in and states_value."""
+from __future__ import annotations
+
+import pytest
+
+from fbss_evidence.numbers import numbers_in, states_value
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("a rise from 77,682 to 210,407 operations", {77682.0, 210407.0}),
+        ("1,234,567 patients", {1234567.0}),
+        ("1,500.5 mg", {1500.5}),
+        ("26.8% of patients", {26.8}),
+        ("170.9%", {170.9}),
+        ("0.5 mg", {0.5}),
+        # A range gives both ends, never a negative upper end.
+        ("20-40%", {20.0, 40.0}),
+        ("between 20 and 40 percent", {20.0, 40.0}),
+        ("no number here", set()),
+    ],
+)
+def test_digits(text, expected):
+    assert numbers_in(text) == frozenset(expected)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Ninety-five percent", {95.0}),
+        ("ninety five percent", {95.0}),
+        ("twenty-one patients", {21.0}),
+        ("Seventy-Five", {75.0}),
+        ("fourteen days", {14.0}),  # not "four"
+        ("Thirty of the 35", {30.0, 35.0}),
+        ("a dozen visits", {12.0}),
+        ("twice a day", {2.0}),
+        ("six months", {6.0}),
+    ],
+)
+def test_number_words(text, expected):
+    assert numbers_in(text) == frozenset(expected)
+
+
+@pytest.mark.parametrize("text", ["someone often went", "Tension", "tenth"])
+def test_number_words_inside_other_words_are_not_numbers(text):
+    # "one" in "someone", "ten" in "often"/"Tension"/"tenth" are not numbers.
+    assert numbers_in(text) == frozenset()
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        ("nearly one in four", 25.0),
+        ("Nearly one in three", 33.3),  # 100 * 1 / 3, to one decimal
+        ("one out of five", 20.0),
+        ("3 in 10 patients", 30.0),
+    ],
+)
+def test_one_in_n_also_gives_the_percentage(text, share):
+    found = numbers_in(text)
+    assert share in found
+    assert states_value(text, share)
+
+
+def test_one_in_four_keeps_its_parts():
+    assert numbers_in("nearly one in four") == frozenset({1.0, 4.0, 25.0})
+
+
+@pytest.mark.parametrize(
+    "text, minutes",
+    [
+        ("5 hours and 10 minutes", 310.0),  # 5 * 60 + 10
+        ("two hours and thirty minutes", 150.0),  # 2 * 60 + 30
+        ("1 hour and 1 minute", 61.0),
+    ],
+)
+def test_hours_and_minutes_also_give_minutes(text, minutes):
+    assert minutes in numbers_in(text)
+    assert states_value(text, minutes)
+
+
+def test_five_hours_and_ten_minutes_exactly():
+    assert numbers_in("5 hours and 10 minutes") == frozenset({5.0, 10.0, 310.0})
+
+
+@pytest.mark.parametrize(
+    "text, milligrams",
+    [("2 grams", 2000.0), ("1.5 grams a day", 1500.0), ("1 gram", 1000.0)],
+)
+def test_grams_also_give_milligrams(text, milligrams):
+    assert milligrams in numbers_in(text)
+    assert states_value(text, milligrams)
+
+
+def test_two_grams_exactly():
+    assert numbers_in("2 grams") == frozenset({2.0, 2000.0})
+
+
+def test_milligrams_only_from_grams():
+    assert 2000.0 not in numbers_in("2 kilograms")  # "kilograms" is not "grams"
+    assert 2000.0 not in numbers_in("2 mg")
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("about 15% of them", 15.0),
+        ("77,682 to 210,407", 210407.0),
+        ("26.8% of patients", 26.8),
+        ("26.8% of patients", 26.85),  # within rounding of one decimal (tolerance 0.051)
+        ("Ninety-five percent", 95.0),
+        ("20-40%", 40.0),
+    ],
+)
+def test_states_value_true(text, value):
+    assert states_value(text, value)
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("about 15% of them", 14.4),  # 69/479 = 14.4% is not what the page prints
+        ("about 15% of them", 150.0),
+        ("26.8% of patients", 26.7),
+        ("26.8% of patients", 268.0),
+        ("20-40%", 30.0),  # the middle of a range is not stated
+        ("20-40%", -40.0),
+        ("Ninety-five percent", 90.0),
+        ("nearly one in four", 40.0),
+        ("5 hours and 10 minutes", 510.0),
+        ("2 grams", 200.0),
+        ("no number here", 0.0),
+    ],
+)
+def test_states_value_false_for_a_value_not_stated(text, value):
+    assert not states_value(text, value)
+
+
+def test_states_value_tolerance_is_configurable():
+    assert not states_value("26.8%", 27.0)
+    assert states_value("26.8%", 27.0, tolerance=0.25)
+
+
+def test_numbers_in_returns_a_frozenset():
+    assert isinstance(numbers_in("12 and 13"), frozenset)
