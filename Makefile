@@ -89,8 +89,10 @@ refresh-notebooks: all ## Store the default runs' outputs in notebooks/ (after a
 lock: ## Re-resolve dependencies and rewrite requirements.lock
 	$(PYTHON) tools/lock.py
 
-report: all ## Render the executed notebooks into one HTML report (build/report/index.html)
-	$(BIN)/python -m fbss_evidence.report
+report: build/report/index.html ## Render the executed notebooks and every claim's quote into build/report/ (offline HTML)
+
+build/report/index.html: $(EXECUTED) $(CLAIMS) data/sources.csv $(PACKAGE)
+	$(BIN)/python -m fbss_evidence.report --build build --out build/report --claims $(CLAIMS) --sources data/sources.csv
 
 bench: $(ENV_STAMP) ## Measure full, no-op, incremental and test runs against the single-process floor
 	$(BIN)/python -m fbss_evidence.bench

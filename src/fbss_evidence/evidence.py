@@ -32,9 +32,13 @@ AUDIT_ORDER = ("supported", "population or context differs", "contradicted", "mi
 def study_label(ref: pd.Series) -> str:
     """'Klessinger 2012' from a reference row."""
     # A missing author may be None or NaN (which is truthy), depending on how the frame was built.
-    author = next((v for v in (ref.get("first_author"), ref.get("citation_as_printed"))
-                   if isinstance(v, str) and v.strip()), "?").split()[0]
-    author = re.sub(r"[,.;]$", "", author)
+    first = next((v for v in (ref.get("first_author"), ref.get("citation_as_printed"))
+                  if isinstance(v, str) and v.strip()), "?")
+    words = re.sub(r"[.;]", " ", first.split(",")[0]).split()  # "De Andres J, Monsalve V" -> De Andres J
+    # Drop the trailing initials but keep every part of the surname ("De Andres", "Mugabure Bujedo").
+    while len(words) > 1 and words[-1].isupper() and len(words[-1]) <= 3:
+        words.pop()
+    author = " ".join(words[:3])
     year = ref.get("year")
     return f"{author} {int(year)}" if pd.notna(year) and str(year).strip() else author
 

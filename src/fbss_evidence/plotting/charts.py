@@ -18,9 +18,7 @@ def count_heatmap(table: pd.DataFrame, *, title: str, xlabel: str, ylabel: str, 
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.tick_params(axis="x", labelrotation=45)
-    for label in ax.get_xticklabels():
-        label.set_horizontalalignment("right")
+    ax.set_xticklabels([str(c).replace("_", " ") for c in table.columns], rotation=40, ha="right")
     return ax
 
 

@@ -43,9 +43,15 @@ def apply_style() -> None:
 
 
 def add_caption(fig, text: str) -> None:
-    """Put a source caption under the figure (saved with bbox_inches='tight')."""
-    fig.text(0.0, -0.02, text, ha="left", va="top", fontsize=8, wrap=True,
-             transform=fig.transFigure, color="0.25")
+    """Put a source caption under everything already drawn (tick labels, legends).
+
+    The figure is measured first, so the caption never overlaps rotated labels or
+    a legend placed below the axes; saving with bbox_inches='tight' keeps it.
+    """
+    bbox = fig.get_tightbbox(fig.canvas.get_renderer())  # inches
+    width, height = fig.get_size_inches()
+    fig.text(max(bbox.x0, 0) / width, bbox.y0 / height - 0.1 / height, text, ha="left", va="top",
+             fontsize=8, wrap=True, transform=fig.transFigure, color="0.25", gid="caption")
 
 
 def save_figure(fig, output_dir: Path | str, name: str, fmt: str = "png") -> Path:

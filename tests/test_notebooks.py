@@ -1,0 +1,238 @@
+"""Every analysis notebook runs through `python -m fbss_evidence.run`, with its defaults and
+with other parameters, into a scratch FBSS_OUTPUT_ROOT; bad parameters stop it with exit 1.
+
+Each run starts a kernel (several seconds), so the runs of the selected test cases are
+started together, a few at a time, by one module fixture; each test then checks its own
+run. A run writes only under its own tmp folder, never into the project's figures/ or tables/.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from fbss_evidence import config, evidence, stats, validate
+
+WORKERS = 3
+
+# Files each notebook publishes: (figures, tables), without extensions.
+OUTPUTS = {
+    "01-evidence-map": (["01-evidence-map-topics", "01-evidence-map-basis"],
+                        ["01-claims-by-page-and-topic", "01-claims-by-page-and-basis",
+                         "01-recurring-findings"]),
+    "02-failure-rates": (["02-failure-rates"], ["02-failure-rates"]),
+    "03-reoperation-revision": (["03-reoperation-revision"],
+                                ["03-reoperation-revision", "03-risk-factors"]),
+    "04-treatments-compared": (["04-treatments-compared"], ["04-treatments-compared"]),
+    "05-implants-scs-pumps": (["05-scs-explant-reasons", "05-pump-opioid-elimination",
+                               "05-pump-prior-treatments"],
+                              ["05-scs-explant-reasons", "05-pump-opioid-elimination", "05-pump-cohort"]),
+    "06-after-fusion": (["06-after-fusion"], ["06-after-fusion", "06-muscle-and-dose"]),
+    "07-compare-topic": (["07-compare-{topic}"], ["07-compare-{topic}"]),
+    "08-citation-audit": (["08-citation-audit"],
+                          ["08-audit-by-page", "08-discrepancies", "08-evidence-grades"]),
+    "09-statistics": (["09-proportions-with-counts"],
+                      ["09-rederived-arithmetic", "09-pooling-refusals", "09-pooled-estimates"]),
+}
+
+MAGIC = {"png": b"\x89PNG", "svg": b"<?xml", "pdf": b"%PDF"}
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    notebook: str
+    params: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def param_dict(self) -> dict[str, str]:
+        return dict(self.params)
+
+    @property
+    def fig_format(self) -> str:
+        return self.param_dict.get("fig_format", "png")
+
+    @property
+    def topic(self) -> str:
+        return self.param_dict.get("topic", "failure_persistent_pain")
+
+    @property
+    def run_name(self) -> str:
+        # As the Makefile names the per-topic runs of the generic notebook.
+        return f"{self.notebook}--{self.topic}" if self.notebook == "07-compare-topic" else self.notebook
+
+
+DEFAULTS = [Case(f"{name}-defaults", name) for name in OUTPUTS]
+OTHERS = [
+    Case("01-svg", "01-evidence-map", (("fig_format", "svg"),)),
+    Case("02-clopper-pearson-90", "02-failure-rates", (("ci_method", "clopper-pearson"), ("ci_level", "0.9"))),
+    Case("03-pdf-no-clinic", "03-reoperation-revision",
+         (("fig_format", "pdf"), ("include_clinic_experience", "False"))),
+    Case("04-no-clinic-jeffreys", "04-treatments-compared",
+         (("include_clinic_experience", "False"), ("ci_method", "jeffreys"))),
+    Case("05-pdf", "05-implants-scs-pumps", (("fig_format", "pdf"),)),
+    Case("06-agresti-coull-99", "06-after-fusion", (("ci_method", "agresti-coull"), ("ci_level", "0.99"))),
+    Case("07-opioids-by-basis", "07-compare-topic", (("topic", "opioids"), ("group_by", "basis"))),
+    Case("08-svg", "08-citation-audit", (("fig_format", "svg"),)),
+    Case("09-DL-clopper-pearson", "09-statistics",
+         (("pooling_method", "DL"), ("ci_method", "clopper-pearson"))),
+]
+FAILING = [
+    Case("07-unknown-topic", "07-compare-topic", (("topic", "no_such_topic"),)),
+    Case("02-ci-level-1.5", "02-failure-rates", (("ci_level", "1.5"),)),
+]
+FAILURE_MESSAGES = {
+    "07-unknown-topic": "ParameterError: parameter topic='no_such_topic' is not allowed; use one of: "
+                        "failure_persistent_pain, ",
+    "02-ci-level-1.5": "ParameterError: parameter ci_level=1.5 must be a number in [0.5, 1), e.g. 0.95",
+}
+ALL = {c.id: c for c in DEFAULTS + OTHERS + FAILING}
+
+
+@dataclass
+class Result:
+    case: Case
+    root: Path
+    proc: subprocess.CompletedProcess
+
+    @property
+    def figures(self) -> set[str]:
+        folder = self.root / "figures"
+        return {p.name for p in folder.iterdir()} if folder.exists() else set()
+
+    @property
+    def tables(self) -> set[str]:
+        folder = self.root / "tables"
+        return {p.name for p in folder.iterdir()} if folder.exists() else set()
+
+    def table(self, name: str) -> pd.DataFrame:
+        return pd.read_csv(self.root / "tables" / f"{name}.csv")
+
+
+def _run(case: Case, root: Path) -> Result:
+    args = [sys.executable, "-m", "fbss_evidence.run", str(config.NOTEBOOKS / f"{case.notebook}.ipynb"),
+            "--output", str(root / "build" / f"{case.run_name}.ipynb")]
+    for name, value in case.params:
+        args += ["-p", name, value]
+    proc = subprocess.run(args, capture_output=True, text=True, encoding="utf-8", timeout=600,
+                          env={**os.environ, "FBSS_OUTPUT_ROOT": str(root), "PYTHONIOENCODING": "utf-8"})
+    return Result(case, root, proc)
+
+
+@pytest.fixture(scope="module")
+def results(request, tmp_path_factory) -> dict[str, Result]:
+    """Run, concurrently, every case that a selected test of this module needs."""
+    wanted = set()
+    for item in request.session.items:
+        if item.module is request.module and hasattr(item, "callspec"):
+            wanted |= {v for v in item.callspec.params.values() if v in ALL}
+            if item.originalname == "test_non_default_parameters_take_effect":
+                wanted |= {c.id for c in DEFAULTS}
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        futures = {cid: pool.submit(_run, ALL[cid], tmp_path_factory.mktemp(cid)) for cid in sorted(wanted)}
+        return {cid: f.result() for cid, f in futures.items()}
+
+
+def _expected(case: Case, result: Result) -> tuple[set[str], set[str]]:
+    figures, tables = OUTPUTS[case.notebook]
+    figs = {f"{f.format(topic=case.topic)}.{case.fig_format}" for f in figures}
+    tabs = {f"{t.format(topic=case.topic)}{ext}" for t in tables for ext in (".csv", ".md")}
+    if case.notebook == "09-statistics":
+        # One forest plot per poolable group, as the pooled table lists them.
+        figs |= {f"09-forest-{g}.{case.fig_format}" for g in result.table("09-pooled-estimates")["group"]}
+    return figs, tabs
+
+
+@pytest.mark.parametrize("case_id", [c.id for c in DEFAULTS + OTHERS])
+def test_notebook_runs_and_publishes_its_outputs(results, case_id):
+    result = results[case_id]
+    case = result.case
+    assert result.proc.returncode == 0, result.proc.stderr
+    assert "Traceback" not in result.proc.stderr
+    figures, tables = _expected(case, result)
+    assert result.figures == figures
+    assert result.tables == tables
+    for name in figures:
+        assert (result.root / "figures" / name).read_bytes().startswith(MAGIC[case.fig_format])
+    for name in tables:
+        assert (result.root / "tables" / name).stat().st_size > 0
+    build = result.root / "build"
+    manifest = (build / f"{case.run_name}.outputs").read_text().split()
+    assert manifest == sorted([f"figures/{f}" for f in figures] + [f"tables/{t}" for t in tables])
+    assert (build / f"{case.run_name}.ipynb").is_file()
+    assert not (build / f"{case.run_name}.failed.ipynb").exists()
+    assert list((build / "stage").iterdir()) == []
+
+
+@pytest.mark.parametrize("case_id", [c.id for c in FAILING])
+def test_bad_parameter_fails_with_the_parameter_error(results, case_id):
+    result = results[case_id]
+    assert result.proc.returncode == 1
+    assert FAILURE_MESSAGES[case_id] in result.proc.stderr
+    assert "published figures and tables were left as they were" in result.proc.stderr
+    assert result.figures == set() and result.tables == set()
+    assert (result.root / "build" / f"{result.case.run_name}.failed.ipynb").is_file()
+    assert not (result.root / "build" / f"{result.case.run_name}.ipynb").exists()
+
+
+def _ci_rows(table: pd.DataFrame) -> pd.DataFrame:
+    return table[table["numerator"].notna()]
+
+
+@pytest.mark.parametrize("case_id", [c.id for c in OTHERS])
+def test_non_default_parameters_take_effect(results, case_id):
+    result = results[case_id]
+    default = results[f"{result.case.notebook}-defaults"]
+    assert result.proc.returncode == 0 == default.proc.returncode, result.proc.stderr
+    case = result.case
+    if case_id in ("02-clopper-pearson-90", "06-agresti-coull-99"):
+        name = case.notebook
+        params = case.param_dict
+        for run, method, level in ((default, "wilson", 0.95),
+                                   (result, params["ci_method"], float(params["ci_level"]))):
+            rows = _ci_rows(run.table(name))
+            assert len(rows) >= 1
+            for r in rows.itertuples():
+                low, high = stats.proportion_ci(r.numerator, r.denominator, method=method, level=level)
+                assert (r.ci_low, r.ci_high) == pytest.approx((low, high), rel=1e-5)
+        assert not _ci_rows(result.table(name))["ci_low"].equals(_ci_rows(default.table(name))["ci_low"])
+    elif case_id in ("03-pdf-no-clinic", "04-no-clinic-jeffreys"):
+        name = case.notebook
+        mine, theirs = result.table(name), default.table(name)
+        assert not (mine["basis"] == "clinic_experience").any()
+        n_clinic = (theirs["basis"] == "clinic_experience").sum()
+        assert len(mine) == len(theirs) - n_clinic
+        assert set(mine["claim_id"]) == set(theirs.loc[theirs["basis"] != "clinic_experience", "claim_id"])
+    elif case_id == "07-opioids-by-basis":
+        table = result.table("07-compare-opioids")
+        claims = evidence.enrich(validate.load_dataset())
+        opioid_ids = set(claims.loc[claims["topic"] == "opioids", "claim_id"])
+        assert set(table["claim_id"]) == opioid_ids
+        assert not (result.root / "figures" / "07-compare-failure_persistent_pain.png").exists()
+    elif case_id in ("01-svg", "08-svg"):
+        for name in result.figures:
+            assert name.endswith(".svg")
+            text = (result.root / "figures" / name).read_text(encoding="utf-8")
+            assert "<svg" in text and "<dc:date>" not in text
+        # The tables do not depend on the figure format.
+        for name in result.tables:
+            assert (result.root / "tables" / name).read_bytes() == (default.root / "tables" / name).read_bytes()
+    elif case_id == "05-pdf":
+        assert {n.rsplit(".", 1)[1] for n in result.figures} == {"pdf"}
+        for name in result.tables:
+            assert (result.root / "tables" / name).read_bytes() == (default.root / "tables" / name).read_bytes()
+    elif case_id == "09-DL-clopper-pearson":
+        pooled = result.table("09-pooled-estimates")
+        assert (pooled["method"].str.contains("DL|DerSimonian", regex=True)).all()
+        for name in ("09-rederived-arithmetic", "09-pooling-refusals"):
+            assert result.table(name).equals(default.table(name))
+        assert (result.root / "figures" / "09-proportions-with-counts.png").read_bytes() != (
+            default.root / "figures" / "09-proportions-with-counts.png").read_bytes()
+    else:  # pragma: no cover - every case above has a check
+        pytest.fail(f"no effect check for {case_id}")

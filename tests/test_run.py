@@ -1,0 +1,341 @@
+"""fbss_evidence.run: parameter parsing, staging, publishing and failed runs.
+
+The tests that execute a notebook use a tiny notebook written into tmp_path and
+run `python -m fbss_evidence.run` in a subprocess with FBSS_OUTPUT_ROOT set to
+a scratch folder, so the project's own figures/, tables/ and build/ are never
+touched. The others call the runner in-process with the config paths
+redirected and (where noted) papermill replaced by a fake.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from fbss_evidence import config, run
+
+KERNEL = "fbss-evidence"
+
+PARAMETERS = 'output_dir = "x"\nlabel = "plain"\nfail = False\nextra = True'
+WRITE_OUTPUTS = """\
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import pandas as pd
+from fbss_evidence.outputs import save_table
+from fbss_evidence.plotting import style
+
+fig, ax = plt.subplots(figsize=(3, 2))
+ax.plot([0, 1], [0, 2 if fail else 1])
+style.save_figure(fig, output_dir, "t-fig", "png")
+save_table(pd.DataFrame({"label": [label], "type": [type(label).__name__]}), output_dir, "t-label")
+if extra:
+    save_table(pd.DataFrame({"x": [1]}), output_dir, "t-extra")
+"""
+MAYBE_FAIL = 'if fail:\n    raise RuntimeError("boom in cell two")\nprint("done")'
+
+
+def write_notebook(path: Path, *cells: str, parameters: str = PARAMETERS) -> Path:
+    nb = new_notebook()
+    nb.metadata["kernelspec"] = {"name": KERNEL, "display_name": f"Python ({KERNEL})",
+                                 "language": "python"}
+    params = new_code_cell(parameters)
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, *(new_code_cell(c) for c in cells)]
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture
+def notebook(tmp_path) -> Path:
+    return write_notebook(tmp_path / "t.ipynb", WRITE_OUTPUTS, MAYBE_FAIL)
+
+
+@pytest.fixture
+def root(tmp_path) -> Path:
+    out = tmp_path / "out"
+    out.mkdir()
+    return out
+
+
+def run_cli(root: Path, notebook: Path, *params: tuple[str, str]) -> subprocess.CompletedProcess:
+    args = [sys.executable, "-m", "fbss_evidence.run", str(notebook),
+            "--output", str(root / "build" / f"{notebook.stem}.ipynb")]
+    for name, value in params:
+        args += ["-p", name, value]
+    return subprocess.run(args, capture_output=True, text=True, encoding="utf-8", timeout=300,
+                          env={**os.environ, "FBSS_OUTPUT_ROOT": str(root), "PYTHONIOENCODING": "utf-8"})
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    """sha256 of every file under figures/, tables/ and build/ (the executed notebooks aside)."""
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def seed(root: Path, files: dict[str, bytes]) -> None:
+    for rel, data in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+@pytest.fixture
+def redirected(tmp_path, monkeypatch) -> Path:
+    """config paths pointing at a scratch output root, as FBSS_OUTPUT_ROOT would."""
+    out = tmp_path / "redirected"
+    monkeypatch.setattr(config, "OUTPUT_ROOT", out)
+    monkeypatch.setattr(config, "FIGURES", out / "figures")
+    monkeypatch.setattr(config, "TABLES", out / "tables")
+    monkeypatch.setattr(config, "BUILD", out / "build")
+    return out
+
+
+# -- parse_value ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("0.9", 0.9), ("3", 3), ("-1", -1), ("True", True), ("False", False), ("None", None),
+    ("'svg'", "svg"), ('"DL"', "DL"), ("svg", "svg"), ("clopper-pearson", "clopper-pearson"),
+    ("", ""), ("1e3", 1000.0),
+])
+def test_parse_value_literals(text, expected):
+    value = run.parse_value(text)
+    assert value == expected
+    assert type(value) is type(expected)
+
+
+@pytest.mark.parametrize("text", [
+    "__import__('os').system('x')",
+    "1; import os",
+    "open('/etc/passwd').read()",
+    "[1, 2]", "{'a': 1}", "(1,)", "{1}", "1+2j", "b'bytes'",
+    "lambda: 0",
+    'a"b\'c',
+    "line one\nline two",
+    "x\"; __import__('os').system('touch pwned'); y=\"",
+    "'''",
+    "-" * 3000 + "1",      # RecursionError inside literal_eval
+    "-" * 10000 + "1",     # MemoryError from the parser
+    "(" * 500 + ")" * 500,
+])
+def test_parse_value_keeps_hostile_strings_as_the_same_string(text):
+    value = run.parse_value(text)
+    assert type(value) is str
+    assert value == text
+
+
+def test_parse_value_executes_nothing(tmp_path):
+    sentinel = tmp_path / "pwned"
+    code = f"__import__('pathlib').Path({str(sentinel)!r}).touch()"
+    assert run.parse_value(code) == code
+    assert run.parse_value(f"[{code}]") == f"[{code}]"
+    assert not sentinel.exists()
+
+
+# -- the command line -------------------------------------------------------------------------
+
+def test_unknown_parameter_exits_2_with_the_declared_names(notebook, redirected, capsys):
+    status = run.main([str(notebook), "--output", str(redirected / "build" / "t.ipynb"),
+                       "-p", "colour", "red", "-p", "label", "x"])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.strip() == (f"{notebook}: unknown parameter(s) colour; the notebook declares "
+                           "extra, fail, label, output_dir")
+    assert not redirected.exists()  # nothing staged, nothing published
+
+
+def test_main_needs_one_notebook_and_an_output(notebook, capsys):
+    with pytest.raises(SystemExit) as info:
+        run.main([str(notebook)])
+    assert info.value.code == 2
+    assert "give one notebook and --output" in capsys.readouterr().err
+
+
+# -- destination / publish (no kernel) ------------------------------------------------------------
+
+@pytest.mark.parametrize("name, folder", [("a.png", "figures"), ("a.svg", "figures"), ("a.pdf", "figures"),
+                                          ("a.csv", "tables"), ("a.md", "tables")])
+def test_destination(redirected, name, folder):
+    assert run.destination(Path("stage") / name) == redirected / folder / name
+
+
+@pytest.mark.parametrize("name", ["notes.txt", "a.jpg", "subfolder", "a.png.tmp"])
+def test_destination_refuses_other_files(redirected, name):
+    with pytest.raises(RuntimeError, match=re.escape(f"notebook wrote {name}, which is neither a figure nor a table")):
+        run.destination(Path("stage") / name)
+
+
+def test_publish_moves_files_and_drops_stale_outputs(redirected):
+    stage = redirected / "build" / "stage" / "t"
+    seed(stage, {"t-fig.png": b"fig", "t-tab.csv": b"tab", "t-tab.md": b"md"})
+    seed(redirected, {"figures/t-old.png": b"old", "tables/t-tab.csv": b"previous",
+                      "tables/other.csv": b"another notebook's table",
+                      "build/t.outputs": b"figures/t-old.png\ntables/t-tab.csv\n"})
+    published = run.publish(stage, redirected / "build" / "t.outputs")
+    assert published == [redirected / "figures" / "t-fig.png", redirected / "tables" / "t-tab.csv",
+                         redirected / "tables" / "t-tab.md"]
+    assert (redirected / "figures" / "t-fig.png").read_bytes() == b"fig"
+    assert (redirected / "tables" / "t-tab.csv").read_bytes() == b"tab"
+    assert not (redirected / "figures" / "t-old.png").exists()
+    assert (redirected / "tables" / "other.csv").read_bytes() == b"another notebook's table"
+    assert (redirected / "build" / "t.outputs").read_text() == (
+        "figures/t-fig.png\ntables/t-tab.csv\ntables/t-tab.md\n")
+    assert list(stage.iterdir()) == []
+    assert not (redirected / "build" / "t.tmp").exists()
+
+
+def test_publish_with_a_stray_file_publishes_nothing(redirected):
+    stage = redirected / "build" / "stage" / "t"
+    seed(stage, {"a-fig.png": b"new", "b-notes.txt": b"?", "c-tab.csv": b"new"})
+    seed(redirected, {"figures/a-fig.png": b"old", "build/t.outputs": b"figures/a-fig.png\n"})
+    with pytest.raises(RuntimeError, match="b-notes.txt"):
+        run.publish(stage, redirected / "build" / "t.outputs")
+    assert (redirected / "figures" / "a-fig.png").read_bytes() == b"old"
+    assert not (redirected / "tables").exists()
+    assert (redirected / "build" / "t.outputs").read_text() == "figures/a-fig.png\n"
+
+
+# -- run() with papermill replaced (no kernel) ------------------------------------------------------
+
+def _fake_papermill(monkeypatch, files: dict[str, bytes], error=None):
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    calls = []
+
+    def execute_notebook(input_path, output_path, parameters, **kwargs):
+        calls.append(dict(parameters=parameters, **kwargs))
+        seed(Path(parameters["output_dir"]), files)
+        Path(output_path).write_text("executed")
+        if error:
+            raise PapermillExecutionError(4, 5, "raise x", "ValueError", error, [])
+
+    monkeypatch.setattr(papermill, "execute_notebook", execute_notebook)
+    return calls
+
+
+def test_run_passes_parameters_and_the_stage_folder(notebook, redirected, monkeypatch):
+    calls = _fake_papermill(monkeypatch, {"t-fig.svg": b"<svg/>"})
+    output = redirected / "build" / "t.ipynb"
+    assert run.run(notebook, output, {"label": "a\nb", "output_dir": "ignored"}) == 0
+    (call,) = calls
+    assert call["parameters"] == {"label": "a\nb", "output_dir": str(redirected / "build" / "stage" / "t")}
+    assert call["kernel_name"] == "fbss-evidence"
+    assert call["cwd"] == str(notebook.parent)
+    assert output.read_text() == "executed"
+    assert (redirected / "figures" / "t-fig.svg").read_bytes() == b"<svg/>"
+    assert not (redirected / "build" / "t.partial.ipynb").exists()
+
+
+def test_run_failure_reports_cell_and_keeps_failed_copy(notebook, redirected, monkeypatch, capsys):
+    seed(redirected, {"figures/t-fig.png": b"published", "build/t.failed.ipynb": b"stale"})
+    _fake_papermill(monkeypatch, {"t-fig.png": b"half"}, error="bad value")
+    output = redirected / "build" / "t.ipynb"
+    assert run.run(notebook, output, {}) == 1
+    err = capsys.readouterr().err
+    assert "cell 4 (In [5]) failed: ValueError: bad value" in err
+    assert str(redirected / "build" / "t.failed.ipynb") in err
+    assert (redirected / "figures" / "t-fig.png").read_bytes() == b"published"
+    assert (redirected / "build" / "t.failed.ipynb").read_text() == "executed"
+    assert not output.exists()
+    assert not (redirected / "build" / "stage" / "t").exists()
+
+
+def test_run_with_a_stray_output_fails_and_publishes_nothing(notebook, redirected, monkeypatch, capsys):
+    seed(redirected, {"figures/t-fig.png": b"published"})
+    _fake_papermill(monkeypatch, {"t-fig.png": b"new", "t-notes.txt": b"?"})
+    output = redirected / "build" / "t.ipynb"
+    assert run.run(notebook, output, {}) == 1
+    err = capsys.readouterr().err
+    assert "notebook wrote t-notes.txt, which is neither a figure nor a table" in err
+    assert (redirected / "figures" / "t-fig.png").read_bytes() == b"published"
+    assert (redirected / "build" / "t.failed.ipynb").exists()
+    assert not output.exists()
+    assert not (redirected / "build" / "t.partial.ipynb").exists()
+
+
+# -- real kernel runs ---------------------------------------------------------------------------
+
+def test_successful_run_publishes_and_removes_stale_outputs(notebook, root):
+    seed(root, {
+        "figures/t-old.png": b"from the previous run",
+        "tables/t-old.csv": b"from the previous run",
+        "tables/other.csv": b"another notebook's table",
+        "build/t.outputs": b"figures/t-old.png\ntables/t-old.csv\ntables/t-label.csv\n",
+        "build/t.failed.ipynb": b"an earlier failure",
+    })
+    proc = run_cli(root, notebook)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in (root / "figures").iterdir()) == ["t-fig.png"]
+    assert sorted(p.name for p in (root / "tables").iterdir()) == [
+        "other.csv", "t-extra.csv", "t-extra.md", "t-label.csv", "t-label.md"]
+    assert (root / "figures" / "t-fig.png").read_bytes().startswith(b"\x89PNG")
+    assert (root / "tables" / "other.csv").read_bytes() == b"another notebook's table"
+    assert (root / "build" / "t.outputs").read_text().split() == [
+        "figures/t-fig.png", "tables/t-extra.csv", "tables/t-extra.md", "tables/t-label.csv",
+        "tables/t-label.md"]
+    executed = nbformat.read(root / "build" / "t.ipynb", as_version=4)
+    assert executed.cells[-1].outputs[0]["text"] == "done\n"
+    assert not (root / "build" / "t.failed.ipynb").exists()
+    assert not (root / "build" / "t.partial.ipynb").exists()
+    assert list((root / "build" / "stage").iterdir()) == []
+    label = pd.read_csv(root / "tables" / "t-label.csv", keep_default_na=False)
+    assert label.to_dict("records") == [{"label": "plain", "type": "str"}]
+
+
+def test_failed_run_leaves_published_outputs_and_keeps_the_failed_copy(notebook, root):
+    seed(root, {
+        "figures/t-fig.png": b"published figure",
+        "tables/t-label.csv": b"published table",
+        "tables/t-extra.csv": b"published table",
+        "build/t.outputs": b"figures/t-fig.png\ntables/t-extra.csv\ntables/t-label.csv\n",
+        "build/t.ipynb": b"the last good run",
+    })
+    before = snapshot(root)
+    proc = run_cli(root, notebook, ("fail", "True"), ("extra", "False"))
+    assert proc.returncode == 1
+    failed_path = root / "build" / "t.failed.ipynb"
+    match = re.search(r"cell (\d+) \(In \[(\d+)\]\) failed: RuntimeError: boom in cell two", proc.stderr)
+    assert match, proc.stderr
+    assert f"executed copy with the error: {failed_path}" in proc.stderr
+    assert "published figures and tables were left as they were" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+    after = snapshot(root)
+    assert after.pop("build/t.failed.ipynb")
+    assert after == before  # byte-identical, manifest and last good notebook included
+    assert list((root / "build" / "stage").iterdir()) == []
+
+    failed = nbformat.read(failed_path, as_version=4)
+    errors = [(c.execution_count, o) for c in failed.cells if c.cell_type == "code"
+              for o in c.get("outputs", []) if o["output_type"] == "error"]
+    assert len(errors) == 1
+    count, error = errors[0]
+    assert (error["ename"], error["evalue"]) == ("RuntimeError", "boom in cell two")
+    assert count == int(match.group(2))  # the message names the cell that failed
+
+
+HOSTILE = ("x\"; __import__('pathlib').Path(r'SENTINEL').touch(); y=\"\n"
+           "second line with 'single' and \"double\" quotes, a backslash \\ and \\n, "
+           "''' and \"\"\" and {braces} and é")
+
+
+def test_hostile_parameter_reaches_the_notebook_as_the_same_string(notebook, root, tmp_path):
+    sentinel = tmp_path / "pwned"
+    value = HOSTILE.replace("SENTINEL", str(sentinel))
+    assert run.parse_value(value) == value
+    proc = run_cli(root, notebook, ("label", value))
+    assert proc.returncode == 0, proc.stderr
+    back = pd.read_csv(root / "tables" / "t-label.csv", keep_default_na=False)
+    assert back.loc[0, "type"] == "str"
+    assert back.loc[0, "label"] == value
+    assert not sentinel.exists()
+    assert not (notebook.parent / "pwned").exists()
