@@ -74,8 +74,8 @@ def test_enrich_labels_sources_and_studies(small):
     assert out.loc["p1-01", "source"] == "Page One"
     assert out.loc["p2-02", "source"] == "Page Two"
     assert out.loc["p1-01", "study"] == "Klessinger 2012"
-    # No first author: the first word of the printed citation, trailing punctuation removed.
-    assert out.loc["p1-02", "study"] == "De 2017"
+    # No first author: the surname from the printed citation, initials dropped.
+    assert out.loc["p1-02", "study"] == "De Andres 2017"
     # No year: the author alone.
     assert out.loc["p2-01", "study"] == "Lebow"
     assert pd.isna(out.loc["p1-03", "study"])
@@ -140,6 +140,25 @@ def test_real_grades_follow_basis(real):
     assert len(kless) > 0
     assert (kless["grade"] == "cited, design unknown").all()
     assert (kless["audit_category"] == "unverifiable").all()
+
+
+@pytest.mark.parametrize(
+    "first_author, citation, year, expected",
+    [
+        ("Klessinger S", "Klessinger S. Title.", "2012", "Klessinger 2012"),
+        ("Mugabure Bujedo B", "x", "2012", "Mugabure Bujedo 2012"),
+        (None, "De Andres J, Monsalve V. Title.", "2017", "De Andres 2017"),
+        (NA, "Lebow RL, et al.", "2011", "Lebow 2011"),
+        ("", "Parker SL, et al.", "2015.0", "Parker 2015"),
+        ("Thomson S", "x", None, "Thomson"),
+        ("Thomson S", "x", " ", "Thomson"),
+        (None, None, None, "?"),
+    ],
+)
+def test_study_label(first_author, citation, year, expected):
+    ref = pd.Series({"first_author": first_author, "citation_as_printed": citation,
+                     "year": pd.to_numeric(year, errors="coerce") if year and year.strip() else year})
+    assert evidence.study_label(ref) == expected
 
 
 # -- evidence_grade / audit_category -------------------------------------------------------

@@ -131,9 +131,10 @@ def results(request, tmp_path_factory) -> dict[str, Result]:
     wanted = set()
     for item in request.session.items:
         if item.module is request.module and hasattr(item, "callspec"):
-            wanted |= {v for v in item.callspec.params.values() if v in ALL}
+            ids = {v for v in item.callspec.params.values() if v in ALL}
+            wanted |= ids
             if item.originalname == "test_non_default_parameters_take_effect":
-                wanted |= {c.id for c in DEFAULTS}
+                wanted |= {f"{ALL[i].notebook}-defaults" for i in ids}
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         futures = {cid: pool.submit(_run, ALL[cid], tmp_path_factory.mktemp(cid)) for cid in sorted(wanted)}
         return {cid: f.result() for cid, f in futures.items()}

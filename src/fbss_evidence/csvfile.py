@@ -7,8 +7,11 @@ tracebacks.
 """
 from __future__ import annotations
 
+import codecs
 import csv
+import gc
 import io
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,31 +62,43 @@ def read_csv_table(path: Path | str, required: tuple[str, ...] = ()) -> CsvTable
     except OSError as err:
         raise InputError([Problem(name, 0, "-", f"cannot read file: {err.strerror}")]) from None
     text = _decode(path, raw)
-    if not text.strip():
+    if not text or text.isspace():
         raise InputError([Problem(name, 1, "-", "file is empty; expected a header row")])
+    bom = len(text) < len(raw) and raw.startswith(codecs.BOM_UTF8)
+    del text  # the lines are decoded again as they are read: no copy of the whole file
 
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    # The lines io.StringIO(text, newline="") would give (ends untranslated: \n, \r\n or \r).
+    source = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8", newline="")
+    if bom:
+        source = itertools.chain([next(source).removeprefix("\ufeff")], source)
+    reader = csv.reader(source, strict=True)
     problems: list[Problem] = []
     rows: list[list[str]] = []
     lines: list[int] = []
+    long_rows: list[int] = []  # rows with more characters in all than one field may have
     header: list[str] | None = None
-    while True:
-        start = reader.line_num + 1
-        try:
-            record = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as err:
-            problems.append(Problem(name, start, "-", f"malformed CSV: {err} "
-                                    "(a quote character inside a field must be doubled)"))
-            break
-        if header is None:
-            header = [h.strip() for h in record]
-            continue
-        if not any(cell.strip() for cell in record):
-            continue  # blank line
-        rows.append(record)
-        lines.append(start)
+    start = 1  # the line the next record starts on
+    collecting = gc.isenabled()
+    gc.disable()  # a million new lists would set off a full collection again and again
+    try:
+        for record in reader:
+            if header is None:
+                header = [h.strip() for h in record]
+            else:
+                joined = "".join(record)
+                if joined and not joined.isspace():  # else a blank line
+                    if len(joined) > MAX_FIELD_CHARS:
+                        long_rows.append(len(rows))
+                    rows.append(record)
+                    lines.append(start)
+            start = reader.line_num + 1
+    except csv.Error as err:
+        problems.append(Problem(name, start, "-", f"malformed CSV: {err} "
+                                "(a quote character inside a field must be doubled)"))
+    finally:
+        if collecting:
+            gc.enable()
+    del reader, source, raw
 
     if header is None:  # the header row itself is malformed
         raise InputError(problems or [Problem(name, 1, "-", "no header row")])
@@ -96,19 +111,19 @@ def read_csv_table(path: Path | str, required: tuple[str, ...] = ()) -> CsvTable
     if problems:
         raise InputError(problems)
 
-    frame = pd.DataFrame(rows, columns=header, dtype=object) if rows else pd.DataFrame(
-        columns=header, dtype=object)
-    table = CsvTable(path, frame, lines)
+    # Only a row whose fields add up to more than the limit can hold a field over it.
     long_cells = [
-        table.problem(i, col, f"field is {len(v):,} characters long; the limit is "
-                      f"{MAX_FIELD_CHARS:,} (was something pasted by mistake?)")
-        for col in frame.columns
-        for i, v in enumerate(frame[col])
-        if len(v) > MAX_FIELD_CHARS
+        Problem(name, lines[i], col, f"field is {len(v):,} characters long; the limit is "
+                f"{MAX_FIELD_CHARS:,} (was something pasted by mistake?)")
+        for j, col in enumerate(header)
+        for i in long_rows
+        if len(v := rows[i][j]) > MAX_FIELD_CHARS
     ]
     if long_cells:
         raise InputError(long_cells)
-    return table
+    frame = pd.DataFrame(rows, columns=header, dtype=object) if rows else pd.DataFrame(
+        columns=header, dtype=object)
+    return CsvTable(path, frame, lines)
 
 
 def _header_problems(name: str, header: list[str], required: tuple[str, ...]) -> list[Problem]:

@@ -34,11 +34,10 @@ def study_label(ref: pd.Series) -> str:
     # A missing author may be None or NaN (which is truthy), depending on how the frame was built.
     first = next((v for v in (ref.get("first_author"), ref.get("citation_as_printed"))
                   if isinstance(v, str) and v.strip()), "?")
-    words = re.sub(r"[.;]", " ", first.split(",")[0]).split()  # "De Andres J, Monsalve V" -> De Andres J
-    # Drop the trailing initials but keep every part of the surname ("De Andres", "Mugabure Bujedo").
-    while len(words) > 1 and words[-1].isupper() and len(words[-1]) <= 3:
-        words.pop()
-    author = " ".join(words[:3])
+    # The surname is everything before the initials: "De Andres J, ..." -> "De Andres",
+    # "Klessinger S. Long-term ..." -> "Klessinger", "Mugabure Bujedo B" -> "Mugabure Bujedo".
+    match = re.match(r"\s*(.+?)\s+[A-Z]{1,3}[.,\s]", first + " ")
+    author = match.group(1) if match else first.split()[0].rstrip(",.;")
     year = ref.get("year")
     return f"{author} {int(year)}" if pd.notna(year) and str(year).strip() else author
 
