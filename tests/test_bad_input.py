@@ -161,6 +161,22 @@ ROW_CASES = {
     "unknown unit": (
         "darrow-muscle-damage-02", {"unit": "%"},
         [("unit", f"'%' is not allowed; {allowed(vocab.UNITS)}")]),
+    "unknown measure": (
+        "darrow-muscle-damage-02", {"measure": "proportion"},
+        [("measure", f"'proportion' is not allowed; {allowed(vocab.MEASURES)}")]),
+    "base_claim_id not in the file": (
+        "caring-fbss-options-07", {"base_claim_id": "caring-fbss-options-99"},
+        [("base_claim_id", "'caring-fbss-options-99' is not a claim_id in this file")]),
+    "base_claim_id of another source": (
+        "caring-fbss-options-07", {"base_claim_id": "darrow-muscle-damage-01"},
+        [("base_claim_id", "'darrow-muscle-damage-01' is a claim of darrow-muscle-damage, "
+                           "not of caring-fbss-options")]),
+    "base_claim_id not a count": (
+        "caring-fbss-options-07", {"base_claim_id": "caring-fbss-options-06"},
+        [("base_claim_id", "'caring-fbss-options-06' is not a count (unit percent)")]),
+    "whole_id on a count": (
+        "caring-fbss-options-05", {"whole_id": "radiculopathy-diagnosis"},
+        [("whole_id", "only percentages can be shares of a whole")]),
     "empty quote": (
         "darrow-muscle-damage-02", {"quote": ""},
         [("quote", "must not be empty")]),

@@ -64,7 +64,7 @@ def read_csv_table(path: Path | str, required: tuple[str, ...] = ()) -> CsvTable
     text = _decode(path, raw)
     if not text or text.isspace():
         raise InputError([Problem(name, 1, "-", "file is empty; expected a header row")])
-    bom = len(text) < len(raw) and raw.startswith(codecs.BOM_UTF8)
+    bom = raw.startswith(codecs.BOM_UTF8)  # _decode dropped it from text
     del text  # the lines are decoded again as they are read: no copy of the whole file
 
     # The lines io.StringIO(text, newline="") would give (ends untranslated: \n, \r\n or \r).

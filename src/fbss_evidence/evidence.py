@@ -104,13 +104,18 @@ def recurring_findings(claims: pd.DataFrame) -> pd.DataFrame:
                                  ascending=[False, False, True], ignore_index=True)
 
 
-def select(claims: pd.DataFrame, topics, *, measure: str | None = "rate",
-           include_clinic_experience: bool = True) -> pd.DataFrame:
-    """Claims of the given topics (and measure), optionally without the clinics' own experience."""
-    topics = [topics] if isinstance(topics, str) else list(topics)
-    chosen = claims[claims["topic"].isin(topics)]
+def select(claims: pd.DataFrame, topics=None, *, measure: str | tuple | None = "rate",
+           intervention: str | None = None, include_clinic_experience: bool = True) -> pd.DataFrame:
+    """Claims of the given topics (all when None), measure and intervention (a case-insensitive
+    part of its name), optionally without the clinics' own experience."""
+    chosen = claims
+    if topics is not None:
+        topics = [topics] if isinstance(topics, str) else list(topics)
+        chosen = chosen[chosen["topic"].isin(topics)]
     if measure is not None:
-        chosen = chosen[chosen["measure"] == measure]
+        chosen = chosen[chosen["measure"].isin([measure] if isinstance(measure, str) else list(measure))]
+    if intervention is not None:
+        chosen = chosen[chosen["intervention"].fillna("").str.contains(intervention, case=False, regex=False)]
     if not include_clinic_experience:
         chosen = chosen[chosen["basis"] != "clinic_experience"]
     return chosen.reset_index(drop=True)

@@ -3,6 +3,8 @@ points, ranges and one-sided bounds cannot be mistaken for one another and the
 basis of each number (cited study, clinic experience, nothing) is visible."""
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -12,6 +14,7 @@ from matplotlib.patches import Patch
 from .style import BASIS_STYLE
 
 BAND_ALPHA = 0.28
+LABEL_WIDTH = 70  # characters per line of a row label
 
 
 def estimates_chart(claims: pd.DataFrame, *, labels: pd.Series | list[str], title: str,
@@ -25,12 +28,13 @@ def estimates_chart(claims: pd.DataFrame, *, labels: pd.Series | list[str], titl
     has a numerator and denominator (columns ci_low/ci_high), is a black whisker.
     """
     if ax is None:
-        height = max(2.5, 0.42 * len(claims) + 1.6)
+        height = max(2.5, 0.55 * len(claims) + 1.6)
         _, ax = plt.subplots(figsize=(9, height))
     n = len(claims)
     ys = np.arange(n)[::-1]
-    upper_limit = xmax if xmax is not None else max(
-        np.nanmax(claims[["value", "value_high"]].to_numpy(dtype=float)) * 1.1, 1)
+    largest = np.nanmax(claims[["value", "value_high"]].to_numpy(dtype=float), initial=0)
+    # Never drop a point off the chart: widen the axis past xmax when a value exceeds it.
+    upper_limit = max(largest * 1.1 if xmax is None else max(xmax, largest * 1.05), 1)
     for y, (_, row) in zip(ys, claims.iterrows()):
         colour, marker, _ = BASIS_STYLE[row["basis"]]
         bound = row["bound"]
@@ -55,7 +59,7 @@ def estimates_chart(claims: pd.DataFrame, *, labels: pd.Series | list[str], titl
             ax.errorbar(row["value"] if pd.notna(row["value"]) else row["ci_low"], y,
                         xerr=[[max(row["value"] - row["ci_low"], 0)], [max(row["ci_high"] - row["value"], 0)]],
                         fmt="none", ecolor="black", elinewidth=1.2, capsize=4, gid="ci")
-    ax.set_yticks(ys, labels=list(labels))
+    ax.set_yticks(ys, labels=[textwrap.fill(str(label), LABEL_WIDTH) for label in labels])
     ax.set_ylim(-0.8, n - 0.2)
     ax.set_xlim(0, upper_limit)
     ax.set_xlabel(xlabel)
