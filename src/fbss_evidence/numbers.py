@@ -29,11 +29,11 @@ _COMPOUND = rf"{_TENS_WORD}[- ](?:one|two|three|four|five|six|seven|eight|nine)\
 _TOKEN = re.compile(
     rf"(?P<digits>{_DIGITS})|(?P<compound>\b{_COMPOUND})|(?P<word>\b{_WORD}\b)"
     rf"|(?P<other>\b(?:{'|'.join(_OTHER_WORDS)})\b)",
-    re.IGNORECASE,
+    re.IGNORECASE | re.ASCII,
 )
-_ONE_IN = re.compile(rf"\b(?P<a>{_WORD}|\d+) (?:in|out of) (?P<b>{_WORD}|\d+)\b", re.IGNORECASE)
+_ONE_IN = re.compile(rf"\b(?P<a>{_WORD}|\d+) (?:in|out of) (?P<b>{_WORD}|\d+)\b", re.IGNORECASE | re.ASCII)
 _HOURS_MINUTES = re.compile(
-    rf"(?P<h>\d+|{_WORD}) hours? and (?P<m>\d+|{_WORD}) minutes?", re.IGNORECASE
+    rf"(?P<h>\d+|{_WORD}) hours? and (?P<m>\d+|{_WORD}) minutes?", re.IGNORECASE | re.ASCII
 )
 
 

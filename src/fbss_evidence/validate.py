@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import inspect
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pandera.errors
+from pandera.engines import pandas_engine
 
 from . import config, schema, vocab
 from .csvfile import CsvTable, read_csv_table
@@ -35,7 +37,20 @@ class Dataset:
 # -- generic helpers ---------------------------------------------------------
 
 def _blank_to_na(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.apply(lambda col: col.str.strip().replace("", None) if col.dtype == object else col)
+    return frame.apply(_blank_column)
+
+
+def _blank_column(col: pd.Series) -> pd.Series:
+    """Cells stripped of surrounding space, empty ones None (col.str.strip().replace("", None))."""
+    if col.dtype != object:
+        return col
+    try:
+        cells = [cell.strip() or None for cell in col.tolist()]
+    except AttributeError:  # a cell that is not text
+        return col.str.strip().replace("", None)
+    values = np.empty(len(cells), dtype=object)
+    values[:] = cells
+    return pd.Series(values, index=col.index, name=col.name, dtype=object)
 
 
 def _parse_numbers(table: CsvTable, frame: pd.DataFrame, columns) -> list[Problem]:
@@ -59,10 +74,29 @@ def _parse_numbers(table: CsvTable, frame: pd.DataFrame, columns) -> list[Proble
 
 def _pandera_problems(table: CsvTable, frame: pd.DataFrame, frame_schema) -> list[Problem]:
     try:
-        frame_schema.validate(frame, lazy=True)
+        _skip_passing_text_checks(frame_schema, frame).validate(frame, lazy=True)
     except pandera.errors.SchemaErrors as err:
         return [_describe_failure(table, case) for case in err.failure_cases.itertuples()]
     return []
+
+
+def _skip_passing_text_checks(frame_schema, frame: pd.DataFrame):
+    """The schema without the str dtype checks that `frame` passes, for speed.
+
+    pandera checks a str column of object dtype cell by cell (isinstance(cell, str)
+    or missing), a Python call per cell. A non-empty object column whose cells are
+    all text or missing passes it, and pandas' infer_dtype finds that out in C.
+    """
+    if not len(frame):
+        return frame_schema  # pandera fails an empty object column as not str
+    passing = {
+        name: {"dtype": None}
+        for name, column in frame_schema.columns.items()
+        if isinstance(column.dtype, (pandas_engine.STRING, pandas_engine.NpString))
+        and name in frame.columns and frame[name].dtype == object
+        and pd.api.types.infer_dtype(frame[name], skipna=True) in ("string", "empty")
+    }
+    return frame_schema.update_columns(passing) if passing else frame_schema
 
 
 def _describe_failure(table: CsvTable, case) -> Problem:
@@ -94,12 +128,15 @@ def _describe_failure(table: CsvTable, case) -> Problem:
 
 def _duplicates(table: CsvTable, frame: pd.DataFrame, column: str) -> list[Problem]:
     values = frame[column]
-    dup = values.notna() & values.duplicated(keep="first")
-    first = {v: i for i, v in reversed(list(enumerate(values)))}
+    again = np.flatnonzero((values.notna() & values.duplicated(keep="first")).to_numpy())
+    if not len(again):
+        return []
+    cells = values.tolist()
+    first = {v: i for i, v in reversed(list(enumerate(cells)))}
     return [
-        table.problem(i, column, f"'{values.iloc[i]}' is used again "
-                      f"(first on line {table.lines[first[values.iloc[i]]]})")
-        for i in np.flatnonzero(dup.to_numpy())
+        table.problem(i, column, f"'{cells[i]}' is used again "
+                      f"(first on line {table.lines[first[cells[i]]]})")
+        for i in again
     ]
 
 
@@ -112,7 +149,7 @@ def _unknown_keys(table, frame, column, known: set, what: str) -> list[Problem]:
 
 def _read(path: Path, columns) -> tuple[CsvTable, pd.DataFrame]:
     table = read_csv_table(path, required=columns)
-    return table, _blank_to_na(table.frame.copy())
+    return table, _blank_to_na(table.frame)  # a new frame: table.frame stays as read
 
 
 # -- sources -----------------------------------------------------------------
@@ -221,10 +258,13 @@ def _value_problems(table: CsvTable, f: pd.DataFrame) -> list[Problem]:
 def _base_problems(table, f) -> list[Problem]:
     """base_claim_id names a count on the same page; whole_id shares are percentages."""
     out = []
-    source_of = dict(zip(f["claim_id"], f["source_id"]))
-    unit_of = dict(zip(f["claim_id"], f["unit"]))
-    for i in np.flatnonzero(f["base_claim_id"].notna().to_numpy()):
-        base, src = f["base_claim_id"].iloc[i], f["source_id"].iloc[i]
+    with_base = np.flatnonzero(f["base_claim_id"].notna().to_numpy())
+    ids, sources, units = f["claim_id"].tolist(), f["source_id"].tolist(), f["unit"].tolist()
+    source_of = dict(zip(ids, sources)) if len(with_base) else {}
+    unit_of = dict(zip(ids, units)) if len(with_base) else {}
+    bases = f["base_claim_id"].tolist()
+    for i in with_base:
+        base, src = bases[i], sources[i]
         if base not in source_of:
             out.append(table.problem(i, "base_claim_id", f"'{base}' is not a claim_id in this file"))
         elif source_of[base] != src:
@@ -246,8 +286,9 @@ def _reference_problems(table, f, ref_source: dict[str, str]) -> list[Problem]:
     for i in np.flatnonzero((~cited & f["basis"].notna() & f["ref_id"].notna()).to_numpy()):
         out.append(table.problem(i, "basis", f"'{f['basis'].iloc[i]}' claim has a ref_id; "
                                  "use basis cited_study or clear ref_id"))
+    refs, sources = f["ref_id"].tolist(), f["source_id"].tolist()
     for i in np.flatnonzero(f["ref_id"].notna().to_numpy()):
-        ref, src = f["ref_id"].iloc[i], f["source_id"].iloc[i]
+        ref, src = refs[i], sources[i]
         if ref in ref_source and ref_source[ref] != src:
             out.append(table.problem(i, "ref_id", f"'{ref}' is in the reference list of "
                                      f"{ref_source[ref]}, not of {src}"))
@@ -255,32 +296,78 @@ def _reference_problems(table, f, ref_source: dict[str, str]) -> list[Problem]:
 
 
 def _quote_problems(table, f, texts: dict[str, str]) -> list[Problem]:
-    out = []
-    found: dict[tuple[str, str], bool] = {}
-    for i, (src, quote, vtext) in enumerate(zip(f["source_id"], f["quote"], f["value_text"])):
+    """Quotes are verbatim in their source; value_text is in the quote and states the values.
+
+    Worked out once per distinct (source, quote, value_text) and, for the numbers,
+    with arrays per distinct value_text and quote: a claims file repeats them.
+    """
+    sources, quotes, vtexts = (f[c].to_numpy(dtype=object) for c in ("source_id", "quote", "value_text"))
+    src_code, src_of = _codes(sources)
+    quote_code, quote_of = _codes(quotes)
+    vtext_code, vtext_of = _codes(vtexts)
+    # One code per distinct (source, quote, value_text); -1 (missing) becomes 0.
+    triple = ((src_code + 1) * (len(quote_of) + 1) + (quote_code + 1)) * (len(vtext_of) + 1) + (vtext_code + 1)
+    triple_code, triples = pd.factorize(triple)
+    found: dict[tuple, bool] = {}
+    verdicts = np.zeros((len(triples), 3), dtype=np.int8)  # checked, quote missing, value_text state
+    for t, key in enumerate(triples.tolist()):
+        key, v = divmod(key, len(vtext_of) + 1)
+        s, q = divmod(key, len(quote_of) + 1)
+        src, quote, vtext = src_of[s - 1], quote_of[q - 1], vtext_of[v - 1]
         if not isinstance(quote, str) or src not in texts:
             continue
-        key = (src, quote)
-        if key not in found:
-            found[key] = quote in texts[src]
-        if not found[key]:
-            out.append(table.problem(i, "quote", f"not found verbatim in the source text of {src} "
-                                     "(copy it exactly, including punctuation and spacing)"))
-        if not isinstance(vtext, str):
-            continue
-        if vtext not in quote:
-            out.append(table.problem(i, "value_text", f"'{vtext}' does not appear in the quote"))
-            continue
-        row = f.iloc[i]
-        for col in ("value", "value_low", "value_high"):
-            if pd.notna(row[col]) and not states_value(vtext, row[col]):
-                stated = ", ".join(f"{n:g}" for n in sorted(numbers_in(vtext))) or "no number"
-                out.append(table.problem(i, col, f"{row[col]:g} is not stated by value_text "
-                                         f"'{vtext}' (it states {stated})"))
-        for col in ("numerator", "denominator"):
-            if pd.notna(row[col]) and not states_value(quote, row[col]):
-                out.append(table.problem(i, col, f"{row[col]:g} does not appear in the quote"))
-    return out
+        if (src, quote) not in found:
+            found[src, quote] = quote in texts[src]
+        state = 0 if not isinstance(vtext, str) else 1 if vtext not in quote else 2
+        verdicts[t] = (1, not found[src, quote], state)
+    row_verdicts = verdicts[triple_code]
+
+    out: list[tuple[int, int, Problem]] = []  # (row, order within the row, problem)
+    for i in np.flatnonzero(row_verdicts[:, 1]):
+        out.append((i, 0, table.problem(i, "quote", f"not found verbatim in the source text of {sources[i]} "
+                                        "(copy it exactly, including punctuation and spacing)")))
+    for i in np.flatnonzero(row_verdicts[:, 0] & (row_verdicts[:, 2] == 1)):
+        out.append((i, 1, table.problem(i, "value_text", f"'{vtexts[i]}' does not appear in the quote")))
+    checked = row_verdicts[:, 0].astype(bool) & (row_verdicts[:, 2] == 2)
+    for order, (col, text_code, text_of) in enumerate(
+            [(c, vtext_code, vtext_of) for c in ("value", "value_low", "value_high")]
+            + [(c, quote_code, quote_of) for c in ("numerator", "denominator")], start=2):
+        x = f[col].to_numpy(dtype=float)
+        rows = np.flatnonzero(checked & ~np.isnan(x))
+        for i in rows[~_stated(text_code[rows], text_of, x[rows])]:
+            if order <= 4:
+                vtext = vtexts[i]
+                stated = ", ".join(f"{m:g}" for m in sorted(numbers_in(vtext))) or "no number"
+                message = f"{x[i]:g} is not stated by value_text '{vtext}' (it states {stated})"
+            else:
+                message = f"{x[i]:g} does not appear in the quote"
+            out.append((i, order, table.problem(i, col, message)))
+    out.sort(key=lambda item: item[:2])
+    return [problem for _, _, problem in out]
+
+
+def _codes(values: np.ndarray) -> tuple[np.ndarray, list]:
+    """Codes of the distinct values (-1 for a missing one) and the values, missing last: of[-1] is None."""
+    codes, uniques = pd.factorize(values)
+    return codes.astype(np.int64), list(uniques) + [None]
+
+
+_TOLERANCE = inspect.signature(states_value).parameters["tolerance"].default
+
+
+def _stated(codes: np.ndarray, texts: list, values: np.ndarray, chunk: int = 100_000) -> np.ndarray:
+    """states_value(texts[code], value) for each pair, as arrays (codes index `texts`)."""
+    used, where = np.unique(codes, return_inverse=True)
+    numbers = [sorted(numbers_in(texts[c])) for c in used]
+    stated = np.full((len(used), max(map(len, numbers), default=0) or 1), np.nan)
+    for k, found in enumerate(numbers):
+        stated[k, : len(found)] = found
+    ok = np.zeros(len(values), dtype=bool)
+    with np.errstate(invalid="ignore"):  # inf - inf: not stated, as in states_value
+        for lo in range(0, len(values), chunk):
+            part = slice(lo, lo + chunk)
+            ok[part] = (np.abs(stated[where[part]] - values[part, None]) <= _TOLERANCE).any(axis=1)
+    return ok
 
 
 # -- citation audit ----------------------------------------------------------
@@ -289,9 +376,9 @@ def check_audit(path: Path, claims: pd.DataFrame) -> tuple[pd.DataFrame, list[Pr
     table, frame = _read(path, schema.AUDIT_COLUMNS)
     problems = _pandera_problems(table, frame, schema.AUDIT_SCHEMA)
     problems += _duplicates(table, frame, "claim_id")
-    claim_ref = dict(zip(claims["claim_id"], claims["ref_id"]))
+    claim_ref = dict(zip(claims["claim_id"].tolist(), claims["ref_id"].tolist()))
     problems += _unknown_keys(table, frame, "claim_id", set(claim_ref), "claim_id")
-    for i, (cid, ref) in enumerate(zip(frame["claim_id"], frame["ref_id"])):
+    for i, (cid, ref) in enumerate(zip(frame["claim_id"].tolist(), frame["ref_id"].tolist())):
         if cid in claim_ref and claim_ref[cid] != ref:
             problems.append(table.problem(i, "ref_id", f"claim {cid} cites {claim_ref[cid]}, not {ref}"))
     return frame, problems
