@@ -36,15 +36,16 @@ def _row(check, claim, parts, recomputed, note=""):
                 agrees=bool(abs(difference) <= tolerance + 1e-9), note=note)
 
 
+def _share(check: str, claim, counts, where: str = "") -> dict:
+    """The claim's percentage against numerator/denominator of `counts` (a claim row)."""
+    return _row(check, claim, f"{counts['numerator']:g} of {counts['denominator']:g}{where}",
+                100 * counts["numerator"] / counts["denominator"])
+
+
 def share_from_counts(claims: pd.DataFrame) -> list[dict]:
     """A percentage stated beside its own numerator and denominator."""
-    rows = []
     chosen = claims[(claims["unit"] == "percent") & claims["numerator"].notna()]
-    for _, c in chosen.iterrows():
-        rows.append(_row("share from the page's counts", c,
-                         f"{c['numerator']:g} of {c['denominator']:g}",
-                         100 * c["numerator"] / c["denominator"]))
-    return rows
+    return [_share("share from the page's counts", c, c) for _, c in chosen.iterrows()]
 
 
 def share_beside_counts(claims: pd.DataFrame) -> list[dict]:
@@ -55,10 +56,8 @@ def share_beside_counts(claims: pd.DataFrame) -> list[dict]:
         siblings = claims[(claims["finding_id"] == counts["finding_id"])
                           & (claims["source_id"] == counts["source_id"])
                           & (claims["unit"] == "percent") & claims["numerator"].isna()]
-        for _, c in siblings.iterrows():
-            rows.append(_row("share from counts in the same finding", c,
-                             f"{counts['numerator']:g} of {counts['denominator']:g} ({counts['claim_id']})",
-                             100 * counts["numerator"] / counts["denominator"]))
+        rows += [_share("share from counts in the same finding", c, counts, f" ({counts['claim_id']})")
+                 for _, c in siblings.iterrows()]
     return rows
 
 

@@ -62,18 +62,32 @@ def _pooled_label(result: PooledProportion) -> str:
             f"I\u00b2={result.i2:.0f}%, \u03c4\u00b2={result.tau2:.2f})")
 
 
-def _draw_studies(ax: Axes, result: PooledProportion, rows: np.ndarray,
-                  colour: tuple[float, float, float]) -> None:
-    """Whiskers for the Wilson intervals and one weighted square per study."""
-    studies = result.studies
-    whiskers = ax.hlines(rows, studies["ci_low"], studies["ci_high"],
-                         colors=[colour], linewidth=1.2)
+def _draw_rows(ax: Axes, rows: np.ndarray, proportions, lows, highs, areas,
+               colour: tuple[float, float, float]) -> None:
+    """One whisker (its interval) and one square (its estimate) per row."""
+    whiskers = ax.hlines(rows, lows, highs, colors=[colour], linewidth=1.2)
     whiskers.set_gid(GID_STUDY_CI)
-    areas = _marker_areas(studies["weight"].to_numpy(dtype=float))
-    for row, proportion, area in zip(rows, studies["proportion"], areas):
+    for row, proportion, area in zip(rows, proportions, areas):
         (marker,) = ax.plot([proportion], [row], linestyle="none", marker="s",
                             markersize=math.sqrt(area), color=colour, zorder=3)
         marker.set_gid(GID_STUDY_MARKER)
+
+
+def _draw_studies(ax: Axes, result: PooledProportion, rows: np.ndarray,
+                  colour: tuple[float, float, float]) -> None:
+    """Whiskers for the Wilson intervals and one square per study, its area by weight."""
+    studies = result.studies
+    _draw_rows(ax, rows, studies["proportion"], studies["ci_low"], studies["ci_high"],
+               _marker_areas(studies["weight"].to_numpy(dtype=float)), colour)
+
+
+def _finish(ax: Axes, title: str, caption: str) -> Axes:
+    ax.set_xlabel("Proportion (%)")
+    ax.set_title(title)
+    ax.spines[["top", "right"]].set_visible(False)
+    if caption:
+        _add_caption(ax, caption)
+    return ax
 
 
 def _draw_pooled(ax: Axes, result: PooledProportion, row: float,
@@ -134,12 +148,7 @@ def forest_plot(result: PooledProportion, *, title: str, caption: str = "",
     ax.set_yticks(list(rows) + [pooled_row], labels + [_pooled_label(result)])
     ax.set_ylim(pooled_row + 1.2, -0.8)  # inverted: first study at the top
     ax.set_xlim(*_x_limits(result))
-    ax.set_xlabel("Proportion (%)")
-    ax.set_title(title)
-    ax.spines[["top", "right"]].set_visible(False)
-    if caption:
-        _add_caption(ax, caption)
-    return ax
+    return _finish(ax, title, caption)
 
 
 def interval_forest(studies, *, title: str, caption: str = "", ax: Axes | None = None) -> Axes:
@@ -152,19 +161,10 @@ def interval_forest(studies, *, title: str, caption: str = "", ax: Axes | None =
         _, ax = plt.subplots(figsize=(7.5, 1.6 + 0.4 * max(len(studies), 1)))
     colour, _ = _colours()
     rows = np.arange(len(studies), dtype=float)
-    whiskers = ax.hlines(rows, studies["ci_low"], studies["ci_high"], colors=[colour], linewidth=1.2)
-    whiskers.set_gid(GID_STUDY_CI)
-    for row, proportion in zip(rows, studies["proportion"]):
-        (marker,) = ax.plot([proportion], [row], linestyle="none", marker="s", markersize=7,
-                            color=colour, zorder=3)
-        marker.set_gid(GID_STUDY_MARKER)
+    _draw_rows(ax, rows, studies["proportion"], studies["ci_low"], studies["ci_high"],
+               np.full(len(studies), 49.0), colour)
     ax.set_yticks(list(rows), [_study_label(label, total)
                                for label, total in zip(studies["label"], studies["total"])])
     ax.set_ylim(len(studies) - 0.4, -0.8)
     ax.set_xlim(0, 100)
-    ax.set_xlabel("Proportion (%)")
-    ax.set_title(title)
-    ax.spines[["top", "right"]].set_visible(False)
-    if caption:
-        _add_caption(ax, caption)
-    return ax
+    return _finish(ax, title, caption)
