@@ -73,6 +73,14 @@ build/%.ipynb: notebooks/%.ipynb build/validated.stamp $(PACKAGE)
 build/07-compare-topic--%.ipynb: notebooks/07-compare-topic.ipynb build/validated.stamp $(PACKAGE)
 	$(RUN) $< --output $@ -p topic $*
 
+# A figure or table deleted by hand is made again: each run lists what it published in
+# build/<run>.outputs, and a run one of whose files is missing is out of date. Make reads
+# the lists itself, so checking costs no process.
+missing_outputs = $(strip $(foreach f,$(file < build/$(1).outputs),$(if $(wildcard $(f)),,$(f))))
+$(foreach run,$(RUNS),$(if $(call missing_outputs,$(run)),$(eval build/$(run).ipynb: FORCE)))
+.PHONY: FORCE
+FORCE:
+
 test: $(ENV_STAMP) ## Run the unit tests and nbval over the notebooks
 	$(BIN)/python -m pytest -q
 	$(BIN)/python -m pytest -q --nbval --nbval-sanitize-with tests/nbval-sanitize.cfg notebooks/

@@ -1,0 +1,93 @@
+"""The Makefile as a file graph: what `make` would rerun, asked with `make -q` and `make -n`.
+
+The project is mimicked in a temporary folder (empty files with staged mtimes:
+inputs oldest, then the environment stamp, the validation stamp and the executed
+notebooks), so no notebook runs and nothing is installed.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from fbss_evidence import bench, config
+
+MAKE = shutil.which("make")
+pytestmark = pytest.mark.skipif(MAKE is None, reason="make is not installed")
+
+
+def _touch(path, mtime):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch()
+    os.utime(path, (mtime, mtime))
+
+
+@pytest.fixture
+def built(tmp_path):
+    """A mimic of a fully built project: every run done, each having published one figure."""
+    shutil.copy(config.ROOT / "Makefile", tmp_path / "Makefile")
+    runs = bench.makefile_runs(config.ROOT / "Makefile")
+    t = 1_700_000_000
+    for name in ("requirements.lock", "pyproject.toml", "src/fbss_evidence/module.py",
+                 "data/claims.csv", "data/sources.csv", "data/references.csv",
+                 "data/citation_audit.csv", "data/sources/page.txt"):
+        _touch(tmp_path / name, t)
+    for run in runs:
+        _touch(tmp_path / "notebooks" / f"{run.notebook}.ipynb", t)
+    _touch(tmp_path / ".venv" / ".installed", t + 10)
+    _touch(tmp_path / "build" / "validated.stamp", t + 20)
+    for run in runs:
+        figure = f"figures/{run.name}.png"
+        _touch(tmp_path / figure, t + 30)
+        (tmp_path / "build" / f"{run.name}.outputs").write_text(figure + "\n")
+        _touch(tmp_path / "build" / f"{run.name}.ipynb", t + 30)
+    return tmp_path, runs
+
+
+def _make(folder, *args):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE") and k != "MFLAGS"}
+    return subprocess.run([MAKE, "--no-print-directory", *args], cwd=folder, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def _reruns(folder) -> list[str]:
+    """The notebook runs `make -n` would perform."""
+    out = _make(folder, "-n").stdout
+    return [line.split("--output build/")[1].split(".ipynb")[0]
+            for line in out.splitlines() if "fbss_evidence.run" in line and "--output" in line]
+
+
+def test_a_built_project_is_up_to_date(built):
+    folder, _ = built
+    assert _make(folder, "-q").returncode == 0
+    assert _reruns(folder) == []
+
+
+def test_a_deleted_figure_reruns_only_the_run_that_published_it(built):
+    folder, _ = built
+    (folder / "figures" / "02-failure-rates.png").unlink()
+    assert _make(folder, "-q").returncode == 1
+    assert _reruns(folder) == ["02-failure-rates"]
+
+
+def test_a_deleted_output_of_one_topic_reruns_only_that_topic(built):
+    folder, runs = built
+    topic_run = next(r.name for r in runs if r.parameters)
+    (folder / "figures" / f"{topic_run}.png").unlink()
+    assert _reruns(folder) == [topic_run]
+
+
+def test_touching_a_notebook_reruns_only_its_runs(built):
+    folder, runs = built
+    os.utime(folder / "notebooks" / "07-compare-topic.ipynb")
+    assert sorted(_reruns(folder)) == sorted(r.name for r in runs if r.notebook == "07-compare-topic")
+
+
+def test_changing_the_claims_revalidates_and_reruns_everything(built):
+    folder, runs = built
+    os.utime(folder / "data" / "claims.csv")
+    out = _make(folder, "-n").stdout
+    assert "fbss-validate data/claims.csv" in out
+    assert sorted(_reruns(folder)) == sorted(r.name for r in runs)
