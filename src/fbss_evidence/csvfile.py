@@ -15,6 +15,7 @@ import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .problems import InputError, Problem, display_path
@@ -76,7 +77,9 @@ def read_csv_table(path: Path | str, required: tuple[str, ...] = ()) -> CsvTable
     rows: list[list[str]] = []
     lines: list[int] = []
     long_rows: list[int] = []  # rows with more characters in all than one field may have
+    ragged: list[tuple[int, int]] = []  # (line, fields) of rows whose width is not the header's
     header: list[str] | None = None
+    width = 0
     start = 1  # the line the next record starts on
     collecting = gc.isenabled()
     gc.disable()  # a million new lists would set off a full collection again and again
@@ -84,9 +87,12 @@ def read_csv_table(path: Path | str, required: tuple[str, ...] = ()) -> CsvTable
         for record in reader:
             if header is None:
                 header = [h.strip() for h in record]
+                width = len(header)
             else:
                 joined = "".join(record)
                 if joined and not joined.isspace():  # else a blank line
+                    if len(record) != width:
+                        ragged.append((start, len(record)))
                     if len(joined) > MAX_FIELD_CHARS:
                         long_rows.append(len(rows))
                     rows.append(record)
@@ -103,11 +109,8 @@ def read_csv_table(path: Path | str, required: tuple[str, ...] = ()) -> CsvTable
     if header is None:  # the header row itself is malformed
         raise InputError(problems or [Problem(name, 1, "-", "no header row")])
     problems += _header_problems(name, header, required)
-    width = len(header)
-    for record, line in zip(rows, lines):
-        if len(record) != width:
-            problems.append(Problem(name, line, "-",
-                                    f"row has {len(record)} fields but the header has {width}"))
+    problems += [Problem(name, line, "-", f"row has {fields} fields but the header has {width}")
+                 for line, fields in ragged]
     if problems:
         raise InputError(problems)
 
@@ -121,8 +124,13 @@ def read_csv_table(path: Path | str, required: tuple[str, ...] = ()) -> CsvTable
     ]
     if long_cells:
         raise InputError(long_cells)
-    frame = pd.DataFrame(rows, columns=header, dtype=object) if rows else pd.DataFrame(
-        columns=header, dtype=object)
+    if rows:
+        # The frame pd.DataFrame(rows, columns=header, dtype=object) would be, built faster.
+        cells = np.array(rows, dtype=object)
+        del rows
+        frame = pd.DataFrame(cells, columns=header, dtype=object, copy=False)
+    else:
+        frame = pd.DataFrame(columns=header, dtype=object)
     return CsvTable(path, frame, lines)
 
 

@@ -48,8 +48,7 @@ def _blank_column(col: pd.Series) -> pd.Series:
         cells = [cell.strip() or None for cell in col.tolist()]
     except AttributeError:  # a cell that is not text
         return col.str.strip().replace("", None)
-    values = np.empty(len(cells), dtype=object)
-    values[:] = cells
+    values = np.fromiter(cells, dtype=object, count=len(cells))
     return pd.Series(values, index=col.index, name=col.name, dtype=object)
 
 
@@ -259,10 +258,12 @@ def _base_problems(table, f) -> list[Problem]:
     """base_claim_id names a count on the same page; whole_id shares are percentages."""
     out = []
     with_base = np.flatnonzero(f["base_claim_id"].notna().to_numpy())
-    ids, sources, units = f["claim_id"].tolist(), f["source_id"].tolist(), f["unit"].tolist()
-    source_of = dict(zip(ids, sources)) if len(with_base) else {}
-    unit_of = dict(zip(ids, units)) if len(with_base) else {}
-    bases = f["base_claim_id"].tolist()
+    bases, sources = f["base_claim_id"].to_numpy(dtype=object), f["source_id"].to_numpy(dtype=object)
+    # The claims named as bases (the last of a repeated claim_id, as a dict would keep).
+    named = np.flatnonzero(f["claim_id"].isin(set(bases[with_base])).to_numpy())
+    ids, units = f["claim_id"].to_numpy(dtype=object), f["unit"].to_numpy(dtype=object)
+    source_of = dict(zip(ids[named], sources[named]))
+    unit_of = dict(zip(ids[named], units[named]))
     for i in with_base:
         base, src = bases[i], sources[i]
         if base not in source_of:

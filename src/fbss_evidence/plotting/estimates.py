@@ -15,6 +15,14 @@ from .style import BASIS_STYLE
 
 BAND_ALPHA = 0.28
 LABEL_WIDTH = 70  # characters per line of a row label
+# A chart draws at most this many rows (the first, in the order given); its title says
+# how many more there were. Beyond it a chart is unreadable, and too tall to save.
+MAX_ROWS = 100
+
+
+def chart_height(n_rows: int) -> float:
+    """Figure height (inches) for a chart of n_rows claims, of which at most MAX_ROWS are drawn."""
+    return max(2.5, 0.55 * min(n_rows, MAX_ROWS) + 1.6)
 
 
 def estimates_chart(claims: pd.DataFrame, *, labels: pd.Series | list[str], title: str,
@@ -26,10 +34,21 @@ def estimates_chart(claims: pd.DataFrame, *, labels: pd.Series | list[str], titl
     upper ("up to"): a faded band from 0 ending in a bracket; lower ("more than"):
     a faded band from the value onwards. A confidence interval, where the claim
     has a numerator and denominator (columns ci_low/ci_high), is a black whisker.
+
+    Only the first MAX_ROWS claims are drawn; the title then says how many were
+    not, and a figure made taller than chart_height() for all of them is shrunk.
+    Labels past the first MAX_ROWS are then ignored (they may be left out).
     """
+    total = len(claims)
+    if total > MAX_ROWS:
+        claims = claims.iloc[:MAX_ROWS]
+        labels = list(labels)[:MAX_ROWS]
+        title = (f"{title}\n(the first {MAX_ROWS:,} of {total:,} estimates are drawn; "
+                 f"{total - MAX_ROWS:,} are not: see the table)")
+        if ax is not None and ax.figure.get_size_inches()[1] > chart_height(total):
+            ax.figure.set_size_inches(ax.figure.get_size_inches()[0], chart_height(total))
     if ax is None:
-        height = max(2.5, 0.55 * len(claims) + 1.6)
-        _, ax = plt.subplots(figsize=(9, height))
+        _, ax = plt.subplots(figsize=(9, chart_height(total)))
     n = len(claims)
     ys = np.arange(n)[::-1]
     largest = np.nanmax(claims[["value", "value_high"]].to_numpy(dtype=float), initial=0)
