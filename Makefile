@@ -46,7 +46,7 @@ RUN := $(BIN)/python -m fbss_evidence.run
 
 .PHONY: all env validate test lab report refresh-notebooks lock clean clean-env help bench fuzz
 
-all: $(EXECUTED) ## Set up the environment, validate the data and regenerate every figure and table
+all: build/notebooks.stamp ## Set up the environment, validate the data and regenerate every figure and table
 
 $(ENV_STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,13 +65,22 @@ build/validated.stamp: $(ENV_STAMP) $(DATA) $(PACKAGE)
 validate: $(ENV_STAMP) ## Validate a claims file: make validate CLAIMS=path
 	$(BIN)/fbss-validate $(CLAIMS)
 
-# A notebook run depends on its notebook, the package and the data; the runner
-# stages outputs and publishes them only when the whole notebook succeeded.
+# A notebook run depends on its notebook, the package and the data. The rule of an
+# out-of-date run only queues it (one small file in $(QUEUE)); build/notebooks.stamp then
+# runs the queue in one runner whose workers (one per core) keep a kernel warm, so the
+# analysis stack is imported once per worker, not once per notebook. The runner stages
+# each run's outputs, publishes them only when the whole notebook succeeded, and writes
+# build/<run>.ipynb last: a run that failed or was killed stays out of date.
+QUEUE := build/queue
 build/%.ipynb: notebooks/%.ipynb build/validated.stamp $(PACKAGE)
-	$(RUN) $< --output $@
+	@$(RUN) $< --output $@ --queue $(QUEUE)
 
 build/07-compare-topic--%.ipynb: notebooks/07-compare-topic.ipynb build/validated.stamp $(PACKAGE)
-	$(RUN) $< --output $@ -p topic $*
+	@$(RUN) $< --output $@ --queue $(QUEUE) -p topic $*
+
+build/notebooks.stamp: $(EXECUTED)
+	$(RUN) --run-queue $(QUEUE)
+	touch $@
 
 # A figure or table deleted by hand is made again: each run lists what it published in
 # build/<run>.outputs, and a run one of whose files is missing is out of date. Make reads
@@ -99,7 +108,7 @@ lock: ## Re-resolve dependencies and rewrite requirements.lock
 
 report: build/report/index.html ## Render the executed notebooks and every claim's quote into build/report/ (offline HTML)
 
-build/report/index.html: $(EXECUTED) $(CLAIMS) data/sources.csv $(PACKAGE)
+build/report/index.html: build/notebooks.stamp $(CLAIMS) data/sources.csv $(PACKAGE)
 	$(BIN)/python -m fbss_evidence.report --build build --out build/report --claims $(CLAIMS) --sources data/sources.csv
 
 bench: $(ENV_STAMP) ## Measure full, no-op, incremental and test runs against the single-process floor
@@ -110,7 +119,8 @@ fuzz: $(ENV_STAMP) ## Long property-based fuzzing of the loader and validator
 
 clean: ## Remove what make builds (never data/, never .venv)
 	rm -rf build
-	rm -f figures/*.png figures/*.svg figures/*.pdf tables/*.csv tables/*.md
+	rm -f figures/*.png figures/*.svg figures/*.pdf tables/*.csv
+	find tables -name '*.md' ! -name README.md -delete
 
 clean-env: ## Remove the virtual environment
 	rm -rf $(VENV)

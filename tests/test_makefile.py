@@ -43,6 +43,7 @@ def built(tmp_path):
         _touch(tmp_path / figure, t + 30)
         (tmp_path / "build" / f"{run.name}.outputs").write_text(figure + "\n")
         _touch(tmp_path / "build" / f"{run.name}.ipynb", t + 30)
+    _touch(tmp_path / "build" / "notebooks.stamp", t + 40)
     return tmp_path, runs
 
 
@@ -53,10 +54,12 @@ def _make(folder, *args):
 
 
 def _reruns(folder) -> list[str]:
-    """The notebook runs `make -n` would perform."""
+    """The notebook runs `make -n` would queue; and if it queues any, it also runs the queue."""
     out = _make(folder, "-n").stdout
-    return [line.split("--output build/")[1].split(".ipynb")[0]
-            for line in out.splitlines() if "fbss_evidence.run" in line and "--output" in line]
+    queued = [line.split("--output build/")[1].split(".ipynb")[0]
+              for line in out.splitlines() if "fbss_evidence.run" in line and "--queue build/queue" in line]
+    assert ("--run-queue build/queue" in out) == bool(queued)
+    return queued
 
 
 def test_a_built_project_is_up_to_date(built):

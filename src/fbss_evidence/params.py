@@ -4,7 +4,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import vocab
-from .plotting.style import FIGURE_FORMATS
 from .stats import CI_METHODS
 
 GROUPINGS = ("source_id", "basis", "intervention", "finding_id")
@@ -30,7 +29,7 @@ def check_parameters(**params) -> dict:
             if not isinstance(value, str) or not value:
                 raise ParameterError(f"parameter output_dir={value!r} must be a folder path")
         elif name == "fig_format":
-            _one_of(name, value, FIGURE_FORMATS)
+            _one_of(name, value, vocab.FIGURE_FORMATS)
         elif name == "ci_method":
             _one_of(name, value, tuple(CI_METHODS))
         elif name == "ci_level":

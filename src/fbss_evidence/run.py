@@ -1,25 +1,36 @@
-"""Run one notebook with papermill and publish its figures and tables.
+"""Run notebooks with papermill and publish their figures and tables.
 
     python -m fbss_evidence.run notebooks/01-evidence-map.ipynb --output build/01-evidence-map.ipynb [-p name value ...]
+    python -m fbss_evidence.run NOTEBOOK --output OUT [-p ...] --queue build/queue   # queue it
+    python -m fbss_evidence.run --run-queue build/queue [--jobs N]                  # run the queue
 
-The notebook writes into a private staging folder. Only when every cell has
+A notebook writes into a private staging folder. Only when every cell has
 succeeded are its files moved into figures/ and tables/ (one rename each), and
 the executed notebook moved to --output last, so `make` never sees a target
 newer than a failed or killed run. A failed run keeps its executed copy as
 build/<name>.failed.ipynb and leaves the published outputs untouched.
+
+`make` queues every out-of-date run (one small file each), then runs the queue
+in one go: N workers (one per core by default), each keeping one kernel warm
+across its notebooks, so the analysis stack is imported once per worker rather
+than once per notebook. Before each notebook the kernel is reset (kernel.py).
+A queued run leaves the queue only once it has been run; a killed batch leaves
+the rest queued, and make queues them again anyway, as their targets are missing.
 """
 from __future__ import annotations
 
 import argparse
 import ast
+import json
 import logging
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 from . import config
-from .plotting.style import FIGURE_FORMATS
+from .vocab import FIGURE_FORMATS
 
 KERNEL = "fbss-evidence"
 TABLE_SUFFIXES = (".csv", ".md")
@@ -67,7 +78,8 @@ def publish(stage: Path, manifest: Path) -> list[Path]:
     return published
 
 
-def run(notebook: Path, output: Path, parameters: dict) -> int:
+def run(notebook: Path, output: Path, parameters: dict, km=None) -> int:
+    """Execute one notebook (in the warm kernel `km`, if given) and publish its outputs; 0 if it succeeded."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -89,7 +101,7 @@ def run(notebook: Path, output: Path, parameters: dict) -> int:
             str(notebook), str(partial),
             parameters={**parameters, "output_dir": str(stage)},
             kernel_name=KERNEL, cwd=str(notebook.parent),
-            progress_bar=False, log_output=False,
+            progress_bar=False, log_output=False, km=km,
         )
     except PapermillExecutionError as err:
         os.replace(partial, failed)
@@ -109,6 +121,111 @@ def run(notebook: Path, output: Path, parameters: dict) -> int:
     failed.unlink(missing_ok=True)
     os.replace(partial, output)
     return 0
+
+
+# -- the queue and the batch ---------------------------------------------------
+
+def enqueue(queue: Path, notebook: Path, output: Path, parameters: dict) -> Path:
+    """Record one run in the queue folder (written whole, then renamed into place)."""
+    queue.mkdir(parents=True, exist_ok=True)
+    job = queue / f"{output.name.removesuffix('.ipynb')}.json"
+    tmp = job.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"notebook": str(notebook), "output": str(output),
+                               "parameters": parameters}, sort_keys=True) + "\n")
+    os.replace(tmp, job)
+    return job
+
+
+def _claim(queue: Path) -> Path | None:
+    """Take the next queued run for this process (a rename, so two workers never take the same)."""
+    for job in sorted(queue.glob("*.json")):
+        claimed = job.with_name(f"{job.stem}.running-{os.getpid()}")
+        try:
+            os.rename(job, claimed)
+        except FileNotFoundError:  # another worker took it
+            continue
+        return claimed
+    return None
+
+
+def _start_kernel(cwd: Path):
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
+
+    km = AsyncKernelManager(kernel_name=KERNEL)
+    run_sync(km.start_kernel)(cwd=str(cwd))
+    return km
+
+
+def _reset_kernel(km, cwd: Path) -> None:
+    """Run kernel.reset() in the kernel, through a client of its own.
+
+    A new client each time: papermill's run leaves the event loop of this thread
+    replaced, and a client made before it would never see its reply.
+    """
+    from jupyter_core.utils import run_sync
+
+    kc = km.client()
+    kc.start_channels()
+    try:
+        run_sync(kc.wait_for_ready)(timeout=120)
+        code = f"import fbss_evidence.kernel as _k; _k.reset({str(cwd)!r})"
+        reply = run_sync(kc.execute_interactive)(code, silent=True, store_history=False, allow_stdin=False,
+                                                 timeout=120, output_hook=lambda msg: None)
+    finally:
+        kc.stop_channels()
+    if reply["content"]["status"] != "ok":
+        raise RuntimeError(f"could not reset the kernel: {reply['content'].get('evalue')}")
+
+
+def _stop_kernel(km) -> None:
+    from jupyter_core.utils import run_sync
+
+    run_sync(km.shutdown_kernel)(now=True)
+
+
+def work(queue: Path) -> int:
+    """Run queued jobs until the queue is empty, in one kernel kept warm between them."""
+    kernel, failures = None, 0
+    try:
+        while (claimed := _claim(queue)) is not None:
+            job = json.loads(claimed.read_text())
+            notebook = Path(job["notebook"])
+            from jupyter_core.utils import run_sync
+
+            if kernel is None or not run_sync(kernel.is_alive)():
+                if kernel is not None:  # the last notebook killed it
+                    _stop_kernel(kernel)
+                kernel = _start_kernel(notebook.parent)
+            _reset_kernel(kernel, notebook.parent)
+            print(f"run {notebook.name} -> {job['output']}"
+                  + "".join(f" -p {k} {v}" for k, v in job["parameters"].items()), file=sys.stderr, flush=True)
+            failures += run(notebook, Path(job["output"]), job["parameters"], km=kernel) != 0
+            claimed.unlink()
+    finally:
+        if kernel is not None:
+            _stop_kernel(kernel)
+    return 1 if failures else 0
+
+
+def run_queue(queue: Path, jobs: int | None = None) -> int:
+    """Run every queued job with `jobs` workers (default: one per core); non-zero if any failed."""
+    if not queue.is_dir():
+        return 0
+    for stale in queue.glob("*.running-*"):  # left by a killed batch: queue it again
+        os.replace(stale, stale.with_name(stale.name.split(".running-")[0] + ".json"))
+    queued = len(list(queue.glob("*.json")))
+    if queued == 0:
+        return 0
+    workers = max(1, min(jobs or os.cpu_count() or 1, queued))
+    helpers = [subprocess.Popen([sys.executable, "-m", "fbss_evidence.run", "--work", str(queue)])
+               for _ in range(workers - 1)]
+    status = work(queue)
+    for helper in helpers:
+        status = max(status, 1 if helper.wait() else 0)
+    if status:
+        print(f"{queue}: some notebook runs failed (see above); they stay out of date", file=sys.stderr)
+    return status
 
 
 def refresh(executed: list[Path]) -> int:
@@ -134,18 +251,29 @@ def refresh(executed: list[Path]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m fbss_evidence.run", description=__doc__.split("\n")[0])
-    parser.add_argument("notebooks", nargs="+", type=Path)
+    parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--output", type=Path)
     parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
                         metavar=("NAME", "VALUE"))
+    parser.add_argument("--queue", type=Path, help="queue the run in this folder instead of running it")
+    parser.add_argument("--run-queue", type=Path, metavar="QUEUE", help="run every run queued in this folder")
+    parser.add_argument("--jobs", type=int, default=None, help="workers for --run-queue (default: one per core)")
+    parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)  # one worker of --run-queue
     parser.add_argument("--refresh", action="store_true",
                         help="copy executed notebooks' outputs back into notebooks/")
     args = parser.parse_args(argv)
     if args.refresh:
         return refresh(args.notebooks)
+    if args.run_queue:
+        return run_queue(args.run_queue.resolve(), args.jobs)
+    if args.work:
+        return work(args.work.resolve())
     if len(args.notebooks) != 1 or args.output is None:
         parser.error("give one notebook and --output")
     params = {name: parse_value(value) for name, value in args.parameter}
+    if args.queue:
+        enqueue(args.queue.resolve(), args.notebooks[0].resolve(), args.output.resolve(), params)
+        return 0
     return run(args.notebooks[0].resolve(), args.output.resolve(), params)
 
 

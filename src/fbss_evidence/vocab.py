@@ -87,3 +87,6 @@ VERDICTS = (
     "not_in_abstract",
     "not_found",
 )
+
+# The formats a notebook may save its figures in (parameter fig_format).
+FIGURE_FORMATS = ("png", "svg", "pdf")

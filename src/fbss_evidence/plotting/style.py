@@ -7,8 +7,7 @@ import matplotlib as mpl
 import seaborn as sns
 
 from ..outputs import atomic_path
-
-FIGURE_FORMATS = ("png", "svg", "pdf")
+from ..vocab import FIGURE_FORMATS
 
 # Okabe-Ito / seaborn "colorblind": distinguishable with every common colour-vision deficiency.
 PALETTE = sns.color_palette("colorblind")

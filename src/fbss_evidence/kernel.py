@@ -1,0 +1,40 @@
+"""Make a kernel that has run notebooks behave like a new one, for the next notebook.
+
+The batch runner (run.py) keeps one kernel per core warm across notebook runs,
+so pandas, matplotlib, seaborn, scipy and statsmodels are imported once per
+kernel rather than once per notebook. Before each notebook it calls reset()
+inside the kernel. reset() clears what a notebook can leave behind: the user
+namespace and its history, the execution counter, open figures, matplotlib
+settings, warning filters and the working folder. Imported modules stay loaded,
+which is the point. A test checks that a notebook run in a used kernel publishes
+the same bytes as one run in a new kernel.
+"""
+from __future__ import annotations
+
+_baseline: tuple[dict, list] | None = None
+
+
+def reset(cwd: str) -> None:
+    """Return the kernel to its state before the first notebook; then chdir to cwd."""
+    import os
+    import warnings
+
+    import matplotlib as mpl
+    import matplotlib.pyplot as plt  # sets up the inline backend, as a notebook's first import would
+    from IPython import get_ipython
+
+    global _baseline
+    plt.close("all")
+    if _baseline is None:
+        _baseline = ({k: v for k, v in mpl.rcParams.items() if k != "backend"}, list(warnings.filters))
+    else:
+        rc, filters = _baseline
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # deprecated keys warn on every assignment
+            mpl.rcParams.update(rc)
+        warnings.filters[:] = filters
+        getattr(warnings, "_filters_mutated", lambda: None)()  # drop the cached lookups
+    # The user namespace and In/Out go; a new history session numbers the next
+    # notebook's cells from In [1] again.
+    get_ipython().reset(new_session=True)
+    os.chdir(cwd)

@@ -1,0 +1,157 @@
+"""The queue and the warm-kernel batch of fbss_evidence.run.
+
+A notebook run in a kernel that has already run other notebooks must publish
+the same bytes, and show the same outputs, as one run in a new kernel; a
+failing run must not stop the rest of the queue; a killed batch leaves its
+unfinished runs queued.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from fbss_evidence import config, run
+
+from test_run import MAYBE_FAIL, WRITE_OUTPUTS, write_notebook
+
+# Run in a used kernel after 01-evidence-map (sorted order: 01, 02, 09).
+COMPARED = ("02-failure-rates", "09-statistics")
+
+
+def _env(root: Path) -> dict:
+    return {**os.environ, "FBSS_OUTPUT_ROOT": str(root), "PYTHONIOENCODING": "utf-8"}
+
+
+def _cli(root: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "fbss_evidence.run", *args], capture_output=True,
+                          text=True, encoding="utf-8", timeout=timeout, env=_env(root))
+
+
+def _published(root: Path, prefix: str) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for folder in ("figures", "tables") for p in sorted((root / folder).glob(f"{prefix}*"))}
+
+
+def _shown(path: Path) -> list[tuple]:
+    """What a reader sees of an executed notebook: each code cell's count and text outputs."""
+    nb = nbformat.read(path, as_version=4)
+    shown = []
+    for cell in nb.cells:
+        if cell.cell_type != "code" or "injected-parameters" in cell.metadata.get("tags", []):
+            continue
+        texts = [o.get("text") or o.get("data", {}).get("text/plain") or o.get("data", {}).get("text/markdown")
+                 for o in cell.outputs if o["output_type"] != "display_data"]
+        shown.append((cell.execution_count, texts))
+    return shown
+
+
+@pytest.fixture(scope="module")
+def fresh_and_warm(tmp_path_factory):
+    fresh, warm = tmp_path_factory.mktemp("fresh"), tmp_path_factory.mktemp("warm")
+    for name in COMPARED:  # each in a kernel of its own
+        proc = _cli(fresh, str(config.NOTEBOOKS / f"{name}.ipynb"), "--output", str(fresh / "build" / f"{name}.ipynb"))
+        assert proc.returncode == 0, proc.stderr
+    queue = warm / "build" / "queue"
+    for name in ("01-evidence-map", *COMPARED):
+        proc = _cli(warm, str(config.NOTEBOOKS / f"{name}.ipynb"), "--output",
+                    str(warm / "build" / f"{name}.ipynb"), "--queue", str(queue))
+        assert proc.returncode == 0, proc.stderr
+    proc = _cli(warm, "--run-queue", str(queue), "--jobs", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert len([line for line in proc.stderr.splitlines() if line.startswith("run ")]) == 3
+    return fresh, warm
+
+
+@pytest.mark.parametrize("name", COMPARED)
+def test_a_used_kernel_publishes_the_same_bytes_as_a_new_one(fresh_and_warm, name):
+    fresh, warm = fresh_and_warm
+    published = _published(fresh, name[:3])
+    assert published, f"{name} published nothing"
+    assert _published(warm, name[:3]) == published
+
+
+@pytest.mark.parametrize("name", COMPARED)
+def test_a_used_kernel_shows_the_same_outputs_numbered_from_one(fresh_and_warm, name):
+    fresh, warm = fresh_and_warm
+    shown = _shown(warm / "build" / f"{name}.ipynb")
+    assert shown == _shown(fresh / "build" / f"{name}.ipynb")
+    assert shown[0][0] == 1  # the parameters cell, as in a new kernel
+
+
+def test_the_batch_empties_its_queue(fresh_and_warm):
+    _, warm = fresh_and_warm
+    assert list((warm / "build" / "queue").iterdir()) == []
+
+
+# -- the queue itself (no kernel) ---------------------------------------------------------------
+
+def test_enqueue_records_the_run_and_its_parameters(tmp_path):
+    job = run.enqueue(tmp_path / "q", Path("/nb/07.ipynb"), Path("/b/07--x.ipynb"), {"topic": "x", "ci_level": 0.9})
+    assert job.name == "07--x.json"
+    assert json.loads(job.read_text()) == {"notebook": "/nb/07.ipynb", "output": "/b/07--x.ipynb",
+                                           "parameters": {"topic": "x", "ci_level": 0.9}}
+    assert [p.name for p in (tmp_path / "q").iterdir()] == ["07--x.json"]  # no temporary left
+
+
+def test_the_cli_queues_instead_of_running(tmp_path):
+    proc = _cli(tmp_path, str(config.NOTEBOOKS / "07-compare-topic.ipynb"), "--output",
+                str(tmp_path / "build" / "07-compare-topic--opioids.ipynb"), "--queue", str(tmp_path / "q"),
+                "-p", "topic", "opioids", "-p", "ci_level", "0.9")
+    assert proc.returncode == 0, proc.stderr
+    job = json.loads((tmp_path / "q" / "07-compare-topic--opioids.json").read_text())
+    assert job["parameters"] == {"topic": "opioids", "ci_level": 0.9}
+    assert not (tmp_path / "build").exists()  # nothing ran
+
+
+def test_a_claimed_run_is_not_claimed_twice(tmp_path):
+    for name in ("a", "b"):
+        run.enqueue(tmp_path, Path("/nb.ipynb"), Path(f"/{name}.ipynb"), {})
+    first, second = run._claim(tmp_path), run._claim(tmp_path)
+    assert {first.stem, second.stem} == {"a", "b"}
+    assert run._claim(tmp_path) is None
+
+
+def test_an_empty_or_missing_queue_runs_nothing(tmp_path):
+    assert run.run_queue(tmp_path / "missing") == 0
+    (tmp_path / "empty").mkdir()
+    assert run.run_queue(tmp_path / "empty") == 0
+
+
+def test_runs_left_claimed_by_a_killed_batch_are_queued_again(tmp_path, monkeypatch):
+    job = run.enqueue(tmp_path, Path("/nb.ipynb"), Path("/a.ipynb"), {})
+    os.rename(job, tmp_path / "a.running-12345")
+    seen = []
+    monkeypatch.setattr(run, "work", lambda queue: seen.append(sorted(p.name for p in queue.iterdir())) or 0)
+    assert run.run_queue(tmp_path, jobs=1) == 0
+    assert seen == [["a.json"]]
+
+
+def test_a_failing_run_does_not_stop_the_others(tmp_path):
+    notebook = write_notebook(tmp_path / "t.ipynb", WRITE_OUTPUTS, MAYBE_FAIL)
+    root, queue = tmp_path / "out", tmp_path / "out" / "build" / "queue"
+    run.enqueue(queue, notebook, root / "build" / "a-fails.ipynb", {"fail": True})
+    run.enqueue(queue, notebook, root / "build" / "b-works.ipynb", {"label": "second"})
+    proc = _cli(root, "--run-queue", str(queue), "--jobs", "1")
+    assert proc.returncode == 1
+    assert "boom in cell two" in proc.stderr and "some notebook runs failed" in proc.stderr
+    assert (root / "build" / "a-fails.failed.ipynb").exists() and not (root / "build" / "a-fails.ipynb").exists()
+    assert (root / "build" / "b-works.ipynb").exists()
+    assert list(queue.iterdir()) == []
+
+
+def test_two_workers_share_the_queue(tmp_path):
+    notebook = write_notebook(tmp_path / "t.ipynb", WRITE_OUTPUTS, MAYBE_FAIL)
+    root, queue = tmp_path / "out", tmp_path / "out" / "build" / "queue"
+    for name in ("a", "b", "c"):
+        run.enqueue(queue, notebook, root / "build" / f"{name}.ipynb", {"label": name})
+    proc = _cli(root, "--run-queue", str(queue), "--jobs", "2")
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in (root / "build").glob("*.ipynb")) == ["a.ipynb", "b.ipynb", "c.ipynb"]
+    assert list(queue.iterdir()) == []
