@@ -15,7 +15,7 @@ KERNEL := fbss-evidence
 PACKAGE := $(shell find src -name '*.py' -not -path '*/__pycache__/*')
 SOURCE_TEXTS := $(wildcard data/sources/*.txt)
 CLAIMS ?= data/claims.csv
-DATA := $(CLAIMS) data/sources.csv data/references.csv data/citation_audit.csv $(SOURCE_TEXTS)
+DATA := $(CLAIMS) data/sources.csv data/references.csv data/citation_audit.csv data/statement_audit.csv $(SOURCE_TEXTS)
 
 # The analysis notebooks, in reading order. A notebook is one line here.
 NOTEBOOKS := \

@@ -209,9 +209,16 @@ def test_parts_of_whole_one_row_per_whole_sorted():
     assert [r["claim_id"] for r in rows] == ["y1; y2", "x1; x2"]
 
 
-def test_remainder_of_an_unknown_whole_is_everything():
+def test_remainder_of_an_unknown_whole_is_an_error_not_everything():
     claims = frame(_c("a", 60, "60%", whole_id="w"))
-    assert arithmetic.remainder(claims, "nothing") == 100.0
+    with pytest.raises(ValueError, match="no claim has whole_id 'nothing'"):
+        arithmetic.remainder(claims, "nothing")
+
+
+def test_remainder_refuses_a_part_without_a_single_value():
+    claims = frame(_c("a", 60, "60%", whole_id="w"), _c("b", float("nan"), "10-20%", whole_id="w"))
+    with pytest.raises(ValueError, match="no single value"):
+        arithmetic.remainder(claims, "w")
 
 
 # -- rederive ----------------------------------------------------------------------------------

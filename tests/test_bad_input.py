@@ -177,6 +177,13 @@ ROW_CASES = {
     "whole_id on a count": (
         "caring-fbss-options-05", {"whole_id": "radiculopathy-diagnosis"},
         [("whole_id", "only percentages can be shares of a whole")]),
+    "base count of zero": (
+        "centeno-schultz-fbss-10", {"value": "0", "value_text": "77,682"},
+        [("value", "'centeno-schultz-fbss-10' is named as a base_claim_id, so it needs one value greater than 0"),
+         ("value", "0 is not stated by value_text '77,682' (it states 77682)")]),
+    "whole_id on a range": (
+        "centeno-schultz-fbss-01", {"whole_id": "failure-shares"},
+        [("whole_id", "a share of a whole needs one value, not a range")]),
     "empty quote": (
         "darrow-muscle-damage-02", {"quote": ""},
         [("quote", "must not be empty")]),

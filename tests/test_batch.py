@@ -100,6 +100,14 @@ def test_enqueue_records_the_run_and_its_parameters(tmp_path):
     assert [p.name for p in (tmp_path / "q").iterdir()] == ["07--x.json"]  # no temporary left
 
 
+def test_queueing_a_run_removes_its_old_executed_notebook(tmp_path):
+    old = tmp_path / "build" / "02.ipynb"
+    old.parent.mkdir()
+    old.write_text("the last run")
+    run.enqueue(tmp_path / "q", Path("/nb/02.ipynb"), old, {})
+    assert not old.exists()
+
+
 def test_the_cli_queues_instead_of_running(tmp_path):
     proc = _cli(tmp_path, str(config.NOTEBOOKS / "07-compare-topic.ipynb"), "--output",
                 str(tmp_path / "build" / "07-compare-topic--opioids.ipynb"), "--queue", str(tmp_path / "q"),

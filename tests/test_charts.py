@@ -124,6 +124,18 @@ def test_ci_whisker_spans_the_interval(every_kind):
     assert to_rgba(whisker.get_color()[0]) == to_rgba("black")
 
 
+def test_ci_whisker_is_drawn_where_it_lies_when_the_page_figure_is_outside_it(every_kind):
+    # A page saying 26.8% of patients whose own counts give 11.5-17.9%: the whisker must
+    # not stretch to the page's figure.
+    claims = every_kind.copy()
+    row = claims.index[claims["ci_low"].notna()][0]
+    claims.loc[row, "value"] = 26.8
+    ax = estimates_chart(claims, labels=LABELS, title="t")
+    (whisker,) = _gid(ax.collections, "ci")
+    (segment,) = whisker.get_segments()
+    assert segment[:, 0].tolist() == pytest.approx([11.5, 17.9])
+
+
 def test_no_whisker_without_counts(every_kind):
     ax = estimates_chart(every_kind.drop(columns=["ci_low", "ci_high"]), labels=LABELS, title="t")
     assert _gid(ax.collections, "ci") == []

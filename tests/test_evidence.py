@@ -96,7 +96,7 @@ def test_enrich_grades(small):
 def test_enrich_audit_categories(small):
     out = evidence.enrich(small).set_index("claim_id")
     assert out["audit_category"].to_dict() == {
-        "p1-01": "contradicted",
+        "p1-01": "figure differs",
         "p1-02": "unverifiable",
         "p1-03": "clinic experience",
         "p2-01": "supported",
@@ -182,7 +182,7 @@ def test_evidence_grade(basis, design, expected):
     "basis, verdict, expected",
     [
         ("cited_study", "supported", "supported"),
-        ("cited_study", "figure_differs", "contradicted"),
+        ("cited_study", "figure_differs", "figure differs"),
         ("cited_study", "population_differs", "population or context differs"),
         ("cited_study", "misattributed", "misattributed"),
         ("cited_study", "not_in_abstract", "unverifiable"),
@@ -395,3 +395,22 @@ def test_estimates_table_columns(small):
     assert "grade" in table.columns and "verdict" in table.columns
     assert "quote" not in table.columns
     assert len(table) == 5
+
+
+def test_select_intervention_matches_whole_words_only():
+    claims = pd.DataFrame({
+        "claim_id": ["a", "b", "c", "d"], "topic": ["t"] * 4, "measure": ["rate"] * 4,
+        "basis": ["uncited"] * 4,
+        "intervention": ["lumbar fusion", "intrathecal morphine infusion", "Fusion surgery", None],
+    })
+    assert evidence.select(claims, intervention="fusion")["claim_id"].tolist() == ["a", "c"]
+    assert evidence.select(claims, intervention="infusion")["claim_id"].tolist() == ["b"]
+
+
+def test_estimates_table_shows_the_share_the_counts_give():
+    claims = pd.DataFrame({"claim_id": ["count", "bare"], "value": [69, 15],
+                           "numerator": [69, None], "denominator": [479, None]})
+    table = evidence.estimates_table(claims)
+    assert table["counts_pct"].iloc[0] == pytest.approx(14.405)
+    assert pd.isna(table["counts_pct"].iloc[1])
+    assert table.columns.tolist() == ["claim_id", "value", "numerator", "denominator", "counts_pct"]

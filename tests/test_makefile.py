@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -32,7 +33,7 @@ def built(tmp_path):
     t = 1_700_000_000
     for name in ("requirements.lock", "pyproject.toml", "src/fbss_evidence/module.py",
                  "data/claims.csv", "data/sources.csv", "data/references.csv",
-                 "data/citation_audit.csv", "data/sources/page.txt"):
+                 "data/citation_audit.csv", "data/statement_audit.csv", "data/sources/page.txt"):
         _touch(tmp_path / name, t)
     for run in runs:
         _touch(tmp_path / "notebooks" / f"{run.notebook}.ipynb", t)
@@ -94,3 +95,18 @@ def test_changing_the_claims_revalidates_and_reruns_everything(built):
     out = _make(folder, "-n").stdout
     assert "fbss-validate data/claims.csv" in out
     assert sorted(_reruns(folder)) == sorted(r.name for r in runs)
+
+
+def test_a_real_make_runs_the_queue_it_filled(built):
+    # make looks at a target again after its rule ran: queueing must leave the target
+    # changed (removed), or make would skip the batch. The batch then fails here, as
+    # the mimic's notebooks are empty files, but it must have been started.
+    folder, _ = built
+    os.utime(folder / "notebooks" / "02-failure-rates.ipynb")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE") and k != "MFLAGS"}
+    proc = subprocess.run([MAKE, "--no-print-directory", f"RUN={sys.executable} -m fbss_evidence.run"],
+                          cwd=folder, env={**env, "FBSS_OUTPUT_ROOT": str(folder)},
+                          capture_output=True, text=True, timeout=120)
+    assert "--run-queue build/queue" in proc.stdout, proc.stdout + proc.stderr
+    assert not (folder / "build" / "02-failure-rates.ipynb").exists()
+    assert (folder / "build" / "01-evidence-map.ipynb").exists()  # not queued, not touched

@@ -132,6 +132,22 @@ def table():
     })
 
 
+def test_exported_csv_keeps_every_digit_of_a_count_of_millions(tmp_path):
+    csv_path, _ = save_table(pd.DataFrame({"n": [1_234_567.0, 210_407.0]}), tmp_path, "big")
+    assert csv_path.read_text().split() == ["n", "1234567", "210407"]
+
+
+def test_a_long_table_is_whole_in_csv_and_shortened_in_markdown(tmp_path, monkeypatch):
+    from fbss_evidence import outputs
+
+    monkeypatch.setattr(outputs, "MARKDOWN_MAX_ROWS", 3)
+    csv_path, md_path = save_table(pd.DataFrame({"n": range(5)}), tmp_path, "long")
+    assert pd.read_csv(csv_path)["n"].tolist() == [0, 1, 2, 3, 4]
+    lines = md_path.read_text().splitlines()
+    assert lines[2:5] == ["|   0 |", "|   1 |", "|   2 |"] and "|   3 |" not in lines
+    assert lines[-1] == "*The first 3 of 5 rows; every row is in long.csv.*"
+
+
 def test_save_table_writes_csv_and_markdown(tmp_path, table):
     paths = save_table(table, tmp_path, "t")
     assert paths == [tmp_path / "t.csv", tmp_path / "t.md"]
@@ -144,7 +160,7 @@ def test_exported_csv_has_the_apostrophe_and_plain_numbers(tmp_path, table):
         rows = list(csv.reader(f))
     assert rows[0] == ["claim_id", "value_text", "value", "n"]
     assert rows[1] == ["a-01", "'=1+1", "-5", "69"]
-    assert rows[2] == ["a-02", "'-5%", "14.4052", "479"]  # %.6g
+    assert rows[2] == ["a-02", "'-5%", "14.40517241", "479"]  # %.10g
     assert rows[3] == ["a-03", "about 15%", "", "0"]
     back = pd.read_csv(csv_path)
     assert back["value_text"].tolist() == ["'=1+1", "'-5%", "about 15%"]

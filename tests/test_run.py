@@ -249,6 +249,29 @@ def test_run_failure_reports_cell_and_keeps_failed_copy(notebook, redirected, mo
     assert not (redirected / "build" / "stage" / "t").exists()
 
 
+def test_a_dead_kernel_is_reported_and_loses_nothing(notebook, redirected, monkeypatch, capsys):
+    import papermill
+
+    seed(redirected, {"figures/t-fig.png": b"published", "build/t.ipynb": b"the last good run"})
+
+    def execute_notebook(input_path, output_path, parameters, **kwargs):
+        seed(Path(parameters["output_dir"]), {"t-fig.png": b"half"})
+        Path(output_path).write_text("executed so far")
+        raise RuntimeError("Kernel died before replying to execute_request")
+
+    monkeypatch.setattr(papermill, "execute_notebook", execute_notebook)
+    output = redirected / "build" / "t.ipynb"
+    assert run.run(notebook, output, {}) == 1
+    err = capsys.readouterr().err
+    assert "the run stopped: RuntimeError: Kernel died before replying" in err
+    assert str(redirected / "build" / "t.failed.ipynb") in err
+    assert (redirected / "figures" / "t-fig.png").read_bytes() == b"published"
+    assert output.read_text() == "the last good run"
+    assert (redirected / "build" / "t.failed.ipynb").read_text() == "executed so far"
+    assert not (redirected / "build" / "t.partial.ipynb").exists()
+    assert not (redirected / "build" / "stage" / "t").exists()
+
+
 def test_run_with_a_stray_output_fails_and_publishes_nothing(notebook, redirected, monkeypatch, capsys):
     seed(redirected, {"figures/t-fig.png": b"published"})
     _fake_papermill(monkeypatch, {"t-fig.png": b"new", "t-notes.txt": b"?"})

@@ -6,7 +6,6 @@ say whether the page's figure agrees within its own rounding.
 """
 from __future__ import annotations
 
-import math
 import re
 
 import pandas as pd
@@ -114,6 +113,14 @@ def rederive(claims: pd.DataFrame) -> pd.DataFrame:
 
 
 def remainder(claims: pd.DataFrame, whole_id: str) -> float:
-    """The share of a whole that its stated parts leave unexplained (derived, not stated)."""
-    total = claims.loc[claims["whole_id"] == whole_id, "value"].sum()
-    return max(100.0 - total, 0.0) if math.isfinite(total) else float("nan")
+    """The share of a whole that its stated parts leave unexplained (derived, not stated).
+
+    Raises ValueError when no claim has this whole_id (a renamed id must not turn
+    into a 100% "unexplained" share) or when a part has no single value.
+    """
+    parts = claims.loc[claims["whole_id"] == whole_id, "value"]
+    if parts.empty:
+        raise ValueError(f"no claim has whole_id '{whole_id}'")
+    if parts.isna().any():
+        raise ValueError(f"a share of '{whole_id}' has no single value")
+    return max(100.0 - float(parts.sum()), 0.0)

@@ -510,6 +510,10 @@ def benchmark(root: Path, sizes, skip: set[str], keep: bool = False) -> dict:
             result["test_s"], result["test_returncode"] = test.seconds, test.returncode
             result["test_summary"] = [line for line in test.output.splitlines()
                                       if re.search(r"\d+ (passed|failed|error)", line)]
+            result["test_failures"] = [line for line in test.output.splitlines()
+                                       if line.startswith(("FAILED ", "ERROR "))]
+            if not test.ok:
+                result["test_output_tail"] = test.tail(60)
             say(f"test {test.seconds:.1f} s (rc {test.returncode})")
         if "scaling" not in skip and sizes:
             say(f"scaling {', '.join(f'{n:,}' for n in sizes)} ...")

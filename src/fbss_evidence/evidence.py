@@ -19,13 +19,13 @@ GRADES = vocab.STUDY_DESIGNS + ("cited, design unknown", "clinic experience", "n
 # How a claim's citation fared in the audit, for the per-page shares.
 AUDIT_CATEGORIES = {
     "supported": "supported",
-    "figure_differs": "contradicted",
+    "figure_differs": "figure differs",
     "population_differs": "population or context differs",
     "misattributed": "misattributed",
     "not_in_abstract": "unverifiable",
     "not_found": "unverifiable",
 }
-AUDIT_ORDER = ("supported", "population or context differs", "contradicted", "misattributed",
+AUDIT_ORDER = ("supported", "population or context differs", "figure differs", "misattributed",
                "unverifiable", "clinic experience", "uncited")
 
 
@@ -107,7 +107,8 @@ def recurring_findings(claims: pd.DataFrame) -> pd.DataFrame:
 def select(claims: pd.DataFrame, topics=None, *, measure: str | tuple | None = "rate",
            intervention: str | None = None, include_clinic_experience: bool = True) -> pd.DataFrame:
     """Claims of the given topics (all when None), measure and intervention (a case-insensitive
-    part of its name), optionally without the clinics' own experience."""
+    word of its name: 'fusion' matches 'lumbar fusion', not 'infusion'), optionally without the
+    clinics' own experience."""
     chosen = claims
     if topics is not None:
         topics = [topics] if isinstance(topics, str) else list(topics)
@@ -115,7 +116,9 @@ def select(claims: pd.DataFrame, topics=None, *, measure: str | tuple | None = "
     if measure is not None:
         chosen = chosen[chosen["measure"].isin([measure] if isinstance(measure, str) else list(measure))]
     if intervention is not None:
-        chosen = chosen[chosen["intervention"].fillna("").str.contains(intervention, case=False, regex=False)]
+        # A whole word: 'fusion' must not match 'infusion'.
+        word = rf"(?<![a-z]){re.escape(intervention)}(?![a-z])"
+        chosen = chosen[chosen["intervention"].fillna("").str.contains(word, case=False, regex=True)]
     if not include_clinic_experience:
         chosen = chosen[chosen["basis"] != "clinic_experience"]
     return chosen.reset_index(drop=True)
@@ -146,6 +149,13 @@ def estimate_label(row: pd.Series) -> str:
 def estimates_table(claims: pd.DataFrame) -> pd.DataFrame:
     """The columns a reader needs beside a comparison chart."""
     cols = ["claim_id", "source", "value_text", "bound", "value", "value_low", "value_high",
-            "numerator", "denominator", "ci_low", "ci_high", "outcome", "population", "timepoint",
-            "basis", "study", "grade", "verdict"]
-    return claims[[c for c in cols if c in claims.columns]].reset_index(drop=True)
+            "numerator", "denominator", "counts_pct", "ci_low", "ci_high", "outcome", "population",
+            "timepoint", "basis", "study", "grade", "verdict"]
+    if {"numerator", "denominator"} <= set(claims.columns):
+        # The share the page's counts give, which the interval is about (beside a count
+        # row's value, 69, an interval of 11.5-17.8% would otherwise read as about 69).
+        counts = claims.assign(counts_pct=(100 * pd.to_numeric(claims["numerator"], errors="coerce")
+                                           / pd.to_numeric(claims["denominator"], errors="coerce")).round(3))
+    else:
+        counts = claims
+    return counts[[c for c in cols if c in counts.columns]].reset_index(drop=True)

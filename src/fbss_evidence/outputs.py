@@ -41,13 +41,23 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+# The Markdown copy of a table is for reading: past this many rows it shows the first
+# ones and says where the rest are (tabulate takes seconds per 10,000 rows).
+MARKDOWN_MAX_ROWS = 1000
+
+
 def save_table(frame: pd.DataFrame, output_dir: Path | str, name: str) -> list[Path]:
-    """Write a table as CSV (formula-safe) and Markdown, deterministically and atomically."""
+    """Write a table as CSV (every row, formula-safe) and Markdown, deterministically and atomically."""
     output_dir = Path(output_dir)
     safe = neutralise_formulas(frame)
     csv_path, md_path = output_dir / f"{name}.csv", output_dir / f"{name}.md"
     with atomic_path(csv_path) as tmp:
-        safe.to_csv(tmp, index=False, lineterminator="\n", float_format="%.6g")
+        safe.to_csv(tmp, index=False, lineterminator="\n", float_format="%.10g")  # counts of millions keep every digit
+    shown = safe.head(MARKDOWN_MAX_ROWS)
+    text = shown.to_markdown(index=False, floatfmt="g") + "\n"
+    if len(safe) > len(shown):
+        text += (f"\n*The first {len(shown):,} of {len(safe):,} rows; "
+                 f"every row is in {csv_path.name}.*\n")
     with atomic_path(md_path) as tmp:
-        tmp.write_text(safe.to_markdown(index=False, floatfmt="g") + "\n", encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
     return [csv_path, md_path]

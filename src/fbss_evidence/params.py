@@ -22,7 +22,7 @@ def _one_of(name, value, allowed):
 def check_parameters(**params) -> dict:
     """Validate the parameters a notebook received; return them unchanged."""
     for name, value in params.items():
-        if name in ("claims_path", "sources_path", "references_path", "audit_path"):
+        if name in ("claims_path", "sources_path", "references_path", "audit_path", "statement_audit_path"):
             if not isinstance(value, (str, Path)) or not Path(value).is_file():
                 raise ParameterError(f"parameter {name}={value!r}: no such file")
         elif name == "output_dir":

@@ -110,6 +110,14 @@ def run(notebook: Path, output: Path, parameters: dict, km=None) -> int:
               f"{err.evalue}\n  executed copy with the error: {failed}\n"
               "  published figures and tables were left as they were.", file=sys.stderr)
         return 1
+    except Exception as err:  # the kernel died, would not start, or timed out: no cell to blame
+        if partial.exists():
+            os.replace(partial, failed)
+        shutil.rmtree(stage, ignore_errors=True)
+        print(f"{notebook}: the run stopped: {type(err).__name__}: {err}\n"
+              + (f"  executed copy so far: {failed}\n" if failed.exists() else "")
+              + "  published figures and tables were left as they were.", file=sys.stderr)
+        return 1
     try:
         publish(stage, config.BUILD / f"{name}.outputs")
     except RuntimeError as err:
@@ -126,13 +134,19 @@ def run(notebook: Path, output: Path, parameters: dict, km=None) -> int:
 # -- the queue and the batch ---------------------------------------------------
 
 def enqueue(queue: Path, notebook: Path, output: Path, parameters: dict) -> Path:
-    """Record one run in the queue folder (written whole, then renamed into place)."""
+    """Record one run in the queue folder (written whole, then renamed into place).
+
+    The run's previous executed notebook is removed: a queued run is out of date, and
+    make, which looks again at a target after its rule ran, must see it as changed so
+    that it goes on to run the queue. The published figures and tables stay.
+    """
     queue.mkdir(parents=True, exist_ok=True)
     job = queue / f"{output.name.removesuffix('.ipynb')}.json"
     tmp = job.with_suffix(".tmp")
     tmp.write_text(json.dumps({"notebook": str(notebook), "output": str(output),
                                "parameters": parameters}, sort_keys=True) + "\n")
     os.replace(tmp, job)
+    output.unlink(missing_ok=True)
     return job
 
 
@@ -232,6 +246,8 @@ def refresh(executed: list[Path]) -> int:
     """Store the outputs of default runs in notebooks/ (code cells unchanged)."""
     import nbformat
 
+    from .outputs import atomic_path
+
     for path in executed:
         nb = nbformat.read(path, as_version=4)
         nb.cells = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
@@ -242,7 +258,8 @@ def refresh(executed: list[Path]) -> int:
         # A per-topic run of the generic notebook refreshes the notebook itself.
         target = config.NOTEBOOKS / (path.name.split("--")[0].removesuffix(".ipynb") + ".ipynb")
         stat = target.stat()
-        nbformat.write(nb, target)
+        with atomic_path(target) as tmp:  # a kill mid-write leaves the committed notebook whole
+            nbformat.write(nb, tmp)
         # Only outputs changed, not code: keep the mtime so make does not rerun everything.
         os.utime(target, (stat.st_atime, stat.st_mtime))
         print(f"refreshed {target.relative_to(config.ROOT)}")

@@ -276,6 +276,15 @@ def _base_problems(table, f) -> list[Problem]:
     parts = f["whole_id"].notna() & (f["unit"] != "percent")
     for i in np.flatnonzero(parts.to_numpy()):
         out.append(table.problem(i, "whole_id", "only percentages can be shares of a whole"))
+    # The re-derived arithmetic adds shares up and takes percentages of a base count.
+    for i in np.flatnonzero((f["whole_id"].notna() & (f["bound"] == "range")).to_numpy()):
+        out.append(table.problem(i, "whole_id", "a share of a whole needs one value, not a range"))
+    # (A missing value is reported by the value rules already; here a range or a value <= 0.)
+    unusable = (f["bound"] == "range") | (f["value"].notna() & ~(f["value"] > 0))
+    named = f["claim_id"].isin(set(f["base_claim_id"].dropna())) & unusable
+    for i in np.flatnonzero(named.to_numpy()):
+        out.append(table.problem(i, "value", f"'{f['claim_id'].iloc[i]}' is named as a base_claim_id, "
+                                 "so it needs one value greater than 0"))
     return out
 
 

@@ -75,9 +75,11 @@ def estimates_chart(claims: pd.DataFrame, *, labels: pd.Series | list[str], titl
             ax.plot([row["value"]], [y], marker=marker, markersize=8, color=colour,
                     markerfacecolor=face, markeredgewidth=1.8, linestyle="none", gid=bound)
         if "ci_low" in row and pd.notna(row.get("ci_low")):
-            ax.errorbar(row["value"] if pd.notna(row["value"]) else row["ci_low"], y,
-                        xerr=[[max(row["value"] - row["ci_low"], 0)], [max(row["ci_high"] - row["value"], 0)]],
-                        fmt="none", ecolor="black", elinewidth=1.2, capsize=4, gid="ci")
+            # The interval comes from the page's counts and is drawn where it lies, even
+            # where the page's own percentage falls outside it (that mismatch is the point).
+            half = (row["ci_high"] - row["ci_low"]) / 2
+            ax.errorbar(row["ci_low"] + half, y, xerr=half, fmt="none", ecolor="black",
+                        elinewidth=1.2, capsize=4, gid="ci")
     ax.set_yticks(ys, labels=[textwrap.fill(str(label), LABEL_WIDTH) for label in labels])
     ax.set_ylim(-0.8, n - 0.2)
     ax.set_xlim(0, upper_limit)
