@@ -59,7 +59,7 @@ env: $(ENV_STAMP) ## Create .venv from requirements.lock (no other step installs
 
 build/validated.stamp: $(ENV_STAMP) $(DATA) $(PACKAGE)
 	@mkdir -p build
-	$(BIN)/fbss-validate $(CLAIMS)
+	$(BIN)/fbss-validate $(CLAIMS) --cache build/validated
 	touch $@
 
 validate: $(ENV_STAMP) ## Validate a claims file: make validate CLAIMS=path

@@ -181,6 +181,9 @@ ROW_CASES = {
         "centeno-schultz-fbss-10", {"value": "0", "value_text": "77,682"},
         [("value", "'centeno-schultz-fbss-10' is named as a base_claim_id, so it needs one value greater than 0"),
          ("value", "0 is not stated by value_text '77,682' (it states 77682)")]),
+    "denominator read into 'All patients'": (
+        "caring-prolotherapy-fbss-33", {"numerator": "1", "denominator": "100"},
+        [("denominator", "100 does not appear in the quote")]),
     "whole_id on a range": (
         "centeno-schultz-fbss-01", {"whole_id": "failure-shares"},
         [("whole_id", "a share of a whole needs one value, not a range")]),

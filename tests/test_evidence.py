@@ -414,3 +414,10 @@ def test_estimates_table_shows_the_share_the_counts_give():
     assert table["counts_pct"].iloc[0] == pytest.approx(14.405)
     assert pd.isna(table["counts_pct"].iloc[1])
     assert table.columns.tolist() == ["claim_id", "value", "numerator", "denominator", "counts_pct"]
+
+
+def test_extremes_name_the_lowest_and_highest_stated_numbers():
+    claims = pd.DataFrame({"value_text": ["20-40%", "up to 25%", "5-36%", "up to 40%"],
+                           "value": [NA, 25, NA, 40], "value_low": [20, NA, 5, NA],
+                           "value_high": [40, NA, 36, NA]})
+    assert evidence.extremes(claims) == ("5-36%", "20-40%")

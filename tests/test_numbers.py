@@ -145,3 +145,10 @@ def test_states_value_tolerance_is_configurable():
 
 def test_numbers_in_returns_a_frozenset():
     assert isinstance(numbers_in("12 and 13"), frozenset)
+
+
+def test_counts_are_digits_and_cardinal_words_only():
+    text = "Of all patients, the first group of twenty-one had a single visit; 479 in all"
+    assert numbers_in(text) >= {100, 1, 21, 479}
+    assert numbers_in(text, counts=True) == {21, 479}
+    assert numbers_in("one in four of a dozen", counts=True) == {1, 4, 12}  # no derived 25%

@@ -130,6 +130,16 @@ def distinct_statements(claims: pd.DataFrame) -> pd.DataFrame:
     return claims.drop_duplicates(subset=keys, keep="first").reset_index(drop=True)
 
 
+def extremes(claims: pd.DataFrame) -> tuple[str, str]:
+    """The value_text of the claim stating the lowest number and of the one stating the highest.
+
+    A range counts by its ends (5-36% is low at 5 and high at 36); ties go to the first.
+    """
+    low = claims["value_low"].fillna(claims["value"])
+    high = claims["value_high"].fillna(claims["value"])
+    return claims.loc[low.idxmin(), "value_text"], claims.loc[high.idxmax(), "value_text"]
+
+
 def estimate_label(row: pd.Series) -> str:
     """The chart label of a claim: what, when, on which page, from which evidence."""
     what = row["outcome"]

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import evidence, validate
+from . import evidence, validate, validated
 from .params import check_parameters
 from .plotting import style
 
@@ -15,9 +15,10 @@ def start(**params) -> tuple[pd.DataFrame, validate.Dataset]:
     check_parameters(**params)
     style.apply_style()
     Path(params["output_dir"]).mkdir(parents=True, exist_ok=True)
-    data = validate.load_dataset(
+    # Validated once per change of the data: make's validation step stores the tables.
+    data = validated.load(
         Path(params["claims_path"]), Path(params["sources_path"]),
-        Path(params["references_path"]), Path(params["audit_path"]))
+        Path(params["references_path"]), Path(params["audit_path"]), validated.default_cache())
     claims = evidence.enrich(data)
     assert len(claims) == len(data.claims), "enrichment must keep one row per claim"
     return claims, data

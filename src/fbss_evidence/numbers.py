@@ -56,16 +56,27 @@ def _as_number(token: str) -> float:
     return _word_value(token)
 
 
+# Words that stand for a number in a claim's value ("all patients" = 100%, "once a
+# week") but never for a count of people or studies.
+_NOT_COUNTS = frozenset({"all", "first", "second", "third", "fourth", "once", "twice", "single", "half"})
+
+
 @lru_cache(maxsize=65536)
-def numbers_in(text: str) -> frozenset[float]:
+def numbers_in(text: str, counts: bool = False) -> frozenset[float]:
     """Every number the text states, with the forms a claim may be recorded in.
 
     "one in four" also yields 25 (percent); "5 hours and 10 minutes" also 310
-    (minutes); "2 grams" also 2000 (milligrams).
+    (minutes); "2 grams" also 2000 (milligrams). With counts=True, only what can
+    be a count of people or studies: digits and cardinal number words ("all"
+    is not 100 patients, "first" not 1).
     """
     found: set[float] = set()
     for match in _TOKEN.finditer(text):
+        if counts and match.group("other") and match.group(0).lower() in _NOT_COUNTS:
+            continue
         found.add(_as_number(match.group(0)))
+    if counts:
+        return frozenset(found)
     for match in _ONE_IN.finditer(text):
         part, whole = _as_number(match["a"]), _as_number(match["b"])
         if whole:

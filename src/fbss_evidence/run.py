@@ -102,6 +102,9 @@ def run(notebook: Path, output: Path, parameters: dict, km=None) -> int:
             parameters={**parameters, "output_dir": str(stage)},
             kernel_name=KERNEL, cwd=str(notebook.parent),
             progress_bar=False, log_output=False, km=km,
+            # Written once at the end (and on an error), not after every cell: each
+            # write is the whole notebook with its images, and nothing reads it sooner.
+            request_save_on_cell_execute=False,
         )
     except PapermillExecutionError as err:
         os.replace(partial, failed)
@@ -175,17 +178,21 @@ def _reset_kernel(km, cwd: Path) -> None:
     """Run kernel.reset() in the kernel, through a client of its own.
 
     A new client each time: papermill's run leaves the event loop of this thread
-    replaced, and a client made before it would never see its reply.
+    replaced, and a client made before it would never see its reply. Only the
+    shell channel is used: the request waits in the socket until it connects, and
+    its reply says whether the reset worked.
     """
     from jupyter_core.utils import run_sync
 
     kc = km.client()
-    kc.start_channels()
+    kc.start_channels(iopub=False, stdin=False, hb=False, control=False)
     try:
-        run_sync(kc.wait_for_ready)(timeout=120)
         code = f"import fbss_evidence.kernel as _k; _k.reset({str(cwd)!r})"
-        reply = run_sync(kc.execute_interactive)(code, silent=True, store_history=False, allow_stdin=False,
-                                                 timeout=120, output_hook=lambda msg: None)
+        msg_id = kc.execute(code, silent=True, store_history=False, allow_stdin=False)
+        while True:
+            reply = run_sync(kc._async_get_shell_msg)(timeout=120)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
     finally:
         kc.stop_channels()
     if reply["content"]["status"] != "ok":

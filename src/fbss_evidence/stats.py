@@ -377,9 +377,9 @@ def _method_name(method: str) -> str:
 
 def _study_table(labels: Sequence[str], events: np.ndarray, totals: np.ndarray,
                  y: np.ndarray, v: np.ndarray, weights: np.ndarray,
-                 level: float) -> pd.DataFrame:
+                 level: float, ci_method: str = DEFAULT_CI_METHOD) -> pd.DataFrame:
     """Per-study rows for tables and forest plots."""
-    low, high = _intervals(events, totals, "wilson", level)
+    low, high = _intervals(events, totals, ci_method, level)
     return pd.DataFrame({
         "label": [str(label) for label in labels],
         "events": events,
@@ -396,14 +396,14 @@ def _study_table(labels: Sequence[str], events: np.ndarray, totals: np.ndarray,
 def pool_proportions(events: Sequence[float] | np.ndarray | pd.Series,
                      totals: Sequence[float] | np.ndarray | pd.Series,
                      labels: Sequence[str] | None = None, *, method: str = "REML",
-                     level: float = 0.95) -> PooledProportion:
+                     level: float = 0.95, ci_method: str = DEFAULT_CI_METHOD) -> PooledProportion:
     """Random-effects meta-analysis of proportions on the logit scale.
 
     `method` picks the tau^2 estimator: "DL" (DerSimonian-Laird), "REML"
     (restricted maximum likelihood, the default) or "PM" (Paule-Mandel).
     Studies with 0 or n events get a 0.5 continuity correction (see
-    `logit_and_variance`); the per-study proportions and Wilson intervals in
-    `studies` use the uncorrected counts. The confidence interval uses the
+    `logit_and_variance`); the per-study proportions and intervals in
+    `studies` (method `ci_method`, Wilson by default) use the uncorrected counts. The confidence interval uses the
     normal quantile; the prediction interval uses t with k - 2 df.
 
     Raises `PoolingRefused` for fewer than two studies or rows without a
@@ -444,7 +444,7 @@ def pool_proportions(events: Sequence[float] | np.ndarray | pd.Series,
         q_df=k - 1,
         q_pvalue=float(sps.chi2.sf(q, k - 1)),
         i2=i_squared(q, k - 1),
-        studies=_study_table(labels, x, n, y, v, w, level),
+        studies=_study_table(labels, x, n, y, v, w, level, ci_method),
         level=level,
     )
 

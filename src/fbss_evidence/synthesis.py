@@ -18,9 +18,17 @@ def pooling_candidates(claims: pd.DataFrame, *, group_by: str = "topic") -> tupl
 
     Returns ({group: rows}, refusals) where refusals has claim_id, group, value_text, reason.
     """
-    rates = claims[claims["measure"] == "rate"].drop_duplicates("finding_id", keep="first")
+    rates = claims[claims["measure"] == "rate"]
+    # One estimate per finding: the statement that gives counts, where one does.
+    with_counts = rates["numerator"].notna() & rates["denominator"].notna()
+    ordered = pd.concat([rates[with_counts], rates[~with_counts]])
+    first = ordered.drop_duplicates("finding_id", keep="first")
+    kept_id = dict(zip(first["finding_id"], first["claim_id"]))
+    refused = [dict(claim_id=row["claim_id"], group=row[group_by], value_text=row["value_text"],
+                    reason=f"states the same finding as {kept_id[row['finding_id']]}, which stands for it")
+               for _, row in ordered[ordered.duplicated("finding_id", keep="first")].iterrows()]
+    rates = first
     kept, reasons = stats.poolable(rates)
-    refused = []
     for reason in reasons:
         claim_id, _, why = reason.partition(": ")
         row = rates.loc[rates["claim_id"] == claim_id].iloc[0]
@@ -39,9 +47,11 @@ def pooling_candidates(claims: pd.DataFrame, *, group_by: str = "topic") -> tupl
     return groups, refusals.sort_values("claim_id", ignore_index=True)
 
 
-def pool_group(rows: pd.DataFrame, *, method: str = "REML", level: float = 0.95) -> stats.PooledProportion:
+def pool_group(rows: pd.DataFrame, *, method: str = "REML", level: float = 0.95,
+               ci_method: str = stats.DEFAULT_CI_METHOD) -> stats.PooledProportion:
     labels = [f"{r.source}: {r.study if isinstance(r.study, str) else r.basis}" for r in rows.itertuples()]
-    return stats.pool_proportions(rows["numerator"], rows["denominator"], labels, method=method, level=level)
+    return stats.pool_proportions(rows["numerator"], rows["denominator"], labels, method=method, level=level,
+                                  ci_method=ci_method)
 
 
 def estimates_with_counts(claims: pd.DataFrame, *, method: str = "wilson", level: float = 0.95) -> pd.DataFrame:

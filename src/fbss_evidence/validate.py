@@ -344,7 +344,7 @@ def _quote_problems(table, f, texts: dict[str, str]) -> list[Problem]:
             + [(c, quote_code, quote_of) for c in ("numerator", "denominator")], start=2):
         x = f[col].to_numpy(dtype=float)
         rows = np.flatnonzero(checked & ~np.isnan(x))
-        for i in rows[~_stated(text_code[rows], text_of, x[rows])]:
+        for i in rows[~_stated(text_code[rows], text_of, x[rows], counts=order > 4)]:
             if order <= 4:
                 vtext = vtexts[i]
                 stated = ", ".join(f"{m:g}" for m in sorted(numbers_in(vtext))) or "no number"
@@ -365,10 +365,11 @@ def _codes(values: np.ndarray) -> tuple[np.ndarray, list]:
 _TOLERANCE = inspect.signature(states_value).parameters["tolerance"].default
 
 
-def _stated(codes: np.ndarray, texts: list, values: np.ndarray, chunk: int = 100_000) -> np.ndarray:
+def _stated(codes: np.ndarray, texts: list, values: np.ndarray, chunk: int = 100_000,
+            counts: bool = False) -> np.ndarray:
     """states_value(texts[code], value) for each pair, as arrays (codes index `texts`)."""
     used, where = np.unique(codes, return_inverse=True)
-    numbers = [sorted(numbers_in(texts[c])) for c in used]
+    numbers = [sorted(numbers_in(texts[c], counts)) for c in used]
     stated = np.full((len(used), max(map(len, numbers), default=0) or 1), np.nan)
     for k, found in enumerate(numbers):
         stated[k, : len(found)] = found
@@ -439,10 +440,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--references", type=Path, default=config.REFERENCES_CSV)
     parser.add_argument("--audit", type=Path, default=config.AUDIT_CSV,
                         help="citation audit table ('none' to skip)")
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="store the validated tables here for the notebooks (make: build/validated)")
     args = parser.parse_args(argv)
     audit = None if str(args.audit) == "none" else args.audit
     try:
-        data = load_dataset(args.claims, args.sources, args.references, audit)
+        if args.cache is None:
+            data = load_dataset(args.claims, args.sources, args.references, audit)
+        else:
+            from . import validated
+
+            data = validated.load(args.claims, args.sources, args.references, audit, args.cache)
     except InputError as err:
         for problem in err.problems:
             print(problem, file=sys.stderr)

@@ -1,0 +1,81 @@
+"""Validate once: a validated dataset is kept until one of its inputs or the checks change.
+
+`make` validates the data, then runs many notebooks on it; without this, every
+notebook would read and check the same files again (35 s for a million claims).
+fbss-validate --cache DIR stores the validated tables, pickled, under a key made
+of every input file's path, size and modification time, the text of the modules
+that do the checking, and the Python and pandas versions. A notebook finds them
+there, or validates (and stores) itself. Any change to an input or to the checks
+gives another key, so stale or unchecked data is never served. Only the project
+writes these files, into its own build folder, so unpickling them is safe.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import pickle
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from . import validate
+from .outputs import atomic_path
+
+# The modules whose code decides whether data are valid.
+_CHECKS = ("validate.py", "schema.py", "vocab.py", "numbers.py", "csvfile.py", "problems.py")
+_CODE = hashlib.sha256(b"".join((Path(__file__).parent / name).read_bytes() for name in _CHECKS)).hexdigest()
+KEEP = 4  # stored datasets kept per folder (the newest)
+
+
+def _stat(path: Path) -> str:
+    st = path.stat()
+    return f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def _source_texts(sources: Path) -> list[Path]:
+    """The text files sources.csv names (unreadable rows are validation's business)."""
+    try:
+        with open(sources, encoding="utf-8-sig", newline="") as f:
+            return sorted({sources.parent / row["file"] for row in csv.DictReader(f) if row.get("file")})
+    except (OSError, UnicodeDecodeError, csv.Error, KeyError, TypeError):
+        return []
+
+
+def key(claims: Path, sources: Path, references: Path, audit: Path | None) -> str:
+    """What the validated tables depend on, hashed."""
+    parts = [sys.version, pd.__version__, _CODE]
+    for path in (claims, sources, references, audit, *_source_texts(Path(sources))):
+        parts.append("none" if path is None else _stat(Path(path)) if Path(path).exists() else f"{path}:missing")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def load(claims: Path, sources: Path, references: Path, audit: Path | None,
+         cache: Path | None) -> validate.Dataset:
+    """The validated dataset: from `cache` when these inputs were validated before, else checked now
+    (raising InputError as validate.load_dataset does) and stored there."""
+    if cache is None:
+        return validate.load_dataset(claims, sources, references, audit)
+    stored = Path(cache) / f"{key(claims, sources, references, audit)}.pickle"
+    try:
+        with open(stored, "rb") as f:
+            return pickle.load(f)
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
+        pass
+    data = validate.load_dataset(claims, sources, references, audit)
+    try:
+        with atomic_path(stored) as tmp, open(tmp, "wb") as f:
+            pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL)
+        older = sorted(Path(cache).glob("*.pickle"), key=lambda p: p.stat().st_mtime_ns, reverse=True)[KEEP:]
+        for path in older:
+            path.unlink(missing_ok=True)
+    except OSError:  # a full disk costs the next run time, never a result
+        pass
+    return data
+
+
+def default_cache() -> Path:
+    from . import config
+
+    return config.BUILD / "validated"
+

@@ -1,0 +1,80 @@
+"""Validate once: fbss_evidence.validated serves stored tables only for unchanged inputs."""
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from fbss_evidence import config, validate, validated
+from fbss_evidence.problems import InputError
+
+
+@pytest.fixture
+def data(tmp_path):
+    folder = tmp_path / "data"
+    shutil.copytree(config.DATA, folder, ignore=shutil.ignore_patterns("extraction"))
+    return {name: folder / f"{name}.csv" for name in ("claims", "sources", "references")} | {
+        "audit": folder / "citation_audit.csv", "cache": tmp_path / "cache"}
+
+
+def _load(d):
+    return validated.load(d["claims"], d["sources"], d["references"], d["audit"], d["cache"])
+
+
+def _refuse_to_validate(monkeypatch):
+    def boom(*args):
+        raise AssertionError("validated again")
+    monkeypatch.setattr(validate, "load_dataset", boom)
+
+
+def test_the_second_load_is_served_from_the_cache(data, monkeypatch):
+    first = _load(data)
+    assert len(list(data["cache"].glob("*.pickle"))) == 1
+    _refuse_to_validate(monkeypatch)
+    second = _load(data)
+    for name in ("sources", "claims", "references", "audit"):
+        assert getattr(second, name).equals(getattr(first, name))
+
+
+def test_an_edited_claims_file_is_validated_again_and_refused(data, monkeypatch):
+    _load(data)
+    text = data["claims"].read_text(encoding="utf-8")
+    data["claims"].write_text(text.replace(",71.2,", ',"71,2",', 1), encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        _load(data)
+    assert any("is not a number" in str(p) for p in err.value.problems)
+
+
+def test_a_touched_input_or_source_text_is_a_new_key(data):
+    before = validated.key(data["claims"], data["sources"], data["references"], data["audit"])
+    text = data["sources"].parent / "sources" / "darrow-muscle-damage.txt"
+    os.utime(text, ns=(1, 1))
+    assert validated.key(data["claims"], data["sources"], data["references"], data["audit"]) != before
+
+
+def test_without_a_cache_folder_nothing_is_stored(data):
+    validated.load(data["claims"], data["sources"], data["references"], data["audit"], None)
+    assert not data["cache"].exists()
+
+
+def test_a_corrupt_stored_file_is_validated_again(data):
+    _load(data)
+    (stored,) = data["cache"].glob("*.pickle")
+    stored.write_bytes(b"not a pickle")
+    assert len(_load(data).claims) == len(validate.load_dataset(data["claims"], data["sources"],
+                                                                  data["references"], data["audit"]).claims)
+
+
+def test_only_the_newest_are_kept(data, monkeypatch):
+    for i in range(validated.KEEP + 2):
+        os.utime(data["claims"], ns=(10**18 + i, 10**18 + i))
+        _load(data)
+    assert len(list(data["cache"].glob("*.pickle"))) == validated.KEEP
+
+
+def test_the_cli_stores_for_the_notebooks(data, capsys):
+    args = [str(data["claims"]), "--sources", str(data["sources"]), "--references", str(data["references"]),
+            "--audit", str(data["audit"]), "--cache", str(data["cache"])]
+    assert validate.main(args) == 0
+    assert len(list(data["cache"].glob("*.pickle"))) == 1
