@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import shutil
 
+import pandas as pd
 import pytest
 
 from fbss_evidence import config, validate, validated
@@ -34,7 +35,9 @@ def test_the_second_load_is_served_from_the_cache(data, monkeypatch):
     _refuse_to_validate(monkeypatch)
     second = _load(data)
     for name in ("sources", "claims", "references", "audit"):
-        assert getattr(second, name).equals(getattr(first, name))
+        stored, checked = getattr(second, name), getattr(first, name)
+        pd.testing.assert_frame_equal(stored, checked)  # values, dtypes, index and columns
+        assert stored.isna().equals(checked.isna())
 
 
 def test_an_edited_claims_file_is_validated_again_and_refused(data, monkeypatch):

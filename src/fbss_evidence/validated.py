@@ -17,6 +17,7 @@ import pickle
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import validate
@@ -50,6 +51,45 @@ def key(claims: Path, sources: Path, references: Path, audit: Path | None) -> st
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
+def _pack(frame: pd.DataFrame | None):
+    """A frame as columns; a text column as its distinct values and one code per row.
+
+    Pickling a million rows of repeated text cell by cell takes seconds; the
+    distinct values and an integer array take a fraction of that.
+    """
+    if frame is None:
+        return None
+    columns = {}
+    for name in frame.columns:
+        col = frame[name]
+        if col.dtype == object:
+            codes, uniques = pd.factorize(col, use_na_sentinel=True)
+            columns[name] = ("text", codes.astype(np.int32), np.asarray(uniques, dtype=object))
+        else:
+            columns[name] = ("array", col.to_numpy(), col.dtype)
+    return frame.index, columns
+
+
+def _unpack(packed) -> pd.DataFrame | None:
+    if packed is None:
+        return None
+    index, columns = packed
+    data = {}
+    for name, (kind, *rest) in columns.items():
+        if kind == "text":
+            codes, uniques = rest
+            table = np.empty(len(uniques) + 1, dtype=object)  # the last entry, None, for code -1
+            table[:-1] = uniques
+            data[name] = pd.Series(table[codes], index=index, dtype=object)
+        else:
+            values, dtype = rest
+            data[name] = pd.Series(values, index=index, dtype=dtype)
+    return pd.DataFrame(data, index=index)
+
+
+_TABLES = ("sources", "claims", "references", "audit")
+
+
 def load(claims: Path, sources: Path, references: Path, audit: Path | None,
          cache: Path | None) -> validate.Dataset:
     """The validated dataset: from `cache` when these inputs were validated before, else checked now
@@ -59,13 +99,16 @@ def load(claims: Path, sources: Path, references: Path, audit: Path | None,
     stored = Path(cache) / f"{key(claims, sources, references, audit)}.pickle"
     try:
         with open(stored, "rb") as f:
-            return pickle.load(f)
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
+            packed = pickle.load(f)
+        return validate.Dataset(**{name: _unpack(packed[name]) for name in _TABLES})
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, KeyError, TypeError,
+            ValueError):
         pass
     data = validate.load_dataset(claims, sources, references, audit)
     try:
         with atomic_path(stored) as tmp, open(tmp, "wb") as f:
-            pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump({name: _pack(getattr(data, name)) for name in _TABLES}, f,
+                        protocol=pickle.HIGHEST_PROTOCOL)
         older = sorted(Path(cache).glob("*.pickle"), key=lambda p: p.stat().st_mtime_ns, reverse=True)[KEEP:]
         for path in older:
             path.unlink(missing_ok=True)
