@@ -493,3 +493,48 @@ def test_number_word_with_a_unicode_case_variant(claims):
         line, "quote", "not found verbatim in the source text of caring-prolotherapy-fbss "
         "(copy it exactly, including punctuation and spacing)"),
         located(line, "value", "6 is not stated by value_text '\u017fix months' (it states no number)"))
+
+
+def _audit_with(claims, tmp_path, claim_id, **changes):
+    """A copy of the real citation audit with one row changed; returns (path, CSV line)."""
+    with open(DATA / "citation_audit.csv", encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    line = next(i for i, row in enumerate(rows) if row["claim_id"] == claim_id) + 2
+    rows[line - 2].update(changes)
+    path = tmp_path / "audit.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path, line
+
+
+def _run_with_audit(claims, audit) -> list[str]:
+    from fbss_evidence.validate import main
+
+    claims.write(claims.rows())
+    claims.capsys.readouterr()
+    status = main([str(claims.path.name), "--sources", str(claims.sources), "--references",
+                   str(claims.references), "--audit", str(audit)])
+    err = claims.capsys.readouterr().err
+    assert status == 1 and "Traceback" not in err
+    return [line for line in err.splitlines() if not line.endswith("problem(s) found.")]
+
+
+def test_an_audit_pmid_that_is_not_the_reference_s(claims, tmp_path):
+    audit, line = _audit_with(claims, tmp_path, "centeno-schultz-fbss-25", pmid="15543065")
+    assert _run_with_audit(claims, audit) == [
+        f"audit.csv:{line}: pmid: 15543065 is not the pmid that references.csv records for "
+        "centeno-schultz-fbss-r10 (15543064)"]
+
+
+def test_a_verdict_on_a_study_that_was_never_found(claims, tmp_path):
+    # The first audited claim whose reference the lookup never found.
+    with open(DATA / "references.csv", encoding="utf-8", newline="") as f:
+        missing = {r["ref_id"] for r in csv.DictReader(f) if r["lookup_status"] == "not_found"}
+    with open(DATA / "citation_audit.csv", encoding="utf-8", newline="") as f:
+        row = next(r for r in csv.DictReader(f) if r["ref_id"] in missing)
+    audit, line = _audit_with(claims, tmp_path, row["claim_id"], verdict="supported")
+    assert _run_with_audit(claims, audit) == [
+        f"audit.csv:{line}: verdict: 'supported' says what the study reports, but references.csv "
+        f"records {row['ref_id']} as not_found"]

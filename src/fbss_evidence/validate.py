@@ -384,7 +384,8 @@ def _stated(codes: np.ndarray, texts: list, values: np.ndarray, chunk: int = 100
 
 # -- citation audit ----------------------------------------------------------
 
-def check_audit(path: Path, claims: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
+def check_audit(path: Path, claims: pd.DataFrame,
+                references: pd.DataFrame | None = None) -> tuple[pd.DataFrame, list[Problem]]:
     table, frame = _read(path, schema.AUDIT_COLUMNS)
     problems = _pandera_problems(table, frame, schema.AUDIT_SCHEMA)
     problems += _duplicates(table, frame, "claim_id")
@@ -393,7 +394,30 @@ def check_audit(path: Path, claims: pd.DataFrame) -> tuple[pd.DataFrame, list[Pr
     for i, (cid, ref) in enumerate(zip(frame["claim_id"].tolist(), frame["ref_id"].tolist())):
         if cid in claim_ref and claim_ref[cid] != ref:
             problems.append(table.problem(i, "ref_id", f"claim {cid} cites {claim_ref[cid]}, not {ref}"))
+    if references is not None:
+        problems += _audit_against_references(table, frame, references)
     return frame, problems
+
+
+def _audit_against_references(table, frame, references) -> list[Problem]:
+    """The audit repeats the study's identifiers: they must be the reference's; and a verdict
+    about what a study says needs the study to have been found."""
+    out = []
+    by_ref = references.drop_duplicates("ref_id").set_index("ref_id")
+    rows = frame[["ref_id", "pmid", "doi", "verdict"]].itertuples(index=False)
+    for i, (ref, pmid, doi, verdict) in enumerate(rows):
+        if ref not in by_ref.index:
+            continue
+        study = by_ref.loc[ref]
+        for col, value in (("pmid", pmid), ("doi", doi)):
+            if isinstance(value, str) and value != study[col]:
+                recorded = study[col] if isinstance(study[col], str) else "none"
+                out.append(table.problem(i, col, f"{value} is not the {col} that references.csv records "
+                                         f"for {ref} ({recorded})"))
+        if isinstance(verdict, str) and verdict != "not_found" and study["lookup_status"] != "found":
+            out.append(table.problem(i, "verdict", f"'{verdict}' says what the study reports, but "
+                                     f"references.csv records {ref} as {study['lookup_status']}"))
+    return out
 
 
 # -- everything --------------------------------------------------------------
@@ -436,7 +460,7 @@ def _load_dataset(claims: Path, sources: Path, references: Path, audit: Path | N
                           ref_frame if ref_frame is not None else pd.DataFrame(columns=["ref_id", "source_id"]))
     audit_frame = None
     if audit is not None and claim_frame is not None:
-        audit_frame = attempt(check_audit, audit, claim_frame)
+        audit_frame = attempt(check_audit, audit, claim_frame, ref_frame)
     if problems:
         raise InputError(problems)
     return Dataset(source_frame, claim_frame, ref_frame, audit_frame)
