@@ -15,7 +15,7 @@ KERNEL := fbss-evidence
 PACKAGE := $(shell find src -name '*.py' -not -path '*/__pycache__/*')
 SOURCE_TEXTS := $(wildcard data/sources/*.txt)
 CLAIMS ?= data/claims.csv
-DATA := $(CLAIMS) data/sources.csv data/references.csv data/citation_audit.csv data/statement_audit.csv $(SOURCE_TEXTS)
+DATA := $(CLAIMS) data/sources.csv data/references.csv data/citation_audit.csv $(SOURCE_TEXTS)
 
 # The analysis notebooks, in reading order. A notebook is one line here.
 NOTEBOOKS := \
@@ -74,12 +74,22 @@ validate: $(ENV_STAMP) ## Validate a claims file: make validate CLAIMS=path
 QUEUE := build/queue
 build/%.ipynb: notebooks/%.ipynb build/validated.stamp $(PACKAGE)
 	@$(RUN) $< --output $@ --queue $(QUEUE)
+	$(run_if_asked_for)
 
 build/07-compare-topic--%.ipynb: notebooks/07-compare-topic.ipynb build/validated.stamp $(PACKAGE)
 	@$(RUN) $< --output $@ --queue $(QUEUE) -p topic $*
+	$(run_if_asked_for)
 
+# Read by one notebook only.
+build/08-citation-audit.ipynb: data/statement_audit.csv
+
+# `make build/<run>.ipynb` asked for by name runs its queue at once.
+run_if_asked_for = $(if $(filter $@,$(MAKECMDGOALS)),$(RUN) --run-queue $(QUEUE))
+
+# Workers: one per core this process may use, or JOBS=N.
+JOBS ?=
 build/notebooks.stamp: $(EXECUTED)
-	$(RUN) --run-queue $(QUEUE)
+	$(RUN) --run-queue $(QUEUE) $(if $(JOBS),--jobs $(JOBS))
 	touch $@
 
 # A figure or table deleted by hand is made again: each run lists what it published in

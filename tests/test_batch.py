@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -85,9 +86,14 @@ def test_a_used_kernel_shows_the_same_outputs_numbered_from_one(fresh_and_warm, 
     assert shown[0][0] == 1  # the parameters cell, as in a new kernel
 
 
+def _left(queue: Path) -> list[str]:
+    """What the queue still holds (its lock file aside)."""
+    return sorted(p.name for p in queue.iterdir() if p.name != ".lock")
+
+
 def test_the_batch_empties_its_queue(fresh_and_warm):
     _, warm = fresh_and_warm
-    assert list((warm / "build" / "queue").iterdir()) == []
+    assert _left(warm / "build" / "queue") == []
 
 
 # -- the queue itself (no kernel) ---------------------------------------------------------------
@@ -136,7 +142,7 @@ def test_runs_left_claimed_by_a_killed_batch_are_queued_again(tmp_path, monkeypa
     job = run.enqueue(tmp_path, Path("/nb.ipynb"), Path("/a.ipynb"), {})
     os.rename(job, tmp_path / "a.running-12345")
     seen = []
-    monkeypatch.setattr(run, "work", lambda queue: seen.append(sorted(p.name for p in queue.iterdir())) or 0)
+    monkeypatch.setattr(run, "work", lambda queue: seen.append(_left(queue)) or 0)
     assert run.run_queue(tmp_path, jobs=1) == 0
     assert seen == [["a.json"]]
 
@@ -151,7 +157,7 @@ def test_a_failing_run_does_not_stop_the_others(tmp_path):
     assert "boom in cell two" in proc.stderr and "some notebook runs failed" in proc.stderr
     assert (root / "build" / "a-fails.failed.ipynb").exists() and not (root / "build" / "a-fails.ipynb").exists()
     assert (root / "build" / "b-works.ipynb").exists()
-    assert list(queue.iterdir()) == []
+    assert _left(queue) == []
 
 
 def test_two_workers_share_the_queue(tmp_path):
@@ -162,4 +168,73 @@ def test_two_workers_share_the_queue(tmp_path):
     proc = _cli(root, "--run-queue", str(queue), "--jobs", "2")
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in (root / "build").glob("*.ipynb")) == ["a.ipynb", "b.ipynb", "c.ipynb"]
-    assert list(queue.iterdir()) == []
+    assert _left(queue) == []
+
+
+def test_a_corrupt_queue_file_is_named_and_set_aside(tmp_path):
+    notebook = write_notebook(tmp_path / "t.ipynb", WRITE_OUTPUTS, MAYBE_FAIL)
+    root, queue = tmp_path / "out", tmp_path / "out" / "build" / "queue"
+    run.enqueue(queue, notebook, root / "build" / "b-works.ipynb", {})
+    (queue / "a-broken.json").write_text('{"notebook": ')
+    proc = _cli(root, "--run-queue", str(queue), "--jobs", "1")
+    assert proc.returncode == 1
+    assert "a-broken.running-" in proc.stderr and "not a queued run (JSONDecodeError" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert (root / "build" / "b-works.ipynb").exists()  # the queue went on
+    assert _left(queue) == []
+
+
+def test_a_kernel_that_will_not_start_fails_its_run_and_the_queue_goes_on(tmp_path, monkeypatch, capsys):
+    from jupyter_client.kernelspec import NoSuchKernel
+
+    def no_kernel(cwd):
+        raise NoSuchKernel("fbss-evidence")
+
+    monkeypatch.setattr(run, "_start_kernel", no_kernel)
+    for name in ("a", "b"):
+        run.enqueue(tmp_path, Path("/nb/t.ipynb"), tmp_path / f"{name}.ipynb", {})
+    assert run.work(tmp_path) == 1
+    err = capsys.readouterr().err
+    assert err.count("could not be started or reset: NoSuchKernel") == 2
+    assert _left(tmp_path) == []
+
+
+def test_a_second_runner_waits_for_the_first_one(tmp_path):
+    import fcntl
+
+    notebook = write_notebook(tmp_path / "t.ipynb", WRITE_OUTPUTS, MAYBE_FAIL)
+    root, queue = tmp_path / "out", tmp_path / "out" / "build" / "queue"
+    run.enqueue(queue, notebook, root / "build" / "a.ipynb", {})
+    with open(queue / ".lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # as a runner still at work would
+        waiting = subprocess.Popen([sys.executable, "-m", "fbss_evidence.run", "--run-queue", str(queue)],
+                                   env=_env(root), stderr=subprocess.PIPE, text=True)
+        time.sleep(3)
+        assert waiting.poll() is None, "it ran while the queue was locked"
+        assert not (root / "build" / "a.ipynb").exists()
+    _, err = waiting.communicate(timeout=300)
+    assert waiting.returncode == 0, err
+    assert "another runner is still working on this queue" in err
+    assert (root / "build" / "a.ipynb").exists()
+
+
+def test_stopping_the_runner_stops_its_workers(tmp_path):
+    import psutil
+
+    notebook = write_notebook(tmp_path / "slow.ipynb", "import time\ntime.sleep(60)", parameters='output_dir = "x"')
+    root, queue = tmp_path / "out", tmp_path / "out" / "build" / "queue"
+    for name in ("a", "b"):
+        run.enqueue(queue, notebook, root / "build" / f"{name}.ipynb", {})
+    runner = subprocess.Popen([sys.executable, "-m", "fbss_evidence.run", "--run-queue", str(queue), "--jobs", "2"],
+                              env=_env(root), stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while len(list(queue.glob("*.running-*"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(list(queue.glob("*.running-*"))) == 2, "both workers should have taken a run"
+    workers = [p for p in psutil.Process(runner.pid).children() if "--work" in " ".join(p.cmdline())]
+    assert len(workers) == 1
+    runner.terminate()  # what make does to a recipe it stops
+    runner.wait(timeout=60)
+    gone, alive = psutil.wait_procs(workers, timeout=60)
+    assert alive == []
+    assert not (root / "build" / "a.ipynb").exists() and not (root / "build" / "b.ipynb").exists()

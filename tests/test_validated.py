@@ -81,3 +81,34 @@ def test_the_cli_stores_for_the_notebooks(data, capsys):
             "--audit", str(data["audit"]), "--cache", str(data["cache"])]
     assert validate.main(args) == 0
     assert len(list(data["cache"].glob("*.pickle"))) == 1
+
+
+def test_an_edit_that_keeps_size_and_mtime_is_still_a_new_key(data):
+    before = validated.key(data["claims"], data["sources"], data["references"], data["audit"])
+    st = data["claims"].stat()
+    text = data["claims"].read_text(encoding="utf-8")
+    data["claims"].write_text(text.replace(",25,", ",52,", 1), encoding="utf-8")  # same size
+    os.utime(data["claims"], ns=(st.st_atime_ns, st.st_mtime_ns))  # and the old mtime
+    assert data["claims"].stat().st_size == st.st_size
+    assert validated.key(data["claims"], data["sources"], data["references"], data["audit"]) != before
+
+
+def test_the_cli_always_validates_even_with_a_stored_copy(data, capsys, monkeypatch):
+    args = [str(data["claims"]), "--sources", str(data["sources"]), "--references", str(data["references"]),
+            "--audit", str(data["audit"]), "--cache", str(data["cache"])]
+    assert validate.main(args) == 0
+    calls = []
+    real = validate.load_dataset
+    monkeypatch.setattr(validate, "load_dataset", lambda *a: calls.append(a) or real(*a))
+    assert validate.main(args) == 0
+    assert len(calls) == 1
+
+
+def test_a_cache_that_cannot_be_written_is_a_warning(data, capsys):
+    blocked = data["cache"]
+    blocked.write_text("a file where the folder should be")
+    args = [str(data["claims"]), "--sources", str(data["sources"]), "--references", str(data["references"]),
+            "--audit", str(data["audit"]), "--cache", str(blocked)]
+    assert validate.main(args) == 0
+    err = capsys.readouterr().err
+    assert f"warning: could not store the validated tables in {blocked}" in err

@@ -5,13 +5,14 @@ so pandas, matplotlib, seaborn, scipy and statsmodels are imported once per
 kernel rather than once per notebook. Before each notebook it calls reset()
 inside the kernel. reset() clears what a notebook can leave behind: the user
 namespace and its history, the execution counter, open figures, matplotlib
-settings, warning filters and the working folder. Imported modules stay loaded,
+settings, pandas options, numpy's error and print settings, warning filters
+and the working folder. Imported modules stay loaded,
 which is the point. A test checks that a notebook run in a used kernel publishes
 the same bytes as one run in a new kernel.
 """
 from __future__ import annotations
 
-_baseline: tuple[dict, list] | None = None
+_baseline: tuple | None = None
 
 
 def reset(cwd: str) -> None:
@@ -21,17 +22,23 @@ def reset(cwd: str) -> None:
 
     import matplotlib as mpl
     import matplotlib.pyplot as plt  # sets up the inline backend, as a notebook's first import would
+    import numpy as np
+    import pandas as pd
     from IPython import get_ipython
 
     global _baseline
     plt.close("all")
     if _baseline is None:
-        _baseline = ({k: v for k, v in mpl.rcParams.items() if k != "backend"}, list(warnings.filters))
+        _baseline = ({k: v for k, v in mpl.rcParams.items() if k != "backend"}, list(warnings.filters),
+                     np.geterr(), np.get_printoptions())
     else:
-        rc, filters = _baseline
+        rc, filters, errors, printing = _baseline
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # deprecated keys warn on every assignment
+            warnings.simplefilter("ignore")  # deprecated keys and options warn when set
             mpl.rcParams.update(rc)
+            pd.reset_option("all")
+        np.seterr(**errors)
+        np.set_printoptions(**printing)
         warnings.filters[:] = filters
         getattr(warnings, "_filters_mutated", lambda: None)()  # drop the cached lookups
     # The user namespace and In/Out go; a new history session numbers the next

@@ -205,45 +205,108 @@ def _stop_kernel(km) -> None:
     run_sync(km.shutdown_kernel)(now=True)
 
 
+def _run_job(claimed: Path, kernel):
+    """Run one claimed job; return (kernel to use next, failed). Any error is reported, never raised."""
+    from jupyter_core.utils import run_sync
+
+    try:
+        job = json.loads(claimed.read_text(encoding="utf-8"))
+        notebook, output, parameters = Path(job["notebook"]), Path(job["output"]), dict(job["parameters"])
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        print(f"{claimed}: not a queued run ({type(err).__name__}: {err}); removed from the queue",
+              file=sys.stderr)
+        return kernel, True
+    print(f"run {notebook.name} -> {output}" + "".join(f" -p {k} {v}" for k, v in parameters.items()),
+          file=sys.stderr, flush=True)
+    try:
+        if kernel is None or not run_sync(kernel.is_alive)():
+            if kernel is not None:  # the last notebook killed it
+                _stop_kernel(kernel)
+            kernel = None
+            kernel = _start_kernel(notebook.parent)
+        _reset_kernel(kernel, notebook.parent)
+    except Exception as err:  # no kernel to run it in: the run fails, the queue goes on
+        print(f"{notebook}: the kernel '{KERNEL}' could not be started or reset: {type(err).__name__}: {err}\n"
+              "  published figures and tables were left as they were.", file=sys.stderr)
+        if kernel is not None:
+            _stop_kernel(kernel)
+        return None, True
+    try:
+        return kernel, run(notebook, output, parameters, km=kernel) != 0
+    except Exception as err:  # e.g. an unreadable notebook, or a full disk while publishing
+        print(f"{notebook}: the run stopped: {type(err).__name__}: {err}\n"
+              "  published figures and tables were left as they were, or are incomplete and the run "
+              "stays out of date.", file=sys.stderr)
+        return kernel, True
+
+
 def work(queue: Path) -> int:
     """Run queued jobs until the queue is empty, in one kernel kept warm between them."""
     kernel, failures = None, 0
     try:
         while (claimed := _claim(queue)) is not None:
-            job = json.loads(claimed.read_text())
-            notebook = Path(job["notebook"])
-            from jupyter_core.utils import run_sync
-
-            if kernel is None or not run_sync(kernel.is_alive)():
-                if kernel is not None:  # the last notebook killed it
-                    _stop_kernel(kernel)
-                kernel = _start_kernel(notebook.parent)
-            _reset_kernel(kernel, notebook.parent)
-            print(f"run {notebook.name} -> {job['output']}"
-                  + "".join(f" -p {k} {v}" for k, v in job["parameters"].items()), file=sys.stderr, flush=True)
-            failures += run(notebook, Path(job["output"]), job["parameters"], km=kernel) != 0
-            claimed.unlink()
+            try:
+                kernel, failed = _run_job(claimed, kernel)
+            finally:
+                claimed.unlink(missing_ok=True)
+            failures += failed
     finally:
         if kernel is not None:
             _stop_kernel(kernel)
     return 1 if failures else 0
 
 
+def _cores() -> int:
+    """The cores this process may use (a container's share, not the host's)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def run_queue(queue: Path, jobs: int | None = None) -> int:
-    """Run every queued job with `jobs` workers (default: one per core); non-zero if any failed."""
+    """Run every queued job with `jobs` workers (default: one per core); non-zero if any failed.
+
+    The queue is locked for as long as any of its workers runs (the helpers hold the
+    lock too), so a second runner, say after make was killed and started again,
+    waits for the first one's workers instead of running the same notebook twice.
+    """
+    import fcntl
+    import signal
+
     if not queue.is_dir():
         return 0
-    for stale in queue.glob("*.running-*"):  # left by a killed batch: queue it again
-        os.replace(stale, stale.with_name(stale.name.split(".running-")[0] + ".json"))
-    queued = len(list(queue.glob("*.json")))
-    if queued == 0:
-        return 0
-    workers = max(1, min(jobs or os.cpu_count() or 1, queued))
-    helpers = [subprocess.Popen([sys.executable, "-m", "fbss_evidence.run", "--work", str(queue)])
-               for _ in range(workers - 1)]
-    status = work(queue)
-    for helper in helpers:
-        status = max(status, 1 if helper.wait() else 0)
+    with open(queue / ".lock", "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"{queue}: another runner is still working on this queue; waiting for it", file=sys.stderr)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        for stale in queue.glob("*.running-*"):  # left by a killed batch: queue it again
+            os.replace(stale, stale.with_name(stale.name.split(".running-")[0] + ".json"))
+        queued = len(list(queue.glob("*.json")))
+        if queued == 0:
+            return 0
+        workers = max(1, min(jobs or _cores(), queued))
+        helpers: list[subprocess.Popen] = []
+
+        def stop(signum, frame):  # make stops a recipe with SIGTERM: take the helpers along
+            raise SystemExit(128 + signum)
+
+        previous = signal.signal(signal.SIGTERM, stop)
+        try:
+            helpers = [subprocess.Popen([sys.executable, "-m", "fbss_evidence.run", "--work", str(queue)],
+                                        pass_fds=(lock.fileno(),))
+                       for _ in range(workers - 1)]
+            status = work(queue)
+            for helper in helpers:
+                status = max(status, 1 if helper.wait() else 0)
+        finally:
+            for helper in helpers:
+                if helper.poll() is None:
+                    helper.terminate()
+                    helper.wait()
+            signal.signal(signal.SIGTERM, previous)
     if status:
         print(f"{queue}: some notebook runs failed (see above); they stay out of date", file=sys.stderr)
     return status

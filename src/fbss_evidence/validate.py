@@ -480,12 +480,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     audit = None if str(args.audit) == "none" else args.audit
     try:
-        if args.cache is None:
-            data = load_dataset(args.claims, args.sources, args.references, audit)
-        else:
+        # Always checked here (this is the validator); --cache only keeps the result.
+        data = load_dataset(args.claims, args.sources, args.references, audit)
+        if args.cache is not None:
             from . import validated
 
-            data = validated.load(args.claims, args.sources, args.references, audit, args.cache)
+            validated.store(data, args.claims, args.sources, args.references, audit, args.cache)
     except InputError as err:
         for problem in err.problems:
             print(problem, file=sys.stderr)

@@ -1,13 +1,14 @@
-"""Validate once: a validated dataset is kept until one of its inputs or the checks change.
+"""Validate once: a validated dataset is kept until one of its inputs or the code changes.
 
 `make` validates the data, then runs many notebooks on it; without this, every
 notebook would read and check the same files again (35 s for a million claims).
-fbss-validate --cache DIR stores the validated tables, pickled, under a key made
-of every input file's path, size and modification time, the text of the modules
-that do the checking, and the Python and pandas versions. A notebook finds them
-there, or validates (and stores) itself. Any change to an input or to the checks
-gives another key, so stale or unchecked data is never served. Only the project
-writes these files, into its own build folder, so unpickling them is safe.
+fbss-validate --cache DIR validates and then stores the checked tables under a
+key made of every input file's path, inode, size, modification and change
+times, the text of every module of the package, and the Python, pandas, numpy
+and pandera versions. A notebook finds them there, or validates (and stores)
+itself. Editing a file changes its change time (which no tool can set back), so
+an edit always gives another key. Only the project writes these files, into its
+own build folder, so unpickling them is safe.
 """
 from __future__ import annotations
 
@@ -23,15 +24,21 @@ import pandas as pd
 from . import validate
 from .outputs import atomic_path
 
-# The modules whose code decides whether data are valid.
-_CHECKS = ("validate.py", "schema.py", "vocab.py", "numbers.py", "csvfile.py", "problems.py")
-_CODE = hashlib.sha256(b"".join((Path(__file__).parent / name).read_bytes() for name in _CHECKS)).hexdigest()
+# Every module of the package: a list of "the modules that check" would go stale.
+_PACKAGE = Path(__file__).parent
+_CODE = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(_PACKAGE.rglob("*.py")))).hexdigest()
 KEEP = 4  # stored datasets kept per folder (the newest)
 
 
 def _stat(path: Path) -> str:
     st = path.stat()
-    return f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}"
+    return f"{path.resolve()}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
+
+
+def _versions() -> list[str]:
+    import pandera
+
+    return [sys.version, pd.__version__, np.__version__, pandera.__version__]
 
 
 def _source_texts(sources: Path) -> list[Path]:
@@ -45,7 +52,7 @@ def _source_texts(sources: Path) -> list[Path]:
 
 def key(claims: Path, sources: Path, references: Path, audit: Path | None) -> str:
     """What the validated tables depend on, hashed."""
-    parts = [sys.version, pd.__version__, _CODE]
+    parts = [*_versions(), _CODE]
     for path in (claims, sources, references, audit, *_source_texts(Path(sources))):
         parts.append("none" if path is None else _stat(Path(path)) if Path(path).exists() else f"{path}:missing")
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
@@ -105,6 +112,14 @@ def load(claims: Path, sources: Path, references: Path, audit: Path | None,
             ValueError):
         pass
     data = validate.load_dataset(claims, sources, references, audit)
+    store(data, claims, sources, references, audit, cache)
+    return data
+
+
+def store(data: validate.Dataset, claims: Path, sources: Path, references: Path, audit: Path | None,
+          cache: Path) -> None:
+    """Keep the checked tables for the notebooks; a failure to store costs time, never a result."""
+    stored = Path(cache) / f"{key(claims, sources, references, audit)}.pickle"
     try:
         with atomic_path(stored) as tmp, open(tmp, "wb") as f:
             pickle.dump({name: _pack(getattr(data, name)) for name in _TABLES}, f,
@@ -112,13 +127,12 @@ def load(claims: Path, sources: Path, references: Path, audit: Path | None,
         older = sorted(Path(cache).glob("*.pickle"), key=lambda p: p.stat().st_mtime_ns, reverse=True)[KEEP:]
         for path in older:
             path.unlink(missing_ok=True)
-    except OSError:  # a full disk costs the next run time, never a result
-        pass
-    return data
+    except OSError as err:
+        print(f"warning: could not store the validated tables in {cache} ({err.strerror or err}); "
+              "each notebook will validate the data again", file=sys.stderr)
 
 
 def default_cache() -> Path:
     from . import config
 
     return config.BUILD / "validated"
-
