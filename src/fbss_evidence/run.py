@@ -96,7 +96,10 @@ def run(notebook: Path, output: Path, parameters: dict, km=None) -> int:
     failed = output.with_name(f"{name}.failed.ipynb")
     output.parent.mkdir(parents=True, exist_ok=True)
     logging.getLogger("papermill").setLevel(logging.WARNING)
+    own_kernel = None
     try:
+        if km is None:  # a single run: a kernel of its own, on private sockets (see _start_kernel)
+            km = own_kernel = _start_kernel(notebook.parent)
         papermill.execute_notebook(
             str(notebook), str(partial),
             parameters={**parameters, "output_dir": str(stage)},
@@ -121,6 +124,9 @@ def run(notebook: Path, output: Path, parameters: dict, km=None) -> int:
               + (f"  executed copy so far: {failed}\n" if failed.exists() else "")
               + "  published figures and tables were left as they were.", file=sys.stderr)
         return 1
+    finally:
+        if own_kernel is not None:
+            _stop_kernel(own_kernel)
     try:
         publish(stage, config.BUILD / f"{name}.outputs")
     except RuntimeError as err:
@@ -166,11 +172,26 @@ def _claim(queue: Path) -> Path | None:
 
 
 def _start_kernel(cwd: Path):
+    """A kernel on Unix-domain sockets in a private folder.
+
+    Over TCP, the client picks free ports and the kernel binds them later; kernels
+    started at the same moment by other processes can take the same port first
+    ("Address already in use"). Socket files in a folder of its own cannot collide.
+    """
+    import tempfile
+
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.utils import run_sync
 
-    km = AsyncKernelManager(kernel_name=KERNEL)
-    run_sync(km.start_kernel)(cwd=str(cwd))
+    folder = Path(tempfile.mkdtemp(prefix="fbss-kernel-"))
+    km = AsyncKernelManager(kernel_name=KERNEL, transport="ipc", ip=str(folder / "k"),
+                            connection_file=str(folder / "connection.json"))
+    km.fbss_folder = folder
+    try:
+        run_sync(km.start_kernel)(cwd=str(cwd))
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     return km
 
 
@@ -202,7 +223,12 @@ def _reset_kernel(km, cwd: Path) -> None:
 def _stop_kernel(km) -> None:
     from jupyter_core.utils import run_sync
 
-    run_sync(km.shutdown_kernel)(now=True)
+    try:
+        run_sync(km.shutdown_kernel)(now=True)
+    finally:
+        folder = getattr(km, "fbss_folder", None)
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _run_job(claimed: Path, kernel):
