@@ -186,7 +186,6 @@ def _start_kernel(cwd: Path):
     folder = Path(tempfile.mkdtemp(prefix="fbss-kernel-"))
     km = AsyncKernelManager(kernel_name=KERNEL, transport="ipc", ip=str(folder / "k"),
                             connection_file=str(folder / "connection.json"))
-    km.fbss_folder = folder
     try:
         run_sync(km.start_kernel)(cwd=str(cwd))
     except BaseException:
@@ -211,7 +210,7 @@ def _reset_kernel(km, cwd: Path) -> None:
         code = f"import fbss_evidence.kernel as _k; _k.reset({str(cwd)!r})"
         msg_id = kc.execute(code, silent=True, store_history=False, allow_stdin=False)
         while True:
-            reply = run_sync(kc._async_get_shell_msg)(timeout=120)
+            reply = run_sync(kc.get_shell_msg)(timeout=120)
             if reply["parent_header"].get("msg_id") == msg_id:
                 break
     finally:
@@ -226,9 +225,8 @@ def _stop_kernel(km) -> None:
     try:
         run_sync(km.shutdown_kernel)(now=True)
     finally:
-        folder = getattr(km, "fbss_folder", None)
-        if folder is not None:
-            shutil.rmtree(folder, ignore_errors=True)
+        if km.transport == "ipc":  # the private folder _start_kernel made for its sockets
+            shutil.rmtree(Path(km.ip).parent, ignore_errors=True)
 
 
 def _run_job(claimed: Path, kernel):
