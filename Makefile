@@ -12,7 +12,11 @@ BIN := $(VENV)/bin
 ENV_STAMP := $(VENV)/.installed
 KERNEL := fbss-evidence
 
-PACKAGE := $(shell find src -name '*.py' -not -path '*/__pycache__/*')
+# The analysis package (what notebooks import) and the build machinery (runner, report,
+# benchmark). Notebook runs depend on the analysis package only: editing the build wing
+# reruns nothing.
+ANALYSIS := $(shell find src/fbss_evidence -name '*.py' -not -path '*/__pycache__/*')
+BUILD_CODE := $(shell find src/fbss_build -name '*.py' -not -path '*/__pycache__/*')
 SOURCE_TEXTS := $(wildcard data/sources/*.txt)
 CLAIMS ?= data/claims.csv
 DATA := $(CLAIMS) data/sources.csv data/references.csv data/citation_audit.csv $(SOURCE_TEXTS)
@@ -42,7 +46,7 @@ TOPICS := \
 
 RUNS := $(NOTEBOOKS) $(addprefix 07-compare-topic--,$(TOPICS))
 EXECUTED := $(addprefix build/,$(addsuffix .ipynb,$(RUNS)))
-RUN := $(BIN)/python -m fbss_evidence.run
+RUN := $(BIN)/python -m fbss_build.run
 
 .PHONY: all env validate test lab report refresh-notebooks lock clean clean-env help bench fuzz
 
@@ -57,7 +61,7 @@ $(ENV_STAMP): requirements.lock pyproject.toml
 
 env: $(ENV_STAMP) ## Create .venv from requirements.lock (no other step installs anything)
 
-build/validated.stamp: $(ENV_STAMP) $(DATA) $(PACKAGE)
+build/validated.stamp: $(ENV_STAMP) $(DATA) $(ANALYSIS)
 	@mkdir -p build
 	$(BIN)/fbss-validate $(CLAIMS) --cache build/validated
 	touch $@
@@ -72,11 +76,11 @@ validate: $(ENV_STAMP) ## Validate a claims file: make validate CLAIMS=path
 # each run's outputs, publishes them only when the whole notebook succeeded, and writes
 # build/<run>.ipynb last: a run that failed or was killed stays out of date.
 QUEUE := build/queue
-build/%.ipynb: notebooks/%.ipynb build/validated.stamp $(PACKAGE)
+build/%.ipynb: notebooks/%.ipynb build/validated.stamp $(ANALYSIS)
 	@$(RUN) $< --output $@ --queue $(QUEUE)
 	$(run_if_asked_for)
 
-build/07-compare-topic--%.ipynb: notebooks/07-compare-topic.ipynb build/validated.stamp $(PACKAGE)
+build/07-compare-topic--%.ipynb: notebooks/07-compare-topic.ipynb build/validated.stamp $(ANALYSIS)
 	@$(RUN) $< --output $@ --queue $(QUEUE) -p topic $*
 	$(run_if_asked_for)
 
@@ -110,7 +114,7 @@ lab: $(ENV_STAMP) ## Open JupyterLab on the project's environment
 # The generic notebook's stored outputs are those of its default topic (its parameters cell).
 DEFAULT_TOPIC := failure_persistent_pain
 refresh-notebooks: all ## Store the default runs' outputs in notebooks/ (after a deliberate change of numbers)
-	$(BIN)/python -m fbss_evidence.run --refresh $(addprefix build/,$(addsuffix .ipynb,$(NOTEBOOKS))) \
+	$(BIN)/python -m fbss_build.run --refresh $(addprefix build/,$(addsuffix .ipynb,$(NOTEBOOKS))) \
 	  build/07-compare-topic--$(DEFAULT_TOPIC).ipynb
 
 lock: ## Re-resolve dependencies and rewrite requirements.lock
@@ -118,11 +122,11 @@ lock: ## Re-resolve dependencies and rewrite requirements.lock
 
 report: build/report/index.html ## Render the executed notebooks and every claim's quote into build/report/ (offline HTML)
 
-build/report/index.html: build/notebooks.stamp $(CLAIMS) data/sources.csv $(PACKAGE)
-	$(BIN)/python -m fbss_evidence.report --build build --out build/report --claims $(CLAIMS) --sources data/sources.csv
+build/report/index.html: build/notebooks.stamp $(CLAIMS) data/sources.csv $(ANALYSIS) $(BUILD_CODE)
+	$(BIN)/python -m fbss_build.report --build build --out build/report --claims $(CLAIMS) --sources data/sources.csv
 
 bench: $(ENV_STAMP) ## Measure full, no-op, incremental and test runs against the single-process floor
-	$(BIN)/python -m fbss_evidence.bench
+	$(BIN)/python -m fbss_build.bench
 
 fuzz: $(ENV_STAMP) ## Long property-based fuzzing of the loader and validator
 	FBSS_FUZZ_EXAMPLES=5000 $(BIN)/python -m pytest -q tests/test_fuzz.py

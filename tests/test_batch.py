@@ -1,4 +1,4 @@
-"""The queue and the warm-kernel batch of fbss_evidence.run.
+"""The queue and the warm-kernel batch of fbss_build.run.
 
 A notebook run in a kernel that has already run other notebooks must publish
 the same bytes, and show the same outputs, as one run in a new kernel; a
@@ -18,7 +18,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from fbss_evidence import config, run
+from fbss_evidence import config
+from fbss_build import run
 
 from test_run import MAYBE_FAIL, WRITE_OUTPUTS, write_notebook
 
@@ -31,7 +32,7 @@ def _env(root: Path) -> dict:
 
 
 def _cli(root: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "fbss_evidence.run", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "fbss_build.run", *args], capture_output=True,
                           text=True, encoding="utf-8", timeout=timeout, env=_env(root))
 
 
@@ -207,7 +208,7 @@ def test_a_second_runner_waits_for_the_first_one(tmp_path):
     run.enqueue(queue, notebook, root / "build" / "a.ipynb", {})
     with open(queue / ".lock", "a+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # as a runner still at work would
-        waiting = subprocess.Popen([sys.executable, "-m", "fbss_evidence.run", "--run-queue", str(queue)],
+        waiting = subprocess.Popen([sys.executable, "-m", "fbss_build.run", "--run-queue", str(queue)],
                                    env=_env(root), stderr=subprocess.PIPE, text=True)
         time.sleep(3)
         assert waiting.poll() is None, "it ran while the queue was locked"
@@ -225,7 +226,7 @@ def test_stopping_the_runner_stops_its_workers(tmp_path):
     root, queue = tmp_path / "out", tmp_path / "out" / "build" / "queue"
     for name in ("a", "b"):
         run.enqueue(queue, notebook, root / "build" / f"{name}.ipynb", {})
-    runner = subprocess.Popen([sys.executable, "-m", "fbss_evidence.run", "--run-queue", str(queue), "--jobs", "2"],
+    runner = subprocess.Popen([sys.executable, "-m", "fbss_build.run", "--run-queue", str(queue), "--jobs", "2"],
                               env=_env(root), stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while len(list(queue.glob("*.running-*"))) < 2 and time.monotonic() < deadline:

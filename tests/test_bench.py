@@ -8,7 +8,8 @@ import shutil
 
 import pytest
 
-from fbss_evidence import bench, config, validate
+from fbss_evidence import config, validate
+from fbss_build import bench
 
 
 def test_makefile_runs_are_the_notebooks_and_one_generic_run_per_topic():

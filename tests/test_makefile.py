@@ -13,7 +13,8 @@ import sys
 
 import pytest
 
-from fbss_evidence import bench, config
+from fbss_evidence import config
+from fbss_build import bench
 
 MAKE = shutil.which("make")
 pytestmark = pytest.mark.skipif(MAKE is None, reason="make is not installed")
@@ -58,7 +59,7 @@ def _reruns(folder) -> list[str]:
     """The notebook runs `make -n` would queue; and if it queues any, it also runs the queue."""
     out = _make(folder, "-n").stdout
     queued = [line.split("--output build/")[1].split(".ipynb")[0]
-              for line in out.splitlines() if "fbss_evidence.run" in line and "--queue build/queue" in line]
+              for line in out.splitlines() if "fbss_build.run" in line and "--queue build/queue" in line]
     assert ("--run-queue build/queue" in out) == bool(queued)
     return queued
 
@@ -104,7 +105,7 @@ def test_a_real_make_runs_the_queue_it_filled(built):
     folder, _ = built
     os.utime(folder / "notebooks" / "02-failure-rates.ipynb")
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE") and k != "MFLAGS"}
-    proc = subprocess.run([MAKE, "--no-print-directory", f"RUN={sys.executable} -m fbss_evidence.run"],
+    proc = subprocess.run([MAKE, "--no-print-directory", f"RUN={sys.executable} -m fbss_build.run"],
                           cwd=folder, env={**env, "FBSS_OUTPUT_ROOT": str(folder)},
                           capture_output=True, text=True, timeout=120)
     assert "--run-queue build/queue" in proc.stdout, proc.stdout + proc.stderr

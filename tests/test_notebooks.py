@@ -1,4 +1,4 @@
-"""Every analysis notebook runs through `python -m fbss_evidence.run`, with its defaults and
+"""Every analysis notebook runs through `python -m fbss_build.run`, with its defaults and
 with other parameters, into a scratch FBSS_OUTPUT_ROOT; bad parameters stop it with exit 1.
 
 Each run starts a kernel (several seconds), so the runs of the selected test cases are
@@ -119,7 +119,7 @@ class Result:
 
 
 def _run(case: Case, root: Path) -> Result:
-    args = [sys.executable, "-m", "fbss_evidence.run", str(config.NOTEBOOKS / f"{case.notebook}.ipynb"),
+    args = [sys.executable, "-m", "fbss_build.run", str(config.NOTEBOOKS / f"{case.notebook}.ipynb"),
             "--output", str(root / "build" / f"{case.run_name}.ipynb")]
     for name, value in case.params:
         args += ["-p", name, value]

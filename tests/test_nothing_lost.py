@@ -15,7 +15,7 @@ NOTEBOOK = config.NOTEBOOKS / "01-evidence-map.ipynb"
 def _run_in(root: Path) -> subprocess.Popen:
     env = {**os.environ, "FBSS_OUTPUT_ROOT": str(root)}
     return subprocess.Popen(
-        [sys.executable, "-m", "fbss_evidence.run", str(NOTEBOOK),
+        [sys.executable, "-m", "fbss_build.run", str(NOTEBOOK),
          "--output", str(root / "build" / "01-evidence-map.ipynb")],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
 

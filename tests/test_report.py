@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from fbss_evidence import config, report
+from fbss_evidence import config
+from fbss_build import report
 
 PAYLOAD = "<script>alert(1)</script>"
 QUOTE = f'the page said "{PAYLOAD}" & 30% of patients < 1 year'

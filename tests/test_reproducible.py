@@ -22,7 +22,7 @@ NOTEBOOKS = ("01-evidence-map", "09-statistics")
 
 
 def _run(notebook: str, root: Path, seed: str) -> subprocess.CompletedProcess:
-    args = [sys.executable, "-m", "fbss_evidence.run", str(config.NOTEBOOKS / f"{notebook}.ipynb"),
+    args = [sys.executable, "-m", "fbss_build.run", str(config.NOTEBOOKS / f"{notebook}.ipynb"),
             "--output", str(root / "build" / f"{notebook}.ipynb")]
     env = {**os.environ, "FBSS_OUTPUT_ROOT": str(root), "PYTHONHASHSEED": seed}
     return subprocess.run(args, capture_output=True, text=True, encoding="utf-8", timeout=600, env=env)

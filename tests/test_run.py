@@ -1,7 +1,7 @@
-"""fbss_evidence.run: parameter parsing, staging, publishing and failed runs.
+"""fbss_build.run: parameter parsing, staging, publishing and failed runs.
 
 The tests that execute a notebook use a tiny notebook written into tmp_path and
-run `python -m fbss_evidence.run` in a subprocess with FBSS_OUTPUT_ROOT set to
+run `python -m fbss_build.run` in a subprocess with FBSS_OUTPUT_ROOT set to
 a scratch folder, so the project's own figures/, tables/ and build/ are never
 touched. The others call the runner in-process with the config paths
 redirected and (where noted) papermill replaced by a fake.
@@ -20,7 +20,8 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from fbss_evidence import config, run
+from fbss_evidence import config
+from fbss_build import run
 
 KERNEL = "fbss-evidence"
 
@@ -67,7 +68,7 @@ def root(tmp_path) -> Path:
 
 
 def run_cli(root: Path, notebook: Path, *params: tuple[str, str]) -> subprocess.CompletedProcess:
-    args = [sys.executable, "-m", "fbss_evidence.run", str(notebook),
+    args = [sys.executable, "-m", "fbss_build.run", str(notebook),
             "--output", str(root / "build" / f"{notebook.stem}.ipynb")]
     for name, value in params:
         args += ["-p", name, value]

@@ -1,6 +1,6 @@
 """`make bench`: how long the build takes, measured against what it must at least cost.
 
-    python -m fbss_evidence.bench [--sizes 1e3,1e4,1e5,1e6] [--skip test,scaling] [--keep]
+    python -m fbss_build.bench [--sizes 1e3,1e4,1e5,1e6] [--skip test,scaling] [--keep]
 
 Measured in one run, on this machine, in a scratch copy of the project (the
 real build/, figures/ and tables/ are never touched; .venv is shared through a
@@ -26,7 +26,7 @@ incremental_notebook
 test
     `make test`.
 scaling
-    fbss-validate, and 07-compare-topic through `python -m fbss_evidence.run`,
+    fbss-validate, and 07-compare-topic through `python -m fbss_build.run`,
     on synthetic claims files of growing size (real rows copied with unique
     claim_ids and values varied within validity; a citation audit row for every
     cited claim), with wall time and peak memory (max RSS of the process tree),
@@ -168,7 +168,7 @@ _JITTER_STEPS = 10_001
 
 def _jittered(value: str, value_text: str, unit: str, i: int) -> str:
     """A value within VALUE_JITTER of the number value_text states nearest to `value`."""
-    from .numbers import numbers_in
+    from fbss_evidence.numbers import numbers_in
 
     v = float(value)
     stated = min(numbers_in(value_text), key=lambda n: abs(n - v), default=v)
@@ -352,7 +352,7 @@ class Scratch:
 
 def edit_one_value(claims: Path) -> str:
     """Change one claim's value to another its value_text still states (within rounding)."""
-    from .numbers import states_value
+    from fbss_evidence.numbers import states_value
 
     raw = claims.read_bytes().decode("utf-8")
     ending = "\r\n" if "\r\n" in raw else "\n"
@@ -409,7 +409,7 @@ def run_floor(scratch: Scratch, repeat: int = 2) -> tuple[Measured, dict, set[st
         shutil.rmtree(out, ignore_errors=True)
         # Like make from clean, each floor run validates the data once (then reads it stored).
         shutil.rmtree(scratch.dir / "build" / "validated", ignore_errors=True)
-        run = scratch.run([scratch.python, "-m", "fbss_evidence.bench", "--floor-run", str(scratch.dir), str(out)],
+        run = scratch.run([scratch.python, "-m", "fbss_build.bench", "--floor-run", str(scratch.dir), str(out)],
                           timeout=3600)
         if not run.ok:
             raise RuntimeError(f"the floor failed:\n{run.tail(30)}")
@@ -433,7 +433,7 @@ def run_scaling(scratch: Scratch, sizes, timeout: float = SCALING_TIMEOUT_S) -> 
                                 "--cache", str(folder / "out" / "build" / "validated")], timeout=timeout)
         params = [("claims_path", paths["claims"]), ("sources_path", paths["sources"]),
                   ("references_path", paths["references"]), ("audit_path", paths["audit"])]
-        run = scratch.run([scratch.python, "-m", "fbss_evidence.run", str(notebook),
+        run = scratch.run([scratch.python, "-m", "fbss_build.run", str(notebook),
                            "--output", str(folder / "out" / "build" / f"{GENERIC}.ipynb")]
                           + [x for name, path in params for x in ("-p", name, str(path))],
                           timeout=timeout, FBSS_OUTPUT_ROOT=str(folder / "out"))
@@ -622,7 +622,7 @@ def report(result: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m fbss_evidence.bench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m fbss_build.bench", description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default=",".join(str(n) for n in DEFAULT_SIZES),
                         help="claims-file sizes for the scaling runs, e.g. 1e3,1e4 ('' for none)")
     parser.add_argument("--skip", default="", help="comma-separated: startup,floor,full,test,scaling")
@@ -634,7 +634,7 @@ def main(argv: list[str] | None = None) -> int:
         repo, out = args.floor_run
         print(json.dumps(floor(repo.resolve(), out.resolve())))
         return 0
-    from . import config
+    from fbss_evidence import config
 
     sizes = [int(float(s)) for s in args.sizes.split(",") if s.strip()]
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}

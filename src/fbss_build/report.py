@@ -1,6 +1,6 @@
 """Render the executed notebooks and every claim's quote into one offline HTML report.
 
-    python -m fbss_evidence.report [--build DIR] [--out DIR] [--claims CSV] [--sources CSV]
+    python -m fbss_build.report [--build DIR] [--out DIR] [--claims CSV] [--sources CSV]
 
 Every executed notebook in the build folder (`*.ipynb`, not `*.partial.ipynb` or
 `*.failed.ipynb`) becomes one page (nbconvert, "lab" template, inputs shown,
@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from . import config
+from fbss_evidence import config
 
 REPORT_TITLE = "Failed back surgery syndrome: what the clinic pages claim"
 
@@ -309,7 +309,7 @@ CLAIM_COLUMNS = (("claim_id", "Claim"), ("topic", "Topic"), ("value_text", "Valu
 
 def sources_page(sources_csv: Path, claims_csv: Path) -> str:
     """Every row of the sources table, each followed by the quotes of its claims (all escaped)."""
-    from .csvfile import read_csv_table
+    from fbss_evidence.csvfile import read_csv_table
 
     sources = read_csv_table(sources_csv, required=("source_id",)).frame.to_dict("records")
     claims = read_csv_table(claims_csv, required=("claim_id", "source_id", "quote")).frame
@@ -411,9 +411,9 @@ def build_report(build: Path, out: Path, sources_csv: Path, claims_csv: Path) ->
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .problems import InputError
+    from fbss_evidence.problems import InputError
 
-    parser = argparse.ArgumentParser(prog="python -m fbss_evidence.report",
+    parser = argparse.ArgumentParser(prog="python -m fbss_build.report",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--build", type=Path, default=None,
                         help=f"folder of executed notebooks (default: {config.BUILD})")

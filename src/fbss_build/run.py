@@ -1,8 +1,8 @@
 """Run notebooks with papermill and publish their figures and tables.
 
-    python -m fbss_evidence.run notebooks/01-evidence-map.ipynb --output build/01-evidence-map.ipynb [-p name value ...]
-    python -m fbss_evidence.run NOTEBOOK --output OUT [-p ...] --queue build/queue   # queue it
-    python -m fbss_evidence.run --run-queue build/queue [--jobs N]                  # run the queue
+    python -m fbss_build.run notebooks/01-evidence-map.ipynb --output build/01-evidence-map.ipynb [-p name value ...]
+    python -m fbss_build.run NOTEBOOK --output OUT [-p ...] --queue build/queue   # queue it
+    python -m fbss_build.run --run-queue build/queue [--jobs N]                  # run the queue
 
 A notebook writes into a private staging folder. Only when every cell has
 succeeded are its files moved into figures/ and tables/ (one rename each), and
@@ -29,8 +29,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import config
-from .vocab import FIGURE_FORMATS
+from fbss_evidence import config
+from fbss_evidence.vocab import FIGURE_FORMATS
 
 KERNEL = "fbss-evidence"
 TABLE_SUFFIXES = (".csv", ".md")
@@ -207,7 +207,7 @@ def _reset_kernel(km, cwd: Path) -> None:
     kc = km.client()
     kc.start_channels(iopub=False, stdin=False, hb=False, control=False)
     try:
-        code = f"import fbss_evidence.kernel as _k; _k.reset({str(cwd)!r})"
+        code = f"import fbss_build.kernel as _k; _k.reset({str(cwd)!r})"
         msg_id = kc.execute(code, silent=True, store_history=False, allow_stdin=False)
         while True:
             reply = run_sync(kc.get_shell_msg)(timeout=120)
@@ -319,7 +319,7 @@ def run_queue(queue: Path, jobs: int | None = None) -> int:
 
         previous = signal.signal(signal.SIGTERM, stop)
         try:
-            helpers = [subprocess.Popen([sys.executable, "-m", "fbss_evidence.run", "--work", str(queue)],
+            helpers = [subprocess.Popen([sys.executable, "-m", "fbss_build.run", "--work", str(queue)],
                                         pass_fds=(lock.fileno(),))
                        for _ in range(workers - 1)]
             status = work(queue)
@@ -340,7 +340,7 @@ def refresh(executed: list[Path]) -> int:
     """Store the outputs of default runs in notebooks/ (code cells unchanged)."""
     import nbformat
 
-    from .outputs import atomic_path
+    from fbss_evidence.outputs import atomic_path
 
     for path in executed:
         nb = nbformat.read(path, as_version=4)
@@ -361,7 +361,7 @@ def refresh(executed: list[Path]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m fbss_evidence.run", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m fbss_build.run", description=__doc__.split("\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--output", type=Path)
     parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
