@@ -104,7 +104,7 @@ class ClaimsWorkspace:
 
     def run(self, audit: bool = False) -> Run:
         """Run fbss_evidence.validate.main in-process."""
-        from fbss_evidence.validate import main
+        from fbss_evidence.cli import validate_main as main
 
         self.capsys.readouterr()
         status = main(self.args(audit))
@@ -123,6 +123,27 @@ class ClaimsWorkspace:
         run = Run(proc.returncode, proc.stdout, proc.stderr)
         assert "Traceback" not in run.err + run.out
         return run
+
+
+def pytest_collection_modifyitems(items):
+    """Everything under tests/pipeline/ runs notebooks, make or a server: slow. The pipeline and
+    build modules share expensive module fixtures (runs, a lab server), so under pytest-xdist
+    (--dist loadgroup) each of those modules stays on one worker; unit tests spread one by one."""
+    for item in items:
+        parts = Path(str(item.path)).parts
+        if "pipeline" in parts:
+            item.add_marker(pytest.mark.slow)
+        if "pipeline" in parts or "build" in parts:
+            item.add_marker(pytest.mark.xdist_group(Path(str(item.path)).stem))
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """No figure outlives its test (charts are tested through their artists)."""
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
 
 
 @pytest.fixture

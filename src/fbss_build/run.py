@@ -349,6 +349,8 @@ def refresh(executed: list[Path]) -> int:
         for cell in nb.cells:
             cell.metadata.pop("papermill", None)
             cell.metadata.pop("execution", None)
+            if not cell.metadata.get("tags", True):  # papermill adds an empty list to every cell
+                cell.metadata.pop("tags")
         # A per-topic run of the generic notebook refreshes the notebook itself.
         target = config.NOTEBOOKS / (path.name.split("--")[0].removesuffix(".ipynb") + ".ipynb")
         stat = target.stat()

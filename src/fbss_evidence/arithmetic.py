@@ -124,3 +124,14 @@ def remainder(claims: pd.DataFrame, whole_id: str) -> float:
     if parts.isna().any():
         raise ValueError(f"a share of '{whole_id}' has no single value")
     return max(100.0 - float(parts.sum()), 0.0)
+
+
+def composition(claims: pd.DataFrame, whole_id: str, *, prefix: str = "") -> pd.DataFrame:
+    """The stated shares of one whole (label, share, derived=False) and the share they leave
+    unexplained (derived=True): what a composition chart draws."""
+    parts = claims[claims["whole_id"] == whole_id]
+    table = pd.DataFrame({"label": parts["outcome"].str.removeprefix(prefix), "share": parts["value"],
+                          "derived": False, "claim_id": parts["claim_id"]})
+    rest = remainder(claims, whole_id)
+    table.loc[len(table)] = ["other or not stated (derived: 100% minus the stated shares)", rest, True, ""]
+    return table.reset_index(drop=True)

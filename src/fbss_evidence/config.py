@@ -10,6 +10,7 @@ SOURCES_CSV = DATA / "sources.csv"
 CLAIMS_CSV = DATA / "claims.csv"
 REFERENCES_CSV = DATA / "references.csv"
 AUDIT_CSV = DATA / "citation_audit.csv"
+STATEMENT_AUDIT_CSV = DATA / "statement_audit.csv"
 
 NOTEBOOKS = ROOT / "notebooks"
 
@@ -19,3 +20,10 @@ OUTPUT_ROOT = Path(os.environ.get("FBSS_OUTPUT_ROOT", ROOT))
 FIGURES = OUTPUT_ROOT / "figures"
 TABLES = OUTPUT_ROOT / "tables"
 BUILD = OUTPUT_ROOT / "build"
+
+
+def resolve(path: str | os.PathLike) -> Path:
+    """A path as a notebook parameter gives it: relative paths are relative to the project
+    folder, so a notebook finds its data wherever it is run from."""
+    path = Path(path).expanduser()
+    return path if path.is_absolute() else ROOT / path

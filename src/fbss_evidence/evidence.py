@@ -9,8 +9,9 @@ import re
 
 import pandas as pd
 
-from . import vocab
-from .validate import Dataset
+from . import stats, vocab
+from .numbers import months
+from .dataset import Dataset
 
 # Evidence grade: the design behind a claim, strongest first. A cited study whose
 # design could not be established is "cited, design unknown".
@@ -169,3 +170,50 @@ def estimates_table(claims: pd.DataFrame) -> pd.DataFrame:
     else:
         counts = claims
     return counts[[c for c in cols if c in counts.columns]].reset_index(drop=True)
+
+
+def comparison(claims: pd.DataFrame, topics, *, intervention: str | None = None, measure="rate",
+               clinic_experience: bool = True, ci: tuple[str, float] = (stats.DEFAULT_CI_METHOD, 0.95)
+               ) -> pd.DataFrame:
+    """The estimates a comparison chart draws: the chosen claims, one per statement of a finding on a
+    page, with an interval (ci = (method, level)) where the page gives counts, sorted by topic,
+    outcome and page."""
+    chosen = select(claims, topics, measure=measure, intervention=intervention,
+                    include_clinic_experience=clinic_experience)
+    rates = stats.add_intervals(distinct_statements(chosen), method=ci[0], level=ci[1])
+    return rates.sort_values(["topic", "outcome", "source"], ignore_index=True)
+
+
+def describe_estimates(rates: pd.DataFrame) -> str:
+    """One sentence: how many estimates a chart draws, on what basis, and how many have counts."""
+    by_basis = rates["basis"].value_counts()
+    return (f"The chart draws **{len(rates)}** estimates: {by_basis.get('cited_study', 0)} attributed to a "
+            f"cited study, {by_basis.get('clinic_experience', 0)} from clinic experience, "
+            f"{by_basis.get('uncited', 0)} with no source; {int(rates['ci_low'].notna().sum())} have the counts "
+            "needed for a confidence interval.")
+
+
+def time_course(claims: pd.DataFrame, finding_prefix: str) -> pd.DataFrame:
+    """The claims of one finding stated at several times, with the time in months read from
+    their timepoint ("1 year post-implant" -> 12), earliest first."""
+    course = claims[claims["finding_id"].str.startswith(finding_prefix)].copy()
+    course["months"] = course["timepoint"].map(months)
+    if course["months"].isna().any():
+        missing = ", ".join(course.loc[course["months"].isna(), "claim_id"])
+        raise ValueError(f"no time in months can be read from the timepoint of {missing}")
+    course["label"] = course["timepoint"]
+    return course.sort_values("months", ignore_index=True)
+
+
+def claim(claims: pd.DataFrame, claim_id: str) -> pd.Series:
+    """One claim by its id (KeyError naming it when it is not there)."""
+    found = claims[claims["claim_id"] == claim_id]
+    if found.empty:
+        raise KeyError(f"no claim {claim_id!r}")
+    return found.iloc[0]
+
+
+def off_scale(rates: pd.DataFrame) -> list[str]:
+    """Rates that cannot be drawn on a percent axis: a count without its denominator."""
+    bad = (rates["measure"] == "rate") & (rates["unit"] != "percent") & rates["denominator"].isna()
+    return rates.loc[bad, "claim_id"].tolist()

@@ -1,35 +1,158 @@
-"""What every analysis notebook does first: check parameters, set the style, load the data."""
+"""What every analysis notebook does first, and how it saves what it shows.
+
+A notebook's second cell is
+
+    from fbss_evidence import notebook
+    run = notebook.start("02-failure-rates", globals())
+
+`start` reads the notebook's own parameters cell (in notebooks/<name>.ipynb) to learn
+which parameters it declares and their defaults, takes their values from the
+notebook's namespace (the parameters cell, and the cell papermill injects after it),
+checks every value, refuses a parameter the notebook does not declare (a misspelling
+on the command line, in papermill or in JupyterLab), sets the chart style, and loads
+and validates the data. Figures and tables go to `output_dir`: the staging folder
+`make` passes, or, when it is None, a folder of its own under build/runs/ named by the
+notebook and the parameters that differ from its defaults, so that no run ever
+overwrites another or the published figures/ and tables/.
+"""
 from __future__ import annotations
 
+import ast
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from . import evidence, validate, validated
-from .params import check_parameters
+from . import config, evidence
+from .dataset import Dataset, DataPaths, load_dataset
+from .outputs import save_table
+from .params import ParameterError, check_parameters
 from .plotting import style
 
-
-def start(**params) -> tuple[pd.DataFrame, validate.Dataset]:
-    """Validate the parameters, apply the chart style and return (enriched claims, dataset)."""
-    check_parameters(**params)
-    style.apply_style()
-    Path(params["output_dir"]).mkdir(parents=True, exist_ok=True)
-    # Validated once per change of the data: make's validation step stores the tables.
-    data = validated.load(
-        Path(params["claims_path"]), Path(params["sources_path"]),
-        Path(params["references_path"]), Path(params["audit_path"]), validated.default_cache())
-    claims = evidence.enrich(data)
-    assert len(claims) == len(data.claims), "enrichment must keep one row per claim"
-    return claims, data
+PARAMETERS_TAG = "parameters"
+INJECTED_MARK = "# Parameters"  # how papermill's injected cell (and ours) begin
 
 
-def caption(claims: pd.DataFrame, extra: str = "") -> str:
+def declared_parameters(name: str) -> dict:
+    """The parameters (name -> default) that notebooks/<name>.ipynb declares in its parameters cell."""
+    path = config.NOTEBOOKS / f"{name}.ipynb"
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise ParameterError(f"cannot read the notebook {path}: {err}") from None
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "code" and PARAMETERS_TAG in cell.get("metadata", {}).get("tags", []):
+            source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+            return assignments(source)
+    raise ParameterError(f"{path} has no cell tagged 'parameters'")
+
+
+def assignments(source: str) -> dict:
+    """name -> literal value of each plain assignment in a cell's source."""
+    found = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            try:
+                found[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                found[node.targets[0].id] = None
+    return found
+
+
+def injected_names(namespace: dict) -> set[str]:
+    """Names assigned by the parameters cells the kernel has run (papermill's injected cell, or
+    the notebook's own parameters cell as edited in JupyterLab)."""
+    names: set[str] = set()
+    for source in namespace.get("In", []) or []:
+        if isinstance(source, str) and source.lstrip().startswith(INJECTED_MARK):
+            try:
+                names |= set(assignments(source))
+            except SyntaxError:
+                continue
+    return names
+
+
+def run_folder(name: str, values: dict, defaults: dict) -> Path:
+    """build/runs/<notebook>[--<name>=<value>...]: a folder per notebook and set of parameters."""
+    changed = {k: v for k, v in sorted(values.items()) if k != "output_dir" and v != defaults.get(k)}
+    parts = [name] + [f"{k}={_slug(v)}" for k, v in changed.items()]
+    folder = "--".join(parts)
+    if len(folder) > 120:  # long paths: keep it readable and unique
+        digest = hashlib.sha256(repr(sorted(changed.items())).encode()).hexdigest()[:10]
+        folder = f"{folder[:100]}--{digest}"
+    return config.BUILD / "runs" / folder
+
+
+def _slug(value) -> str:
+    text = Path(value).name if isinstance(value, str) and "/" in value else str(value)
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text)[:40]
+
+
+@dataclass
+class Run:
+    """One run of a notebook: its parameters, its data, and where its outputs go."""
+
+    name: str
+    params: dict
+    output_dir: Path
+    data: Dataset
+    claims: pd.DataFrame  # every claim, joined with its source, study and audit verdict
+    saved: list[Path] = field(default_factory=list)
+
+    @property
+    def fig_format(self) -> str:
+        return self.params.get("fig_format", "png")
+
+    def save_figure(self, fig, name: str) -> Path:
+        path = style.save_figure(fig, self.output_dir, name, self.fig_format)
+        self.saved.append(path)
+        return path
+
+    def save_table(self, frame: pd.DataFrame, name: str) -> pd.DataFrame:
+        """Write the table (CSV and Markdown) and return it, to be shown."""
+        self.saved += save_table(frame, self.output_dir, name)
+        return frame
+
+    def caption(self, fig, rows: pd.DataFrame | None = None, extra: str = "") -> None:
+        """Put the caption under the figure: the pages and cited studies `rows` draw on, then `extra`."""
+        style.caption(fig, source_note(rows, extra) if rows is not None else extra)
+
+
+def source_note(claims: pd.DataFrame, extra: str = "") -> str:
     """Name the pages and cited studies a chart draws on."""
-    pages = ", ".join(sorted(set(claims["source"])))
-    studies = sorted(set(claims["study"].dropna()))
-    text = f"Pages: {pages}."
+    pages = ", ".join(sorted(set(claims["source"].dropna())))
+    studies = sorted(set(claims["study"].dropna())) if "study" in claims else []
+    text = f"Pages: {pages}." if pages else ""
     if studies:
         text += f" Cited studies: {', '.join(studies)}."
     text += " Data: data/claims.csv (verbatim quotes in data/sources/)."
     return f"{text} {extra}".strip()
+
+
+def start(name: str, namespace: dict) -> Run:
+    """Check the notebook's parameters, set the style, load and validate the data (see the module)."""
+    defaults = declared_parameters(name)
+    unknown = injected_names(namespace) - set(defaults)
+    if unknown:
+        check_parameters({n: namespace.get(n) for n in sorted(unknown)}, declared=defaults)
+    missing = [n for n in defaults if n not in namespace]
+    if missing:
+        raise ParameterError(f"run the parameters cell first (missing: {', '.join(missing)})")
+    values = {n: namespace[n] for n in defaults}
+    check_parameters(values, declared=defaults)
+    output_dir = config.resolve(values["output_dir"]) if values.get("output_dir") is not None \
+        else run_folder(name, values, defaults)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    style.apply_style()
+    data = load_dataset(DataPaths.from_parameters(values))
+    return Run(name, values, output_dir, data, evidence.enrich(data))
+
+
+def expect(what: str, actual, expected) -> object:
+    """A sanity check in sight: show the number, and stop if it is not the one expected."""
+    if actual != expected:
+        raise AssertionError(f"{what}: expected {expected!r}, got {actual!r}")
+    return f"{what}: {actual} (as expected)"

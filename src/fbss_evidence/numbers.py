@@ -88,6 +88,26 @@ def numbers_in(text: str, counts: bool = False) -> frozenset[float]:
     return frozenset(found)
 
 
-def states_value(text: str, value: float, tolerance: float = 0.051) -> bool:
-    """True when `text` states `value` (to within rounding of one decimal)."""
-    return any(abs(n - value) <= tolerance for n in numbers_in(text))
+# A value is stated when a number of the text is within rounding of one decimal of it.
+TOLERANCE = 0.051
+
+
+def states_value(text: str, value: float, tolerance: float = TOLERANCE, counts: bool = False) -> bool:
+    """True when `text` states `value`; with counts=True, as a count (see numbers_in)."""
+    return any(abs(n - value) <= tolerance for n in numbers_in(text, counts))
+
+
+_DURATION = re.compile(rf"(?P<n>\d+(?:\.\d+)?|{_WORD}|a|an|one) (?P<unit>day|week|month|year)s?\b", re.IGNORECASE | re.ASCII)
+_MONTHS_PER = {"day": 12 / 365.25, "week": 12 / 52.1775, "month": 1.0, "year": 12.0}
+
+
+def months(text) -> float | None:
+    """The first duration a text states, in months ("1 year post-implant" -> 12); None if none."""
+    if not isinstance(text, str):
+        return None
+    match = _DURATION.search(text)
+    if match is None:
+        return None
+    n = match["n"].lower()
+    count = 1.0 if n in ("a", "an") else _as_number(n)
+    return round(count * _MONTHS_PER[match["unit"].lower()], 6)

@@ -1,10 +1,18 @@
-"""Checks for notebook parameters: a wrong value stops the run with a clear message."""
+"""Every notebook parameter the project knows, and its check: a wrong value stops the run.
+
+A notebook declares its parameters in its `parameters` cell; this registry says
+what each one may be. A name that is neither declared by the notebook nor known
+here is a misspelling and stops the run with the nearest known name.
+"""
 from __future__ import annotations
 
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from . import vocab
-from .stats import CI_METHODS
+from . import config, vocab
+from .stats import CI_METHODS, POOLING_METHODS
 
 GROUPINGS = ("source_id", "basis", "intervention", "finding_id")
 
@@ -13,37 +21,92 @@ class ParameterError(ValueError):
     """A notebook parameter is unknown or out of range."""
 
 
-def _one_of(name, value, allowed):
-    if value not in allowed:
-        raise ParameterError(f"parameter {name}={value!r} is not allowed; use one of: "
-                             + ", ".join(map(str, allowed)))
+@dataclass(frozen=True)
+class Parameter:
+    description: str
+    check: Callable[[str, object], None]
 
 
-def check_parameters(**params) -> dict:
-    """Validate the parameters a notebook received; return them unchanged."""
-    for name, value in params.items():
-        if name in ("claims_path", "sources_path", "references_path", "audit_path", "statement_audit_path"):
-            if not isinstance(value, (str, Path)) or not Path(value).is_file():
-                raise ParameterError(f"parameter {name}={value!r}: no such file")
-        elif name == "output_dir":
-            if not isinstance(value, str) or not value:
-                raise ParameterError(f"parameter output_dir={value!r} must be a folder path")
-        elif name == "fig_format":
-            _one_of(name, value, vocab.FIGURE_FORMATS)
-        elif name == "ci_method":
-            _one_of(name, value, tuple(CI_METHODS))
-        elif name == "ci_level":
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.5 <= value < 1:
-                raise ParameterError(f"parameter ci_level={value!r} must be a number in [0.5, 1), e.g. 0.95")
-        elif name == "topic":
-            _one_of(name, value, vocab.TOPICS)
-        elif name == "group_by":
-            _one_of(name, value, GROUPINGS)
-        elif name == "pooling_method":
-            _one_of(name, value, ("REML", "DL", "PM"))
-        elif name == "include_clinic_experience":
-            if not isinstance(value, bool):
-                raise ParameterError(f"parameter {name}={value!r} must be True or False")
-        else:
-            raise ParameterError(f"unknown parameter {name!r}")
-    return params
+def _one_of(allowed) -> Callable:
+    def check(name, value):
+        if value not in allowed:
+            raise ParameterError(f"parameter {name}={value!r} is not allowed; use one of: "
+                                 + ", ".join(map(str, allowed)))
+    return check
+
+
+def _file(name, value):
+    if not isinstance(value, (str, Path)) or not str(value) or not config.resolve(value).is_file():
+        raise ParameterError(f"parameter {name}={value!r}: no such file (a relative path is relative to "
+                             f"the project folder, {config.ROOT})")
+
+
+def _output_dir(name, value):
+    if value is None:
+        return
+    if not isinstance(value, (str, Path)) or not str(value):
+        raise ParameterError(f"parameter output_dir={value!r} must be a folder path, or None for a folder "
+                             "of its own under build/runs/")
+    folder = config.resolve(value).resolve()
+    for published in (config.FIGURES, config.TABLES):
+        if folder == published.resolve() or published.resolve() in folder.parents:
+            raise ParameterError(f"parameter output_dir={value!r}: {published.name}/ holds the outputs of "
+                                 "make's default runs; leave output_dir as None (a folder under build/runs/)")
+
+
+def _level(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.5 <= value < 1:
+        raise ParameterError(f"parameter {name}={value!r} must be a number in [0.5, 1), e.g. 0.95")
+
+
+def _flag(name, value):
+    if not isinstance(value, bool):
+        raise ParameterError(f"parameter {name}={value!r} must be True or False")
+
+
+def _count(minimum: int) -> Callable:
+    def check(name, value):
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise ParameterError(f"parameter {name}={value!r} must be a whole number of at least {minimum}")
+    return check
+
+
+def _slug(name, value):
+    if not isinstance(value, str) or not value:
+        raise ParameterError(f"parameter {name}={value!r} must be a non-empty text")
+
+
+PARAMETERS: dict[str, Parameter] = {
+    "claims_path": Parameter("the claims table", _file),
+    "sources_path": Parameter("the sources table (its text files lie beside it)", _file),
+    "references_path": Parameter("the pages' references", _file),
+    "audit_path": Parameter("the citation audit", _file),
+    "statement_audit_path": Parameter("the audit of footnoted statements without a number", _file),
+    "output_dir": Parameter("where figures and tables go (None: a folder of its own under build/runs/)",
+                            _output_dir),
+    "fig_format": Parameter("png, svg or pdf", _one_of(vocab.FIGURE_FORMATS)),
+    "ci_method": Parameter("the confidence-interval method", _one_of(tuple(CI_METHODS))),
+    "ci_level": Parameter("the confidence level, in [0.5, 1)", _level),
+    "topic": Parameter("a topic of the claims vocabulary", _one_of(vocab.TOPICS)),
+    "group_by": Parameter("how 07 groups the rates", _one_of(GROUPINGS)),
+    "pooling_method": Parameter("the tau-squared estimator", _one_of(POOLING_METHODS)),
+    "include_clinic_experience": Parameter("draw the clinics' own-experience numbers too", _flag),
+}
+
+
+def closest(name: str, known) -> str | None:
+    match = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return match[0] if match else None
+
+
+def check_parameters(values: dict, declared=None) -> dict:
+    """Check each value; a name not declared by the notebook (or, without `declared`, not known
+    to the project) stops the run with the nearest declared name. Returns `values`."""
+    allowed = set(PARAMETERS) if declared is None else set(declared)
+    for name, value in values.items():
+        if name not in allowed or name not in PARAMETERS:
+            hint = closest(name, allowed)
+            raise ParameterError(f"unknown parameter {name!r}" + (f" (did you mean {hint!r}?)" if hint else "")
+                                 + f"; this notebook takes: {', '.join(sorted(allowed))}")
+        PARAMETERS[name].check(name, value)
+    return values

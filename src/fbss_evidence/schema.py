@@ -1,96 +1,175 @@
-"""The columns of the project's tables and their column-level rules (pandera).
+"""The columns of every data table and their column-level rules, in one place (pandera).
 
-Rules that involve several columns or other files live in validate.py.
+Each table is a pandera DataFrameSchema whose columns carry a title-free description
+and their checks (vocabulary, pattern, bounds). The validator applies them, the
+Frictionless `datapackage.json` and the data dictionary in `docs/` are generated from
+them, and a test keeps the README's tables in step. Rules that involve several columns
+or other tables live in validate.py; the keys that tie tables together are declared
+here, in each schema's metadata, so that they are stated once too.
 """
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pandera.pandas as pa
 
 from . import vocab
 
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+PMID = r"^\d{1,9}$"
+PMCID = r"^PMC\d+$"
+DOI = r"^10\.\d{4,9}/\S+$"
+URL = r"^https?://\S+$"
+SHA256 = r"^[0-9a-f]{64}$"
 
-CLAIM_COLUMNS = (
-    "claim_id", "source_id", "quote", "value_text", "value", "value_low", "value_high",
-    "bound", "unit", "measure", "numerator", "denominator", "topic", "intervention", "outcome",
-    "population", "timepoint", "basis", "ref_id", "footnote", "finding_id", "whole_id",
-    "base_claim_id", "notes",
-)
-CLAIM_NUMERIC = ("value", "value_low", "value_high", "numerator", "denominator")
-# Columns that may be empty; every other claim column must be filled in.
-CLAIM_OPTIONAL = CLAIM_NUMERIC + (
-    "intervention", "population", "timepoint", "ref_id", "footnote", "whole_id", "base_claim_id",
-    "notes")
-
-SOURCE_COLUMNS = ("source_id", "label", "file", "title", "publisher", "author", "sha256", "description")
-
-REFERENCE_COLUMNS = (
-    "ref_id", "source_id", "ref_number", "citation_as_printed", "study_id", "first_author",
-    "year", "title", "journal", "pmid", "pmcid", "doi", "study_design", "n_enrolled",
-    "n_analysed", "url_seen", "lookup_status", "lookup_notes",
-)
-
-AUDIT_COLUMNS = (
-    "claim_id", "ref_id", "study_reports", "study_figure", "study_population", "verdict",
-    "explanation", "url_seen", "pmid", "doi",
-)
+# pandas' text dtype (pyarrow-backed, NaN for a missing cell): what the reader returns.
+TEXT = pd.StringDtype(na_value=np.nan)
 
 
-def _text(*checks: pa.Check, required: bool = True, unique: bool = False) -> pa.Column:
-    return pa.Column(str, checks=list(checks), nullable=not required, unique=unique)
+def text(description: str, *checks: pa.Check, required: bool = True, unique: bool = False) -> pa.Column:
+    """A text column; `required` means every cell must be filled in."""
+    return pa.Column(TEXT, checks=list(checks), nullable=not required, unique=unique,
+                     description=description)
 
 
-def _number(*checks: pa.Check) -> pa.Column:
-    return pa.Column(float, checks=list(checks), nullable=True)
+def number(description: str, *checks: pa.Check, required: bool = False, whole: bool = False) -> pa.Column:
+    """A numeric column, parsed from text by the validator (float, NaN when empty)."""
+    return pa.Column(float, checks=list(checks), nullable=not required, description=description,
+                     metadata={"whole": whole})
 
 
-CLAIMS_SCHEMA = pa.DataFrameSchema(
-    {
-        "claim_id": _text(pa.Check.str_matches(SLUG)),
-        "source_id": _text(pa.Check.str_matches(SLUG)),
-        "quote": _text(pa.Check.str_length(min_value=1)),
-        "value_text": _text(pa.Check.str_length(min_value=1)),
-        "value": _number(),
-        "value_low": _number(),
-        "value_high": _number(),
-        "bound": _text(pa.Check.isin(vocab.BOUNDS)),
-        "unit": _text(pa.Check.isin(vocab.UNITS)),
-        "measure": _text(pa.Check.isin(vocab.MEASURES)),
-        "numerator": _number(pa.Check.ge(0)),
-        "denominator": _number(pa.Check.gt(0)),
-        "topic": _text(pa.Check.isin(vocab.TOPICS)),
-        "outcome": _text(pa.Check.str_length(min_value=1)),
-        "basis": _text(pa.Check.isin(vocab.BASES)),
-        "finding_id": _text(pa.Check.str_matches(SLUG)),
-        "whole_id": _text(pa.Check.str_matches(SLUG), required=False),
-        "base_claim_id": _text(pa.Check.str_matches(SLUG), required=False),
-    },
-    strict=False,
-    name="claims",
-)
+def one_of(values) -> pa.Check:
+    return pa.Check.isin(list(values))
 
-REFERENCES_SCHEMA = pa.DataFrameSchema(
-    {
-        "ref_id": _text(pa.Check.str_matches(SLUG)),
-        "source_id": _text(pa.Check.str_matches(SLUG)),
-        "citation_as_printed": _text(pa.Check.str_length(min_value=1)),
-        "pmid": _text(pa.Check.str_matches(r"^\d{1,9}$"), required=False),
-        "pmcid": _text(pa.Check.str_matches(r"^PMC\d+$"), required=False),
-        "doi": _text(pa.Check.str_matches(r"^10\.\d{4,9}/\S+$"), required=False),
-        "study_design": _text(pa.Check.isin(vocab.STUDY_DESIGNS), required=False),
-        "lookup_status": _text(pa.Check.isin(vocab.LOOKUP_STATUSES)),
-    },
-    strict=False,
-    name="references",
-)
 
-AUDIT_SCHEMA = pa.DataFrameSchema(
-    {
-        "claim_id": _text(pa.Check.str_matches(SLUG)),
-        "ref_id": _text(pa.Check.str_matches(SLUG)),
-        "verdict": _text(pa.Check.isin(vocab.VERDICTS)),
-        "explanation": _text(pa.Check.str_length(min_value=1)),
-    },
-    strict=False,
-    name="citation_audit",
-)
+def slug() -> pa.Check:
+    return pa.Check.str_matches(SLUG)
+
+
+def pattern(regex: str) -> pa.Check:
+    return pa.Check.str_matches(regex)
+
+
+def table(name: str, description: str, columns: dict, *, primary_key: tuple[str, ...] = (),
+          foreign_keys: tuple[tuple[str, str, str], ...] = ()) -> pa.DataFrameSchema:
+    """A table: its columns (in file order) and keys.
+
+    foreign_keys: (column, other table, its column): each filled cell of `column`
+    must be a value of the other table's column.
+    """
+    return pa.DataFrameSchema(columns, strict=False, name=name, description=description,
+                              metadata={"primary_key": primary_key, "foreign_keys": foreign_keys})
+
+
+SOURCES = table("sources", "One row per clinic web page: its text file and the SHA-256 that proves it unchanged.", {
+    "source_id": text("The page: a lowercase slug.", slug(), unique=True),
+    "label": text("A short name for charts and tables."),
+    "file": text("The page's text, relative to the folder of sources.csv (sources/<source_id>.txt)."),
+    "title": text("The page's title as retrieved."),
+    "publisher": text("Who publishes the page."),
+    "author": text("The author the page names.", required=False),
+    "sha256": text("SHA-256 of the text file; a changed file fails validation.", pattern(SHA256)),
+    "description": text("What the page is about.", required=False),
+}, primary_key=("source_id",))
+
+CLAIMS = table("claims", "One row per number a page asserts, with its verbatim quote.", {
+    "claim_id": text("`<source_id>-NN`, numbered in page order.", slug(), unique=True),
+    "source_id": text("The page that makes the claim.", slug()),
+    "quote": text("The shortest verbatim span of the page that contains the number and makes the claim "
+                  "understandable; found verbatim in the page's text.", pa.Check.str_length(min_value=1)),
+    "value_text": text("The number exactly as printed (`20-40%`, `nearly one in four`); a substring of quote.",
+                       pa.Check.str_length(min_value=1)),
+    "value": number("The number (percent as 26.8; 'one in four' as 25); empty for a range."),
+    "value_low": number("The lower end of a range."),
+    "value_high": number("The upper end of a range."),
+    "bound": text("exact, approx ('about'), upper ('up to'), lower ('more than') or range.",
+                  one_of(vocab.BOUNDS)),
+    "unit": text("What the number counts; percent lies in 0-100.", one_of(vocab.UNITS)),
+    "measure": text("What kind of number it is; comparison charts draw rates.", one_of(vocab.MEASURES)),
+    "numerator": number("Patients with the outcome, where the page gives both counts.", pa.Check.ge(0), whole=True),
+    "denominator": number("Patients in the group, where the page gives both counts.", pa.Check.gt(0), whole=True),
+    "topic": text("The subject of the claim.", one_of(vocab.TOPICS)),
+    "intervention": text("What was done.", required=False),
+    "outcome": text("What the number measures.", pa.Check.str_length(min_value=1)),
+    "population": text("Who.", required=False),
+    "timepoint": text("When.", required=False),
+    "basis": text("What the number rests on: a cited study, the clinic's own experience, or nothing.",
+                  one_of(vocab.BASES)),
+    "ref_id": text("For a cited claim: the page's own reference the footnote points at.", slug(), required=False),
+    "footnote": text("The footnote marker as printed: `(27)`, `3`.", required=False),
+    "finding_id": text("Rows stating the same finding, on one page or across pages, share it.", slug()),
+    "whole_id": text("Percentages that are mutually exclusive shares of one whole share it.", slug(),
+                     required=False),
+    "base_claim_id": text("The count claim of the same page this number is based on.", slug(), required=False),
+    "notes": text("Anything odd: wrong footnotes, hypothetical numbers, borderline inclusions.", required=False),
+}, primary_key=("claim_id",), foreign_keys=(("source_id", "sources", "source_id"),
+                                            ("ref_id", "references", "ref_id"),
+                                            ("base_claim_id", "claims", "claim_id")))
+
+REFERENCES = table("references", "One row per reference a page prints, with the study it was found to be.", {
+    "ref_id": text("`<source_id>-r<N>`.", slug(), unique=True),
+    "source_id": text("The page whose reference list it is in.", slug()),
+    "ref_number": text("The number the page gives it."),
+    "citation_as_printed": text("The reference exactly as the page prints it.", pa.Check.str_length(min_value=1)),
+    "study_id": text("The study it was found to be (two references may name one study).", slug(), required=False),
+    "first_author": text("First author, as the study's record shows it.", required=False),
+    "year": text("Year of publication.", required=False),
+    "title": text("The study's title.", required=False),
+    "journal": text("Journal, volume and pages.", required=False),
+    "pmid": text("PubMed id, only where one was displayed on a page seen.", pattern(PMID), required=False),
+    "pmcid": text("PubMed Central id, only where displayed.", pattern(PMCID), required=False),
+    "doi": text("DOI, only where displayed.", pattern(DOI), required=False),
+    "study_design": text("The study's design as its abstract describes it.", one_of(vocab.STUDY_DESIGNS),
+                         required=False),
+    "n_enrolled": text("Patients enrolled, as stated.", required=False),
+    "n_analysed": text("Patients analysed, as stated.", required=False),
+    "url_seen": text("The page actually read.", required=False),
+    "lookup_status": text("found (abstract read), citation_only or not_found.", one_of(vocab.LOOKUP_STATUSES)),
+    "lookup_notes": text("How the reference was matched, and what differs.", required=False),
+}, primary_key=("ref_id",), foreign_keys=(("source_id", "sources", "source_id"),))
+
+CITATION_AUDIT = table("citation_audit", "One row per cited claim: what the study reports, and a verdict.", {
+    "claim_id": text("The cited claim.", slug(), unique=True),
+    "ref_id": text("The reference it cites (must be the claim's).", slug()),
+    "study_reports": text("What the study's abstract reports on this point, paraphrased.", required=False),
+    "study_figure": text("The study's own figure, where it gives one.", required=False),
+    "study_population": text("Who the study's figure is about.", required=False),
+    "verdict": text("supported, figure_differs, population_differs, misattributed, not_in_abstract or not_found.",
+                    one_of(vocab.VERDICTS)),
+    "explanation": text("Why the verdict.", pa.Check.str_length(min_value=1)),
+    "url_seen": text("The page actually read.", required=False),
+    "pmid": text("PubMed id (must be the reference's).", pattern(PMID), required=False),
+    "doi": text("DOI (must be the reference's).", pattern(DOI), required=False),
+}, primary_key=("claim_id",), foreign_keys=(("claim_id", "claims", "claim_id"),
+                                            ("ref_id", "references", "ref_id")))
+
+STATEMENT_AUDIT = table("statement_audit", "Footnoted statements without a number, each checked against the "
+                        "study its footnote names.", {
+    "source_id": text("The page.", slug()),
+    "ref_id": text("The reference the statement's footnote points at.", slug()),
+    "quote": text("The statement, verbatim.", pa.Check.str_length(min_value=1)),
+    "verdict": text("As in the citation audit.", one_of(vocab.VERDICTS)),
+    "explanation": text("Why the verdict.", pa.Check.str_length(min_value=1)),
+    "url_seen": text("The page actually read.", required=False),
+    "pmid": text("PubMed id.", pattern(PMID), required=False),
+    "doi": text("DOI.", pattern(DOI), required=False),
+}, foreign_keys=(("source_id", "sources", "source_id"), ("ref_id", "references", "ref_id")))
+
+
+def columns(schema: pa.DataFrameSchema) -> tuple[str, ...]:
+    """Every column of the table, in file order: each must be in the file's header."""
+    return tuple(schema.columns)
+
+
+def numeric_columns(schema: pa.DataFrameSchema) -> tuple[str, ...]:
+    """The columns the validator parses from text into numbers."""
+    return tuple(name for name, col in schema.columns.items() if str(col.dtype) == "float64")
+
+
+def allowed_values(schema: pa.DataFrameSchema, column: str) -> tuple[str, ...]:
+    """The vocabulary of a column, from its isin check (empty when it has none)."""
+    for check in schema.columns[column].checks:
+        values = (check.statistics or {}).get("allowed_values")
+        if values is not None:
+            return tuple(values)
+    return ()

@@ -37,14 +37,12 @@ CI_METHODS: Mapping[str, str] = MappingProxyType({
 DEFAULT_CI_METHOD = "wilson"
 
 # Estimators of the between-study variance tau^2 that `pool_proportions` offers.
-POOLING_METHODS = ("DL", "REML", "PM")
+POOLING_METHODS = ("REML", "DL", "PM")
 
 # Added to events and non-events of a study with 0 or n events, whose logit and
 # logit variance would otherwise be infinite.
 CONTINUITY_CORRECTION = 0.5
 
-# Claim bounds that describe a limit or a span rather than a point estimate.
-NON_ESTIMATE_BOUNDS = ("range", "upper", "lower")
 # Claim units whose numerator/denominator is a number of patients out of a total.
 PROPORTION_UNITS = ("percent", "count")
 
@@ -447,51 +445,3 @@ def pool_proportions(events: Sequence[float] | np.ndarray | pd.Series,
         studies=_study_table(labels, x, n, y, v, w, level, ci_method),
         level=level,
     )
-
-
-# --------------------------------------------------------------------------
-# Which claims may be pooled
-# --------------------------------------------------------------------------
-
-POOLABLE_COLUMNS = ("claim_id", "bound", "unit", "value", "numerator", "denominator")
-
-
-def _refusal(row: pd.Series) -> str | None:
-    """The reason a claim row cannot enter a pooled estimate, or None."""
-    if row["bound"] == "range":
-        return "a range is not an estimate"
-    if row["bound"] in NON_ESTIMATE_BOUNDS:
-        return f"a one-sided ({row['bound']}) bound is not an estimate"
-    if row["unit"] not in PROPORTION_UNITS:
-        return f"unit {row['unit']!r} is not a proportion of patients"
-    if pd.isna(row["denominator"]):
-        return "no denominator: a bare percentage has no sampling error"
-    if pd.isna(row["numerator"]):
-        return "no numerator: the number of patients with the outcome is not given"
-    numerator, denominator = float(row["numerator"]), float(row["denominator"])
-    if denominator <= 0 or numerator < 0 or numerator > denominator:
-        return f"impossible counts {numerator:g}/{denominator:g}"
-    return None
-
-
-def poolable(claims: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """Split claims into rows that can be pooled and reasons for the rest.
-
-    A row can be pooled when it is a point estimate (bound not range, upper or
-    lower), its unit is a proportion of patients (percent, or a count out of a
-    denominator) and it gives both numerator and denominator. Returns the
-    poolable rows (original index kept) and one "claim_id: reason" string per
-    refused row, in input order.
-    """
-    missing = [c for c in POOLABLE_COLUMNS if c not in claims.columns]
-    if missing:
-        raise ValueError(f"claims lack column(s): {', '.join(missing)}")
-    numeric = claims.assign(
-        numerator=pd.to_numeric(claims["numerator"], errors="coerce"),
-        denominator=pd.to_numeric(claims["denominator"], errors="coerce"),
-    )
-    reasons = numeric.apply(_refusal, axis=1) if len(numeric) else pd.Series(dtype=object)
-    keep = reasons.isna().to_numpy(dtype=bool) if len(numeric) else np.zeros(0, dtype=bool)
-    refused = [f"{claim_id}: {reason}"
-               for claim_id, reason in zip(claims["claim_id"][~keep], reasons[~keep])]
-    return claims[keep].copy(), refused

@@ -23,6 +23,8 @@ from fbss_build import run
 
 from test_run import MAYBE_FAIL, WRITE_OUTPUTS, write_notebook
 
+pytestmark = pytest.mark.slow  # starts kernels or fuzzes
+
 # Run in a used kernel after 01-evidence-map (sorted order: 01, 02, 09).
 COMPARED = ("02-failure-rates", "09-statistics")
 

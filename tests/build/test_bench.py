@@ -8,7 +8,8 @@ import shutil
 
 import pytest
 
-from fbss_evidence import config, validate
+from fbss_evidence import config
+from fbss_evidence.dataset import DataPaths, load_dataset
 from fbss_build import bench
 
 
@@ -49,7 +50,8 @@ def test_code_cells_mark_the_parameters_cell_and_drop_ipython_lines():
 @pytest.mark.parametrize("n", [100, 250])
 def test_synthetic_dataset_is_valid(tmp_path, n):
     paths = bench.synthetic_dataset(n, tmp_path)
-    data = validate.load_dataset(paths["claims"], paths["sources"], paths["references"], paths["audit"])
+    data = load_dataset(DataPaths(claims=paths["claims"], sources=paths["sources"], references=paths["references"],
+                                  audit=paths["audit"]))
     assert len(data.claims) == n
     assert data.claims["claim_id"].is_unique
     cited = set(data.claims.loc[data.claims["basis"] == "cited_study", "claim_id"])
@@ -73,7 +75,8 @@ def test_synthetic_dataset_from_edited_claims_is_valid(tmp_path):
     shutil.copytree(config.DATA, data)
     bench.edit_one_value(data / "claims.csv")  # a value already moved within rounding
     paths = bench.synthetic_dataset(2000, tmp_path / "syn", data)
-    validate.load_dataset(paths["claims"], paths["sources"], paths["references"], paths["audit"])
+    load_dataset(DataPaths(claims=paths["claims"], sources=paths["sources"], references=paths["references"],
+                           audit=paths["audit"]))
 
 
 def test_growth_exponent():
@@ -93,7 +96,7 @@ def test_edit_one_value_keeps_the_claims_valid(tmp_path):
     changed = [(a, b) for a, b in zip(claims.read_text().splitlines(),
                                       (config.DATA / "claims.csv").read_text().splitlines()) if a != b]
     assert len(changed) == 1 and note.split(":")[0] in changed[0][0]
-    validate.load_dataset(claims, config.SOURCES_CSV, config.REFERENCES_CSV, config.AUDIT_CSV)
+    load_dataset(DataPaths(claims=claims))
 
 
 def test_goals_and_report_from_a_result():

@@ -288,6 +288,7 @@ def test_run_with_a_stray_output_fails_and_publishes_nothing(notebook, redirecte
 
 # -- real kernel runs ---------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_successful_run_publishes_and_removes_stale_outputs(notebook, root):
     seed(root, {
         "figures/t-old.png": b"from the previous run",
@@ -315,6 +316,7 @@ def test_successful_run_publishes_and_removes_stale_outputs(notebook, root):
     assert label.to_dict("records") == [{"label": "plain", "type": "str"}]
 
 
+@pytest.mark.slow
 def test_failed_run_leaves_published_outputs_and_keeps_the_failed_copy(notebook, root):
     seed(root, {
         "figures/t-fig.png": b"published figure",
@@ -352,6 +354,7 @@ HOSTILE = ("x\"; __import__('pathlib').Path(r'SENTINEL').touch(); y=\"\n"
            "''' and \"\"\" and {braces} and é")
 
 
+@pytest.mark.slow
 def test_hostile_parameter_reaches_the_notebook_as_the_same_string(notebook, root, tmp_path):
     sentinel = tmp_path / "pwned"
     value = HOSTILE.replace("SENTINEL", str(sentinel))

@@ -17,7 +17,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from fbss_evidence import config, evidence, stats, validate
+from fbss_evidence import config, evidence, stats
+from fbss_evidence.dataset import load_dataset
 
 WORKERS = 3
 
@@ -222,7 +223,7 @@ def test_non_default_parameters_take_effect(results, case_id):
             assert (result.root / "tables" / name).read_bytes() == (default.root / "tables" / name).read_bytes()
     elif case_id == "07-opioids-by-basis":
         table = result.table("07-compare-opioids")
-        claims = evidence.enrich(validate.load_dataset())
+        claims = evidence.enrich(load_dataset())
         opioid_ids = set(claims.loc[claims["topic"] == "opioids", "claim_id"])
         assert set(table["claim_id"]) == opioid_ids
         assert not (result.root / "figures" / "07-compare-failure_persistent_pain.png").exists()

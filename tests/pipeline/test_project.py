@@ -6,7 +6,8 @@ import tomllib
 import pandas as pd
 import pytest
 
-from fbss_evidence import config, validate
+from fbss_evidence import config
+from fbss_evidence.dataset import load_dataset
 
 
 def _names(requirements):
@@ -37,13 +38,13 @@ def test_source_documents_match_their_recorded_hash(row):
 
 
 def test_the_real_dataset_validates():
-    data = validate.load_dataset()
+    data = load_dataset()
     assert len(data.claims) > 100
     assert set(data.claims["source_id"]) == set(data.sources["source_id"])
 
 
 def test_every_cited_claim_has_an_audit_row():
-    data = validate.load_dataset()
+    data = load_dataset()
     cited = set(data.claims.loc[data.claims["basis"] == "cited_study", "claim_id"])
     assert cited == set(data.audit["claim_id"])
 
@@ -52,3 +53,19 @@ def test_ci_calls_exactly_the_readme_test_command():
     run = (config.ROOT / ".ci" / "run").read_text()
     assert re.search(r"^make test$", run, re.M)
     assert "make test" in (config.ROOT / "README.md").read_text()
+
+
+NOTEBOOK_FILES = sorted((config.ROOT / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOK_FILES, ids=lambda p: p.stem)
+def test_each_notebook_and_its_percent_script_hold_the_same_cells(notebook):
+    import jupytext
+
+    def cells(path):
+        nb = jupytext.read(path)
+        return [(c.cell_type, c.source.strip(), sorted(c.metadata.get("tags", []))) for c in nb.cells]
+
+    script = notebook.with_suffix(".py")
+    assert script.exists(), f"{script.name} is missing: run `jupytext --sync {notebook}`"
+    assert cells(script) == cells(notebook), f"out of step: run `jupytext --sync {notebook.relative_to(config.ROOT)}`"

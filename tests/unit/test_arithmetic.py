@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fbss_evidence import arithmetic, evidence, validate
+from fbss_evidence import arithmetic, evidence
+from fbss_evidence.dataset import load_dataset
 
 NA = np.nan
 
@@ -231,7 +232,7 @@ def test_rederive_empty():
 
 @pytest.fixture(scope="module")
 def real_rederived():
-    return arithmetic.rederive(evidence.enrich(validate.load_dataset())).set_index("claim_id")
+    return arithmetic.rederive(evidence.enrich(load_dataset())).set_index("claim_id")
 
 
 def test_real_69_of_479(real_rederived):
@@ -275,7 +276,7 @@ def test_real_scs_explant_reasons(real_rederived):
     row = real_rederived.loc["caring-prolotherapy-fbss-19; caring-prolotherapy-fbss-20"]
     assert row["recomputed"] == pytest.approx(64.1)
     assert row["note"] == "35.9% not accounted for by the stated shares"
-    claims = evidence.enrich(validate.load_dataset())
+    claims = evidence.enrich(load_dataset())
     assert arithmetic.remainder(claims, "scs-explant-reasons") == pytest.approx(35.9)
     assert math.isclose(arithmetic.remainder(claims, "radiculopathy-diagnosis"), 0.0, abs_tol=1e-9)
 

@@ -327,7 +327,7 @@ def test_interval_forest_one_marker_per_row(studies):
 
 
 def test_interval_forest_whiskers_and_labels(studies):
-    ax = forest.interval_forest(studies, title="F", caption="from the pages")
+    ax = forest.interval_forest(studies, title="F")
     (whiskers,) = _gid(ax.collections, forest.GID_STUDY_CI)
     segments = whiskers.get_segments()
     assert [s[:, 0].min() for s in segments] == pytest.approx(studies["ci_low"].tolist())
@@ -335,8 +335,6 @@ def test_interval_forest_whiskers_and_labels(studies):
     assert [t.get_text() for t in ax.get_yticklabels()] == ["A [p1] (n=479)", "B [p2] (n=35)",
                                                            "C [p3] (n=1,200)"]
     assert ax.get_ylim()[0] > ax.get_ylim()[1]  # first row at the top
-    (caption,) = _gid(ax.figure.texts, forest.GID_CAPTION)
-    assert caption.get_text() == "from the pages"
 
 
 def test_interval_forest_empty():

@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fbss_evidence import evidence, validate, vocab
-from fbss_evidence.validate import Dataset
+from fbss_evidence import evidence, vocab
+from fbss_evidence.dataset import Dataset, load_dataset
 
 NA = np.nan
 
@@ -50,12 +50,12 @@ def small() -> Dataset:
         "verdict": ["figure_differs", "not_found", "supported"],
         "study_figure": ["31%", None, "28%"],
     })
-    return Dataset(sources=sources, claims=claims, references=references, audit=audit)
+    return Dataset(sources=sources, texts={}, claims=claims, references=references, audit=audit, statements=None)
 
 
 @pytest.fixture(scope="module")
 def real():
-    data = validate.load_dataset()
+    data = load_dataset()
     return data, evidence.enrich(data)
 
 

@@ -11,6 +11,7 @@ import pytest  # noqa: E402
 from matplotlib.patches import Polygon  # noqa: E402
 
 from fbss_evidence.plotting import forest  # noqa: E402
+from fbss_evidence.plotting import style
 from fbss_evidence.plotting.forest import forest_plot  # noqa: E402
 from fbss_evidence.stats import pool_proportions  # noqa: E402
 
@@ -103,9 +104,10 @@ def test_labels_titles_and_axis(result):
     assert low == 0 and result.pi_high <= high <= 100
 
 
-def test_caption_is_under_the_axes(result):
-    ax = forest_plot(result, title="t", caption="Source: four made-up studies.")
+def test_the_project_caption_goes_under_the_axes(result):
+    ax = forest_plot(result, title="t")
     fig = ax.get_figure()
+    style.caption(fig, "Source: four made-up studies.")
     (caption,) = [t for t in fig.texts if t.get_text() == "Source: four made-up studies."]
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()

@@ -191,7 +191,7 @@ def _figure():
     ax.plot([1, 2, 3], [3, 1, 2], marker="o", label="line")
     ax.set_title("Title with text")
     ax.legend()
-    style.add_caption(fig, "A caption")
+    style.caption(fig, "A caption")
     return fig
 
 

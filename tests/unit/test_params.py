@@ -11,17 +11,17 @@ from fbss_evidence.params import GROUPINGS, ParameterError, check_parameters
 GOOD = dict(
     claims_path=str(config.CLAIMS_CSV), sources_path=str(config.SOURCES_CSV),
     references_path=str(config.REFERENCES_CSV), audit_path=str(config.AUDIT_CSV),
-    output_dir="out", fig_format="png", ci_method="wilson", ci_level=0.95,
+    statement_audit_path=str(config.STATEMENT_AUDIT_CSV), output_dir="build/runs/x", fig_format="png", ci_method="wilson", ci_level=0.95,
     topic="opioids", group_by="basis", pooling_method="REML", include_clinic_experience=True,
 )
 
 
 def test_good_parameters_are_returned_unchanged():
-    assert check_parameters(**GOOD) == GOOD
+    assert check_parameters(GOOD) == GOOD
 
 
 def test_no_parameters():
-    assert check_parameters() == {}
+    assert check_parameters({}) == {}
 
 
 def test_parameter_error_is_a_value_error():
@@ -39,21 +39,27 @@ def test_parameter_error_is_a_value_error():
     *[("topic", t) for t in vocab.TOPICS],
 ])
 def test_allowed_values(name, value):
-    assert check_parameters(**{name: value}) == {name: value}
+    assert check_parameters({name: value}) == {name: value}
 
 
 def _raises(message: str, **params):
     with pytest.raises(ParameterError, match=re.escape(message)) as info:
-        check_parameters(**params)
+        check_parameters(params)
     return str(info.value)
 
 
-def test_unknown_name():
-    assert _raises("unknown parameter 'colour'", colour="red") == "unknown parameter 'colour'"
+def test_unknown_name_lists_what_is_known():
+    msg = _raises("unknown parameter 'colour'; this notebook takes: ", colour="red")
+    assert "ci_level" in msg and "claims_path" in msg
 
 
-def test_unknown_name_after_good_ones():
-    _raises("unknown parameter 'ci_levels'", **GOOD, ci_levels=0.9)
+def test_a_misspelling_names_the_parameter_meant():
+    _raises("unknown parameter 'ci_levels' (did you mean 'ci_level'?)", **GOOD, ci_levels=0.9)
+
+
+def test_a_parameter_the_notebook_does_not_declare_is_unknown():
+    with pytest.raises(ParameterError, match=re.escape("unknown parameter 'topic'; this notebook takes: ci_level")):
+        check_parameters({"topic": "opioids"}, declared={"ci_level": 0.95})
 
 
 def test_bad_fig_format():
@@ -111,11 +117,17 @@ def test_include_clinic_experience_must_be_a_bool(value):
     assert msg == f"parameter include_clinic_experience={value!r} must be True or False"
 
 
-@pytest.mark.parametrize("name", ["claims_path", "sources_path", "references_path", "audit_path"])
+@pytest.mark.parametrize("name", ["claims_path", "sources_path", "references_path", "audit_path",
+                                  "statement_audit_path"])
 def test_missing_file(tmp_path, name):
     missing = str(tmp_path / "nope.csv")
-    msg = _raises(f"parameter {name}={missing!r}: no such file", **{name: missing})
-    assert msg == f"parameter {name}={missing!r}: no such file"
+    msg = _raises(f"parameter {name}={missing!r}: no such file (a relative path is relative to the project folder",
+                  **{name: missing})
+    assert msg.endswith(f"{config.ROOT})")
+
+
+def test_a_relative_path_is_relative_to_the_project():
+    assert check_parameters({"claims_path": "data/claims.csv"})
 
 
 def test_a_folder_is_not_a_claims_file(tmp_path):
@@ -128,11 +140,20 @@ def test_a_non_path_claims_file_is_a_parameter_error(value):
     _raises(f"parameter claims_path={value!r}: no such file", claims_path=value)
 
 
-@pytest.mark.parametrize("value", ["", None, 3])
+@pytest.mark.parametrize("value", ["", 3])
 def test_bad_output_dir(value):
-    _raises(f"parameter output_dir={value!r} must be a folder path", output_dir=value)
+    _raises(f"parameter output_dir={value!r} must be a folder path, or None", output_dir=value)
+
+
+def test_output_dir_none_means_a_folder_of_its_own():
+    assert check_parameters({"output_dir": None}) == {"output_dir": None}
+
+
+@pytest.mark.parametrize("folder", ["figures", "tables", "tables/sub", str(config.FIGURES)])
+def test_output_dir_never_the_published_folders(folder):
+    _raises(f"parameter output_dir={folder!r}: ", output_dir=folder)
 
 
 def test_the_first_bad_parameter_is_reported():
     with pytest.raises(ParameterError, match="fig_format='gif'"):
-        check_parameters(fig_format="gif", ci_level=2)
+        check_parameters({"fig_format": "gif", "ci_level": 2})

@@ -23,7 +23,6 @@ from fbss_evidence.stats import (
     add_intervals,
     logit_and_variance,
     pool_proportions,
-    poolable,
     proportion_ci,
 )
 
@@ -444,64 +443,11 @@ def test_impossible_counts_are_errors(events, totals):
 
 
 def test_unknown_pooling_method_and_label_count():
-    with pytest.raises(ValueError, match="DL, REML, PM"):
+    with pytest.raises(ValueError, match="REML, DL, PM"):
         pool_proportions((5, 9), (50, 60), method="HS")
     with pytest.raises(ValueError, match="labels"):
         pool_proportions((5, 9), (50, 60), labels=["only one"])
 
 
-def _claim_rows() -> pd.DataFrame:
-    rows = [
-        ("ok-percent", "exact", "percent", 14.4, 69, 479),
-        ("ok-count", "approx", "count", 30, 30, 120),
-        ("range", "range", "percent", np.nan, 10, 100),
-        ("upper", "upper", "percent", 40, 40, 100),
-        ("lower", "lower", "percent", 20, 20, 100),
-        ("bare", "exact", "percent", 30, np.nan, np.nan),
-        ("no-numerator", "exact", "percent", 30, np.nan, 200),
-        ("years", "exact", "years", 5, 5, 10),
-    ]
-    return pd.DataFrame(rows, columns=["claim_id", "bound", "unit", "value",
-                                       "numerator", "denominator"])
-
-
-def test_poolable_keeps_estimates_with_counts_and_explains_the_rest():
-    kept, reasons = poolable(_claim_rows())
-    assert kept["claim_id"].tolist() == ["ok-percent", "ok-count"]
-    assert kept.index.tolist() == [0, 1]
-    assert reasons == [
-        "range: a range is not an estimate",
-        "upper: a one-sided (upper) bound is not an estimate",
-        "lower: a one-sided (lower) bound is not an estimate",
-        "bare: no denominator: a bare percentage has no sampling error",
-        "no-numerator: no numerator: the number of patients with the outcome is not given",
-        "years: unit 'years' is not a proportion of patients",
-    ]
-
-
-def test_poolable_rows_can_be_pooled_and_refused_rows_cannot():
-    kept, _ = poolable(_claim_rows())
-    result = pool_proportions(kept["numerator"], kept["denominator"], kept["claim_id"])
-    assert result.k == 2
-    everything = _claim_rows()
-    with pytest.raises(PoolingRefused, match="no denominator"):
-        pool_proportions(everything["numerator"], everything["denominator"])
-
-
-def test_poolable_flags_impossible_counts_and_checks_columns():
-    rows = _claim_rows().iloc[:1].copy()
-    rows.loc[0, "numerator"] = 500
-    kept, reasons = poolable(rows)
-    assert kept.empty and reasons == ["ok-percent: impossible counts 500/479"]
-    with pytest.raises(ValueError, match="bound"):
-        poolable(_claim_rows().drop(columns="bound"))
-
-
-def test_poolable_on_no_rows():
-    kept, reasons = poolable(_claim_rows().iloc[:0])
-    assert kept.empty and reasons == []
-
-
-def test_bound_and_unit_names_are_in_the_project_vocabulary():
-    assert set(stats.NON_ESTIMATE_BOUNDS) <= set(vocab.BOUNDS)
+def test_unit_names_are_in_the_project_vocabulary():
     assert set(stats.PROPORTION_UNITS) <= set(vocab.UNITS)

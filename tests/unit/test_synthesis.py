@@ -20,6 +20,56 @@ def _reasons(refusals: pd.DataFrame) -> dict[str, str]:
     return dict(zip(refusals["claim_id"], refusals["reason"]))
 
 
+def _rows(*rows) -> pd.DataFrame:
+    """Rate claims (claim_id, bound, unit, value, numerator, denominator), each its own finding."""
+    return pd.DataFrame([_rate(cid, cid, bound=bound, value=value, num=num, den=den) | {"unit": unit}
+                         for cid, bound, unit, value, num, den in rows])
+
+
+ELIGIBILITY = _rows(
+    ("ok-percent", "exact", "percent", 14.4, 69, 479),
+    ("ok-count", "approx", "count", 30, 30, 120),
+    ("range", "range", "percent", NA, 10, 100),
+    ("upper", "upper", "percent", 40, 40, 100),
+    ("lower", "lower", "percent", 20, 20, 100),
+    ("bare", "exact", "percent", 30, NA, NA),
+    ("no-numerator", "exact", "percent", 30, NA, 200),
+    ("years", "exact", "years", 5, 5, 10),
+    ("impossible", "exact", "percent", 30, 500, 479),
+)
+
+
+def test_every_refusal_has_a_code_and_its_sentence():
+    groups, refusals = synthesis.pooling_candidates(ELIGIBILITY)
+    assert groups["recurrence"]["claim_id"].tolist() == ["ok-percent", "ok-count"]
+    assert list(refusals.columns) == synthesis.REFUSAL_COLUMNS
+    got = {r.claim_id: (r.reason_code, r.reason) for r in refusals.itertuples()}
+    assert got == {
+        "range": ("range", "a range is not an estimate"),
+        "upper": ("one_sided", "a one-sided (upper) bound is not an estimate"),
+        "lower": ("one_sided", "a one-sided (lower) bound is not an estimate"),
+        "bare": ("no_denominator", "no denominator: a bare percentage has no sampling error"),
+        "no-numerator": ("no_numerator", "no numerator: the number of patients with the outcome is not given"),
+        "years": ("not_a_proportion", "unit 'years' is not a proportion of patients"),
+        "impossible": ("impossible_counts", "impossible counts 500/479"),
+    }
+    assert set(refusals["reason_code"]) <= set(synthesis.REASONS)
+
+
+def test_the_kept_rows_pool_and_a_refused_row_would_not():
+    groups, refusals = synthesis.pooling_candidates(ELIGIBILITY)
+    table, results = synthesis.pool_groups(groups, method="DL")
+    assert table["k"].tolist() == [2] and list(table.columns) == synthesis.POOLED_COLUMNS
+    assert results["recurrence"].k == 2
+    with pytest.raises(stats.PoolingRefused, match="no denominator"):
+        stats.pool_proportions(ELIGIBILITY["numerator"], ELIGIBILITY["denominator"])
+
+
+def test_no_rows_no_groups_no_refusals():
+    groups, refusals = synthesis.pooling_candidates(ELIGIBILITY.iloc[:0])
+    assert groups == {} and refusals.empty and list(refusals.columns) == synthesis.REFUSAL_COLUMNS
+
+
 def test_two_counted_findings_of_one_topic_are_a_group():
     claims = pd.DataFrame([_rate("a", "f1", num=10, den=100), _rate("b", "f2", num=30, den=120)])
     groups, refusals = synthesis.pooling_candidates(claims)

@@ -88,3 +88,15 @@ def time_course(points: pd.DataFrame, *, title: str, ylabel: str, ax=None):
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     return ax
+
+
+def share_bars(shares: pd.Series, *, title: str, xlabel: str, ax=None):
+    """Shares (%) of patients as horizontal bars, first at the top (shares that may overlap)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 1.2 + 0.4 * len(shares)))
+    ax.barh(list(shares.index)[::-1], list(shares.to_numpy())[::-1], color=PALETTE[0], gid="share")
+    ax.set_xlim(0, 100)
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    ax.grid(axis="y", visible=False)
+    return ax

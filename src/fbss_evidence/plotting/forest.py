@@ -12,34 +12,23 @@ import math
 
 import matplotlib.pyplot as plt
 import numpy as np
-import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.patches import Polygon
-from matplotlib.transforms import ScaledTranslation
 
 from ..stats import PooledProportion
+from .style import POOLED_COLOUR, STUDY_COLOUR
 
 # Square areas (points^2) for the lightest and heaviest study: area, not side,
 # follows the weight so that the eye reads weight correctly.
 _MIN_AREA = 12.0
 _MAX_AREA = 160.0
 _DIAMOND_HALF_HEIGHT = 0.35
-# Distance from the bottom of the axes to the top of the caption; leaves room
-# for the tick labels and the x-axis label whatever the figure size.
-_CAPTION_DROP_INCHES = 0.6
 
 GID_STUDY_MARKER = "study-marker"
 GID_STUDY_CI = "study-ci"
 GID_DIAMOND = "pooled-diamond"
 GID_PREDICTION = "prediction-interval"
 GID_ESTIMATE_LINE = "pooled-estimate-line"
-GID_CAPTION = "caption"
-
-
-def _colours() -> tuple[tuple[float, float, float], tuple[float, float, float]]:
-    """Study and pooled colours from seaborn's colour-blind-safe palette."""
-    palette = sns.color_palette("colorblind")
-    return palette[0], palette[3]
 
 
 def _marker_areas(weights: np.ndarray) -> np.ndarray:
@@ -81,12 +70,10 @@ def _draw_studies(ax: Axes, result: PooledProportion, rows: np.ndarray,
                _marker_areas(studies["weight"].to_numpy(dtype=float)), colour)
 
 
-def _finish(ax: Axes, title: str, caption: str) -> Axes:
+def _finish(ax: Axes, title: str) -> Axes:
     ax.set_xlabel("Proportion (%)")
     ax.set_title(title)
     ax.spines[["top", "right"]].set_visible(False)
-    if caption:
-        _add_caption(ax, caption)
     return ax
 
 
@@ -118,17 +105,7 @@ def _x_limits(result: PooledProportion) -> tuple[float, float]:
     return 0.0, min(100.0, max(highs) * 1.05 + 1.0)
 
 
-def _add_caption(ax: Axes, caption: str) -> None:
-    """Caption below the x-axis label, anchored to the axes so it follows them."""
-    fig = ax.get_figure()
-    offset = ScaledTranslation(0, -_CAPTION_DROP_INCHES, fig.dpi_scale_trans)
-    text = fig.text(0.0, 0.0, caption, transform=ax.transAxes + offset,
-                    ha="left", va="top", fontsize="small", wrap=True)
-    text.set_gid(GID_CAPTION)
-
-
-def forest_plot(result: PooledProportion, *, title: str, caption: str = "",
-                ax: Axes | None = None) -> Axes:
+def forest_plot(result: PooledProportion, *, title: str, ax: Axes | None = None) -> Axes:
     """Draw `result` as a forest plot and return the axes.
 
     Draws on `ax` when given (so it can sit in a larger figure), otherwise on a
@@ -136,7 +113,7 @@ def forest_plot(result: PooledProportion, *, title: str, caption: str = "",
     """
     if ax is None:
         _, ax = plt.subplots(figsize=(7.5, 1.8 + 0.32 * (result.k + 2)))
-    study_colour, pooled_colour = _colours()
+    study_colour, pooled_colour = STUDY_COLOUR, POOLED_COLOUR
     rows = np.arange(result.k, dtype=float)
     pooled_row = result.k + 0.5
 
@@ -148,10 +125,10 @@ def forest_plot(result: PooledProportion, *, title: str, caption: str = "",
     ax.set_yticks(list(rows) + [pooled_row], labels + [_pooled_label(result)])
     ax.set_ylim(pooled_row + 1.2, -0.8)  # inverted: first study at the top
     ax.set_xlim(*_x_limits(result))
-    return _finish(ax, title, caption)
+    return _finish(ax, title)
 
 
-def interval_forest(studies, *, title: str, caption: str = "", ax: Axes | None = None) -> Axes:
+def interval_forest(studies, *, title: str, ax: Axes | None = None) -> Axes:
     """Forest-style rows (square + Wilson whisker, labelled with n) with no pooled diamond.
 
     For estimates that cannot be pooled with anything: `studies` has columns
@@ -159,7 +136,7 @@ def interval_forest(studies, *, title: str, caption: str = "", ax: Axes | None =
     """
     if ax is None:
         _, ax = plt.subplots(figsize=(7.5, 1.6 + 0.4 * max(len(studies), 1)))
-    colour, _ = _colours()
+    colour = STUDY_COLOUR
     rows = np.arange(len(studies), dtype=float)
     _draw_rows(ax, rows, studies["proportion"], studies["ci_low"], studies["ci_high"],
                np.full(len(studies), 49.0), colour)
@@ -167,4 +144,4 @@ def interval_forest(studies, *, title: str, caption: str = "", ax: Axes | None =
                                for label, total in zip(studies["label"], studies["total"])])
     ax.set_ylim(len(studies) - 0.4, -0.8)
     ax.set_xlim(0, 100)
-    return _finish(ax, title, caption)
+    return _finish(ax, title)

@@ -10,7 +10,9 @@ from ..outputs import atomic_path
 from ..vocab import FIGURE_FORMATS
 
 # Okabe-Ito / seaborn "colorblind": distinguishable with every common colour-vision deficiency.
+# The one palette of the project: every chart takes its colours from here.
 PALETTE = sns.color_palette("colorblind")
+STUDY_COLOUR, POOLED_COLOUR = PALETTE[0], PALETTE[3]
 BASIS_STYLE = {
     # basis: (colour, marker, legend label)
     "cited_study": (PALETTE[0], "o", "cited study"),
@@ -41,8 +43,8 @@ def apply_style() -> None:
     })
 
 
-def add_caption(fig, text: str) -> None:
-    """Put a source caption under everything already drawn (tick labels, legends).
+def caption(fig, text: str) -> None:
+    """Put a caption (its sources) under everything already drawn (tick labels, legends).
 
     The figure is measured first, so the caption never overlaps rotated labels or
     a legend placed below the axes; saving with bbox_inches='tight' keeps it.
