@@ -98,8 +98,9 @@ class ClaimsWorkspace:
 
     # -- running ----------------------------------------------------------------
     def args(self, audit: bool) -> list[str]:
+        # The links to the literature questions name claims too; these tests are about the claims.
         return [str(self.path.name), "--sources", str(self.sources),
-                "--references", str(self.references),
+                "--references", str(self.references), "--links", "none",
                 "--audit", str(DATA / "citation_audit.csv") if audit else "none"]
 
     def run(self, audit: bool = False) -> Run:

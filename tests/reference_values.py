@@ -72,3 +72,61 @@ STIJNEN2010_METAFOR_4DP = {
         "proportion": 0.0139, "ci_low": 0.0084, "ci_high": 0.0229,
     },
 }
+
+
+# ---------------------------------------------------------------------------
+# Viechtbauer (2005). Bias and efficiency of meta-analytic variance estimators
+# in the random-effects model. J Educ Behav Stat 30:261-293. Examples 1 and 2
+# (data: yi, vi as printed in the paper), tau^2 and I^2 for DL and REML on
+# pages 271 and 272, as metafor's test of this example records them (4 decimals),
+# seen at
+#   https://github.com/wviechtb/metafor/blob/master/tests/testthat/test_analysis_example_viechtbauer2005.r
+# metafor's I^2 = 100 tau^2 / (tau^2 + s^2), s^2 the "typical" within-study
+# variance; this checks that our I^2 follows that convention.
+# ---------------------------------------------------------------------------
+
+VIECHTBAUER2005 = {
+    "example1": {
+        "yi": (-0.581, 0.530, 0.771, 1.031, 0.553, 0.295, 0.078, 0.573, -0.176, -0.232),
+        "vi": (0.023, 0.052, 0.060, 0.115, 0.095, 0.203, 0.200, 0.211, 0.051, 0.040),
+        "DL": {"tau2": 0.2768, "I2": 80.4447},
+        "REML": {"tau2": 0.2232, "I2": 76.8399},
+    },
+    "example2": {
+        "yi": (0.100, -0.162, -0.090, -0.049, -0.046, -0.010, -0.431, -0.261, 0.134, 0.019, 0.175, 0.056,
+               0.045, 0.103, 0.121, -0.482, 0.290, 0.342),
+        "vi": (0.016, 0.015, 0.050, 0.050, 0.032, 0.052, 0.036, 0.024, 0.034, 0.033, 0.031, 0.034,
+               0.039, 0.167, 0.134, 0.096, 0.016, 0.035),
+        "DL": {"tau2": 0.0126, "I2": 27.5275},
+        "REML": {"tau2": 0.0157, "I2": 32.0203},
+    },
+}
+
+# ---------------------------------------------------------------------------
+# Raudenbush (2009). Analyzing effect sizes: random-effects models. In Cooper,
+# Hedges & Valentine (eds), The Handbook of Research Synthesis and Meta-Analysis,
+# 2nd ed., pp. 295-315. Table 16.3 (p. 309): the teacher-expectancy data of
+# Raudenbush (1985), 19 studies; tau^2, mu, SE and 95% CI by estimator, with the
+# usual z-based CI and with the Knapp & Hartung method. Values as metafor's test
+# of this example records them (4 decimals), seen at
+#   https://github.com/wviechtb/metafor/blob/master/tests/testthat/test_analysis_example_raudenbush2009.r
+# Data (yi, vi) as distributed in metadat (dat.raudenbush1985), seen at
+#   https://github.com/wviechtb/metadat/blob/master/data-raw/dat.raudenbush1985.txt
+# ---------------------------------------------------------------------------
+
+RAUDENBUSH1985 = {
+    "yi": (0.03, 0.12, -0.14, 1.18, 0.26, -0.06, -0.02, -0.32, 0.27, 0.80, 0.54, 0.18, -0.02, 0.23,
+           -0.18, -0.06, 0.30, 0.07, -0.07),
+    "vi": (0.0156, 0.0216, 0.0279, 0.1391, 0.1362, 0.0106, 0.0106, 0.0484, 0.0269, 0.0630, 0.0912,
+           0.0497, 0.0835, 0.0841, 0.0253, 0.0279, 0.0193, 0.0088, 0.0303),
+}
+RAUDENBUSH2009_TABLE_16_3 = {
+    "z": {
+        "REML": {"tau2": 0.0188, "estimate": 0.0837, "se": 0.0516, "ci_low": -0.0175, "ci_high": 0.1849},
+        "DL": {"tau2": 0.0259, "estimate": 0.0893, "se": 0.0558, "ci_low": -0.0200, "ci_high": 0.1987},
+    },
+    "knha": {
+        "REML": {"tau2": 0.0188, "estimate": 0.0837, "se": 0.0616, "ci_low": -0.0457, "ci_high": 0.2131},
+        "DL": {"tau2": 0.0259, "estimate": 0.0893, "se": 0.0636, "ci_low": -0.0442, "ci_high": 0.2229},
+    },
+}

@@ -12,6 +12,21 @@ REFERENCES_CSV = DATA / "references.csv"
 AUDIT_CSV = DATA / "citation_audit.csv"
 STATEMENT_AUDIT_CSV = DATA / "statement_audit.csv"
 
+# The file name of each table inside a data folder (data/, or a copy given as data_dir).
+TABLE_FILES = {
+    "sources": "sources.csv",
+    "claims": "claims.csv",
+    "references": "references.csv",
+    "studies": "studies.csv",
+    "audit": "citation_audit.csv",
+    "statement_audit": "statement_audit.csv",
+    "questions": "questions.csv",
+    "claim_questions": "claim_questions.csv",
+    "results": "results.csv",
+    "search_log": "literature/search_log.csv",
+    "screening": "literature/screening.csv",
+}
+
 NOTEBOOKS = ROOT / "notebooks"
 
 # Where runs write: the project itself, or (for tests and the benchmark) a scratch

@@ -20,32 +20,39 @@ from .problems import InputError, Problem
 
 @dataclass(frozen=True)
 class DataPaths:
-    """The file of each table. A notebook receives each as a parameter `<name>_path`."""
+    """The file of each table. By default the files of data/; `in_folder` takes another folder
+    with the same file names (a copy of data/ to try changes on), and any one file can be
+    given on its own. A table given as None is skipped, with the rules that need it."""
 
-    claims: Path = config.CLAIMS_CSV
-    sources: Path = config.SOURCES_CSV
-    references: Path = config.REFERENCES_CSV
-    audit: Path | None = config.AUDIT_CSV
-    statement_audit: Path | None = config.STATEMENT_AUDIT_CSV
+    sources: Path | None
+    claims: Path | None
+    references: Path | None
+    studies: Path | None
+    audit: Path | None
+    statement_audit: Path | None
+    questions: Path | None
+    claim_questions: Path | None
+    results: Path | None
+    search_log: Path | None
+    screening: Path | None
+
+    @classmethod
+    def in_folder(cls, folder: Path | str = config.DATA, **files) -> DataPaths:
+        folder = config.resolve(folder)
+        paths = {name: folder / file for name, file in config.TABLE_FILES.items()}
+        paths.update({name: (None if path is None else config.resolve(path)) for name, path in files.items()})
+        return cls(**paths)
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
         return tuple(f.name for f in fields(cls))
 
-    @classmethod
-    def parameter(cls, name: str) -> str:
-        """The notebook parameter that carries a table's path."""
-        return f"{name}_path"
-
-    @classmethod
-    def from_parameters(cls, params: dict) -> DataPaths:
-        """The paths given as notebook parameters; a relative path is relative to the project."""
-        given = {name: config.resolve(params[cls.parameter(name)]) for name in cls.names()
-                 if params.get(cls.parameter(name)) is not None}
-        return cls(**given)
-
     def with_(self, **changes) -> DataPaths:
         return replace(self, **changes)
+
+    def files(self) -> list[Path]:
+        """Every file the dataset reads (the tables given; not the source texts)."""
+        return [getattr(self, name) for name in self.names() if getattr(self, name) is not None]
 
 
 @dataclass
@@ -56,8 +63,14 @@ class Dataset:
     texts: dict[str, str]  # source_id -> the page's text
     claims: pd.DataFrame
     references: pd.DataFrame
-    audit: pd.DataFrame | None
-    statements: pd.DataFrame | None
+    studies: pd.DataFrame | None = None
+    audit: pd.DataFrame | None = None
+    statements: pd.DataFrame | None = None
+    questions: pd.DataFrame | None = None
+    links: pd.DataFrame | None = None  # claim_questions
+    results: pd.DataFrame | None = None
+    search_log: pd.DataFrame | None = None
+    screening: pd.DataFrame | None = None
 
 
 class _Reader:
@@ -66,12 +79,14 @@ class _Reader:
     def __init__(self):
         self.problems: list[Problem] = []
 
-    def table(self, path: Path, table_schema) -> tuple[CsvTable, pd.DataFrame] | None:
+    def table(self, path: Path | None, table_schema) -> tuple[CsvTable, pd.DataFrame] | tuple[None, None]:
+        if path is None:
+            return None, None
         try:
             table = read_csv_table(path, required=schema.columns(table_schema))
         except InputError as err:
             self.problems += err.problems
-            return None
+            return None, None
         frame = validate.drop_empty_rows(table, validate.clean(table.frame))
         self.problems += validate.parse_numbers(table, frame, schema.numeric_columns(table_schema))
         self.problems += validate.column_problems(table, frame, table_schema)
@@ -80,10 +95,9 @@ class _Reader:
 
 def load_sources(path: Path, reader: _Reader) -> tuple[pd.DataFrame, dict[str, str]]:
     """The sources table and each page's text, checked against its recorded SHA-256."""
-    read = reader.table(path, schema.SOURCES)
-    if read is None:
+    table, frame = reader.table(path, schema.SOURCES)
+    if table is None:
         raise InputError(reader.problems)
-    table, frame = read
     texts: dict[str, str] = {}
     for i, row in enumerate(frame.itertuples(index=False)):
         if pd.isna(row.file):
@@ -111,43 +125,67 @@ def load_sources(path: Path, reader: _Reader) -> tuple[pd.DataFrame, dict[str, s
     return frame, texts
 
 
+def _known(frame: pd.DataFrame | None, column: str) -> set:
+    return set() if frame is None else set(frame[column].dropna().tolist())
+
+
 def load_dataset(paths: DataPaths | None = None) -> Dataset:
     """Read and validate every table; raise InputError listing every problem."""
-    paths = paths or DataPaths()
-    reader = _Reader()
-    sources, texts = load_sources(Path(paths.sources), reader)
+    paths = paths or DataPaths.in_folder()
+    r = _Reader()
+    sources, texts = load_sources(Path(paths.sources), r)
 
-    references = claims = audit = statements = None
-    read = reader.table(Path(paths.references), schema.REFERENCES)
-    if read is not None:
-        ref_table, references = read
-        reader.problems += validate.reference_problems(ref_table, references)
-        reader.problems += validate.unknown_keys(ref_table, references, "source_id", set(texts),
-                                                 "source_id (see data/sources.csv)")
-    read = reader.table(Path(paths.claims), schema.CLAIMS)
-    if read is not None:
-        claims_table, claims = read
+    studies_table, studies = r.table(paths.studies, schema.STUDIES)
+    if studies is not None:
+        r.problems += validate.study_problems(studies_table, studies)
+    ref_table, references = r.table(paths.references, schema.REFERENCES)
+    if references is not None:
+        r.problems += validate.unknown_keys(ref_table, references, "source_id", set(texts),
+                                            "source_id (see data/sources.csv)")
+        if studies is not None:
+            r.problems += validate.unknown_keys(ref_table, references, "study_id", _known(studies, "study_id"),
+                                                "study_id (see data/studies.csv)")
+    claims_table, claims = r.table(paths.claims, schema.CLAIMS)
+    if claims is not None:
         if claims.empty:
-            reader.problems.append(Problem(claims_table.name, 1, "-", "file has a header but no claims"))
+            r.problems.append(Problem(claims_table.name, 1, "-", "file has a header but no claims"))
         else:
-            reader.problems += validate.unknown_keys(claims_table, claims, "source_id", set(texts),
-                                                     "source_id (see data/sources.csv)")
+            r.problems += validate.unknown_keys(claims_table, claims, "source_id", set(texts),
+                                                "source_id (see data/sources.csv)")
             refs = references if references is not None else pd.DataFrame(columns=["ref_id", "source_id"])
-            reader.problems += validate.value_problems(claims_table, claims)
-            reader.problems += validate.base_problems(claims_table, claims)
-            reader.problems += validate.citation_problems(claims_table, claims, refs)
-            reader.problems += validate.quote_problems(claims_table, claims, texts)
-    if paths.audit is not None and claims is not None and references is not None:
-        read = reader.table(Path(paths.audit), schema.CITATION_AUDIT)
-        if read is not None:
-            audit_table, audit = read
-            reader.problems += validate.audit_problems(audit_table, audit, claims, references)
-            reader.problems += validate.missing_audit_rows(claims_table, claims, audit)
-    if paths.statement_audit is not None and references is not None:
-        read = reader.table(Path(paths.statement_audit), schema.STATEMENT_AUDIT)
-        if read is not None:
-            statement_table, statements = read
-            reader.problems += validate.statement_problems(statement_table, statements, texts, references)
-    if reader.problems:
-        raise InputError(reader.problems)
-    return Dataset(sources, texts, claims, references, audit, statements)
+            r.problems += validate.value_problems(claims_table, claims)
+            r.problems += validate.base_problems(claims_table, claims)
+            r.problems += validate.citation_problems(claims_table, claims, refs)
+            r.problems += validate.quote_problems(claims_table, claims, texts)
+    audit_table, audit = r.table(paths.audit, schema.CITATION_AUDIT)
+    if audit is not None and claims is not None and references is not None and studies is not None:
+        r.problems += validate.audit_problems(audit_table, audit, claims, references, studies)
+        r.problems += validate.missing_audit_rows(claims_table, claims, audit)
+    statement_table, statements = r.table(paths.statement_audit, schema.STATEMENT_AUDIT)
+    if statements is not None and references is not None:
+        r.problems += validate.statement_problems(statement_table, statements, texts, references)
+
+    questions_table, questions = r.table(paths.questions, schema.QUESTIONS)
+    results_table, results = r.table(paths.results, schema.RESULTS)
+    if results is not None:
+        r.problems += validate.result_problems(results_table, results)
+        if studies is not None:
+            r.problems += validate.unknown_keys(results_table, results, "study_id", _known(studies, "study_id"),
+                                                "study_id (see data/studies.csv)")
+        if questions is not None:
+            r.problems += validate.unknown_keys(results_table, results, "question_id",
+                                                _known(questions, "question_id"), "question_id (see data/questions.csv)")
+            r.problems += validate.question_problems(questions_table, questions, results)
+    links_table, links = r.table(paths.claim_questions, schema.CLAIM_QUESTIONS)
+    if links is not None and claims is not None and questions is not None and results is not None:
+        r.problems += validate.link_problems(links_table, links, claims, questions, results)
+    log_table, search_log = r.table(paths.search_log, schema.SEARCH_LOG)
+    screening_table, screening = r.table(paths.screening, schema.SCREENING)
+    for table, frame in ((log_table, search_log), (screening_table, screening)):
+        if frame is not None and questions is not None:
+            r.problems += validate.unknown_keys(table, frame, "question_id", _known(questions, "question_id"),
+                                                "question_id (see data/questions.csv)")
+    if r.problems:
+        raise InputError(r.problems)
+    return Dataset(sources, texts, claims, references, studies, audit, statements, questions, links, results,
+                   search_log, screening)

@@ -33,7 +33,7 @@ AUDIT_ORDER = ("supported", "population or context differs", "figure differs", "
 def study_label(ref: pd.Series) -> str:
     """'Klessinger 2012' from a reference row."""
     # A missing author may be None or NaN (which is truthy), depending on how the frame was built.
-    first = next((v for v in (ref.get("first_author"), ref.get("citation_as_printed"))
+    first = next((v for v in (ref.get("first_author"), ref.get("citation_as_printed"), ref.get("study_id"))
                   if isinstance(v, str) and v.strip()), "?")
     # The surname is everything before the initials: "De Andres J, ..." -> "De Andres",
     # "Klessinger S. Long-term ..." -> "Klessinger", "Mugabure Bujedo B" -> "Mugabure Bujedo".
@@ -43,13 +43,23 @@ def study_label(ref: pd.Series) -> str:
     return f"{author} {int(year)}" if pd.notna(year) and str(year).strip() else author
 
 
+def studies_labelled(studies: pd.DataFrame) -> pd.DataFrame:
+    """The studies with a `study` label ('Klessinger 2012') for charts and tables."""
+    labelled = studies.copy()
+    labelled["year"] = pd.to_numeric(labelled["year"], errors="coerce")
+    labelled["study"] = [study_label(row) if isinstance(row.get("first_author"), str) else row["study_id"]
+                         for _, row in labelled.iterrows()]
+    return labelled
+
+
 def enrich(data: Dataset) -> pd.DataFrame:
     """One row per claim with source label, cited study, design, evidence grade and audit verdict."""
-    refs = data.references.copy()
-    refs["year"] = pd.to_numeric(refs["year"], errors="coerce")
-    refs["study"] = refs.apply(study_label, axis=1)
+    studies = studies_labelled(data.studies)
+    refs = data.references.merge(
+        studies[["study_id", "study", "design", "pmid", "doi", "lookup_status"]].rename(
+            columns={"design": "study_design"}), on="study_id", how="left", validate="many_to_one")
     claims = data.claims.merge(
-        refs[["ref_id", "study", "study_design", "pmid", "doi", "lookup_status"]],
+        refs[["ref_id", "study_id", "study", "study_design", "pmid", "doi", "lookup_status"]],
         on="ref_id", how="left", validate="many_to_one")
     claims = claims.merge(data.sources[["source_id", "label"]].rename(columns={"label": "source"}),
                           on="source_id", how="left", validate="many_to_one")

@@ -70,6 +70,7 @@ SOURCES = table("sources", "One row per clinic web page: its text file and the S
     "author": text("The author the page names.", required=False),
     "sha256": text("SHA-256 of the text file; a changed file fails validation.", pattern(SHA256)),
     "description": text("What the page is about.", required=False),
+    "original_file": text("The file name the page was retrieved as.", required=False),
 }, primary_key=("source_id",))
 
 CLAIMS = table("claims", "One row per number a page asserts, with its verbatim quote.", {
@@ -106,27 +107,33 @@ CLAIMS = table("claims", "One row per number a page asserts, with its verbatim q
                                             ("ref_id", "references", "ref_id"),
                                             ("base_claim_id", "claims", "claim_id")))
 
-REFERENCES = table("references", "One row per reference a page prints, with the study it was found to be.", {
+REFERENCES = table("references", "One row per reference a page prints, pointing at the study it was found to be.", {
     "ref_id": text("`<source_id>-r<N>`.", slug(), unique=True),
     "source_id": text("The page whose reference list it is in.", slug()),
     "ref_number": text("The number the page gives it."),
     "citation_as_printed": text("The reference exactly as the page prints it.", pa.Check.str_length(min_value=1)),
-    "study_id": text("The study it was found to be (two references may name one study).", slug(), required=False),
+    "study_id": text("The study it was found to be (two references may name one study); see studies.csv.", slug()),
+    "lookup_notes": text("How the reference was matched to the study, and what differs.", required=False),
+}, primary_key=("ref_id",), foreign_keys=(("source_id", "sources", "source_id"), ("study_id", "studies", "study_id")))
+
+STUDIES = table("studies", "Each study once: the pages' cited studies and the primary studies of the literature "
+                "layer, with the identifiers actually seen.", {
+    "study_id": text("`<surname>-<year>` (a descriptive slug when no page showed the authors).", slug(), unique=True),
     "first_author": text("First author, as the study's record shows it.", required=False),
-    "year": text("Year of publication.", required=False),
+    "year": text("Year of publication.", pattern(r"^\d{4}$"), required=False),
     "title": text("The study's title.", required=False),
     "journal": text("Journal, volume and pages.", required=False),
     "pmid": text("PubMed id, only where one was displayed on a page seen.", pattern(PMID), required=False),
     "pmcid": text("PubMed Central id, only where displayed.", pattern(PMCID), required=False),
     "doi": text("DOI, only where displayed.", pattern(DOI), required=False),
-    "study_design": text("The study's design as its abstract describes it.", one_of(vocab.STUDY_DESIGNS),
-                         required=False),
-    "n_enrolled": text("Patients enrolled, as stated.", required=False),
-    "n_analysed": text("Patients analysed, as stated.", required=False),
+    "design": text("The study's design as its abstract describes it.", one_of(vocab.STUDY_DESIGNS), required=False),
+    "setting": text("Country, centres or data source.", required=False),
+    "n_enrolled": number("Patients (or devices) enrolled, as stated.", pa.Check.ge(0), whole=True),
+    "cohort_id": text("Studies reporting the same patients share it; a pooled estimate counts a cohort once.", slug()),
     "url_seen": text("The page actually read.", required=False),
     "lookup_status": text("found (abstract read), citation_only or not_found.", one_of(vocab.LOOKUP_STATUSES)),
-    "lookup_notes": text("How the reference was matched, and what differs.", required=False),
-}, primary_key=("ref_id",), foreign_keys=(("source_id", "sources", "source_id"),))
+    "notes": text("Anything a reader should know about the record.", required=False),
+}, primary_key=("study_id",))
 
 CITATION_AUDIT = table("citation_audit", "One row per cited claim: what the study reports, and a verdict.", {
     "claim_id": text("The cited claim.", slug(), unique=True),
@@ -138,8 +145,8 @@ CITATION_AUDIT = table("citation_audit", "One row per cited claim: what the stud
                     one_of(vocab.VERDICTS)),
     "explanation": text("Why the verdict.", pa.Check.str_length(min_value=1)),
     "url_seen": text("The page actually read.", required=False),
-    "pmid": text("PubMed id (must be the reference's).", pattern(PMID), required=False),
-    "doi": text("DOI (must be the reference's).", pattern(DOI), required=False),
+    "pmid": text("PubMed id (must be the study's).", pattern(PMID), required=False),
+    "doi": text("DOI (must be the study's).", pattern(DOI), required=False),
 }, primary_key=("claim_id",), foreign_keys=(("claim_id", "claims", "claim_id"),
                                             ("ref_id", "references", "ref_id")))
 
@@ -154,6 +161,84 @@ STATEMENT_AUDIT = table("statement_audit", "Footnoted statements without a numbe
     "pmid": text("PubMed id.", pattern(PMID), required=False),
     "doi": text("DOI.", pattern(DOI), required=False),
 }, foreign_keys=(("source_id", "sources", "source_id"), ("ref_id", "references", "ref_id")))
+
+
+QUESTIONS = table("questions", "The clinical questions the pages' claims speak to, each with its population, "
+                  "outcome and follow-up.", {
+    "question_id": text("The question: a slug.", slug(), unique=True),
+    "label": text("A short name for charts."),
+    "question": text("The question in full."),
+    "population": text("Who."),
+    "outcome": text("What the proportion counts (numerator and denominator)."),
+    "followup": text("When."),
+    "pool_by": text("How results are grouped before pooling (timepoint_group, arm, population_subgroup, all), "
+                    "or not_pooled when definitions differ too much.", one_of(vocab.POOL_BY)),
+    "headline_group": text("The group the summary of findings leads with.", required=False),
+    "indirectness": text("Whether the evidence answers the question only indirectly (GRADE).",
+                         one_of(vocab.INDIRECTNESS)),
+    "notes": text("Why not pooled, or what differs between studies.", required=False),
+}, primary_key=("question_id",))
+
+CLAIM_QUESTIONS = table("claim_questions", "Which claims speak to which question, and whether each can be set "
+                        "beside the pooled evidence.", {
+    "claim_id": text("The claim.", slug()),
+    "question_id": text("The question it speaks to.", slug()),
+    "compare_with": text("The result group to compare with (a follow-up, an arm); empty: the headline group.",
+                         required=False),
+    "comparable": text("yes: the claim states the question's proportion; no: it speaks to the question but is "
+                       "another kind of number.", one_of(vocab.YES_NO)),
+    "note": text("What the claim says, or why it is not comparable.", pa.Check.str_length(min_value=1)),
+}, primary_key=("claim_id", "question_id"), foreign_keys=(("claim_id", "claims", "claim_id"),
+                                                          ("question_id", "questions", "question_id")))
+
+RESULTS = table("results", "One row per number a study reports for a question, with where it was read.", {
+    "result_id": text("`<study_id>--<question_id>--<k>`.", pa.Check.str_matches(r"^[a-z0-9-]+$"), unique=True),
+    "study_id": text("The study.", slug()),
+    "question_id": text("The question.", slug()),
+    "arm": text("The arm or group (all, scs, cmm, 2nd operation, prp ...)."),
+    "population_subgroup": text("all, or who the figure is about (preoperative opioid users ...).", required=False),
+    "outcome_definition": text("What the study counted, paraphrased.", pa.Check.str_length(min_value=1)),
+    "timepoint_text": text("The follow-up as the study gives it.", required=False),
+    "timepoint_months": number("The follow-up in months (a stated time, a range's midpoint, or a mean).",
+                               pa.Check.ge(0)),
+    "timepoint_group": text("The follow-up group for subgroups (2y, 5y, end-of-follow-up ...).", required=False),
+    "events": number("Patients with the outcome (stated or derived: see count_basis).", pa.Check.ge(0), whole=True),
+    "n": number("Patients the figure is a share of.", pa.Check.gt(0), whole=True),
+    "percent": number("The share, in percent, as printed.", pa.Check.in_range(0, 100), required=True),
+    "ci_low": number("Lower end of its printed confidence interval (percent).", pa.Check.in_range(0, 100)),
+    "ci_high": number("Upper end of its printed confidence interval (percent).", pa.Check.in_range(0, 100)),
+    "count_basis": text("How the count was obtained: stated, derived_from_percent, percent_only, percent_with_ci, "
+                        "kaplan_meier.", one_of(vocab.COUNT_BASES)),
+    "source_location": text("abstract or full_text.", one_of(vocab.SOURCE_LOCATIONS)),
+    "url_seen": text("The page where the figure was read.", pattern(URL)),
+    "pmid": text("PubMed id, where shown.", pattern(PMID), required=False),
+    "doi": text("DOI, where shown.", pattern(DOI), required=False),
+    "flags": text("`;`-separated: percent_counts_disagree, indirect_population, ...", required=False),
+    "extracted_by": text("both (two independent extractions agreed or were reconciled), e1, e2 or third_read.",
+                         one_of(vocab.EXTRACTORS)),
+    "notes": text("How the figure was read or derived.", required=False),
+}, primary_key=("result_id",), foreign_keys=(("study_id", "studies", "study_id"),
+                                             ("question_id", "questions", "question_id")))
+
+SEARCH_LOG = table("search_log", "Every query of the literature search, per question.", {
+    "question_id": text("The question.", slug()),
+    "query": text("The query as typed.", pa.Check.str_length(min_value=1)),
+    "corpus": text("Where it was searched."),
+    "results_returned": number("Records the query returned.", pa.Check.ge(0), whole=True),
+    "records_read": number("Records opened and read.", pa.Check.ge(0), whole=True),
+    "included": text("The study_ids included from this query (`;`-separated).", required=False),
+    "extractor": text("Who searched.", one_of(vocab.SEARCH_EXTRACTORS)),
+    "notes": text("What was found.", required=False),
+}, foreign_keys=(("question_id", "questions", "question_id"),))
+
+SCREENING = table("screening", "Every record looked at and not included, and why.", {
+    "question_id": text("The question.", slug()),
+    "record": text("The record (author, year, title or identifier).", pa.Check.str_length(min_value=1)),
+    "url_seen": text("Where it was seen.", required=False),
+    "reason": text("Why it was excluded.", one_of(vocab.SCREENING_REASONS)),
+    "extractor": text("Who screened it.", one_of(vocab.SEARCH_EXTRACTORS)),
+    "notes": text("More on the reason.", required=False),
+}, foreign_keys=(("question_id", "questions", "question_id"),))
 
 
 def columns(schema: pa.DataFrameSchema) -> tuple[str, ...]:

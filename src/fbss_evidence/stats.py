@@ -289,29 +289,89 @@ def _expit_percent(logit: float) -> float:
     return float(special.expit(logit) * 100.0)
 
 
-def i_squared(q: float, df: int) -> float:
-    """Higgins & Thompson's I^2 in percent: the share of Q beyond its df.
+def typical_variance(v: np.ndarray) -> float:
+    """The "typical" within-study variance s^2 = (k - 1) sum(w) / ((sum w)^2 - sum(w^2)), w = 1/v
+    (Higgins & Thompson 2002), which metafor uses to express tau^2 as I^2."""
+    w = 1.0 / np.asarray(v, dtype=float)
+    return float((len(w) - 1) * np.sum(w) / (np.sum(w) ** 2 - np.sum(w ** 2)))
 
-    Computed from Cochran's Q, so it does not depend on the tau^2 estimator
-    (metafor instead derives I^2 from tau^2, which differs for REML and PM).
+
+def i_squared(tau2: float, v: np.ndarray) -> float:
+    """I^2 in percent, from tau^2 as metafor reports it: 100 tau^2 / (tau^2 + s^2).
+
+    Derived from the same tau^2 the model uses, so I^2 is 0 exactly when tau^2 is 0
+    whatever the estimator (a Q-based I^2 beside a REML tau^2 of 0 would contradict it).
+    With DerSimonian-Laird it equals Higgins & Thompson's (Q - df) / Q.
     """
-    if q <= 0.0:
+    if tau2 <= 0.0:
         return 0.0
-    return max(0.0, (q - df) / q) * 100.0
+    return 100.0 * tau2 / (tau2 + typical_variance(v))
 
 
-def prediction_interval(logit_estimate: float, se: float, tau2: float, k: int,
+def prediction_interval(estimate: float, se: float, tau2: float, k: int,
                         level: float) -> tuple[float, float]:
-    """Where the true logit of a new, similar study is expected to lie.
+    """Where the true effect of a new, similar study is expected to lie.
 
     Higgins, Thompson & Spiegelhalter (2009): estimate +/- t_{k-2} *
-    sqrt(tau^2 + se^2). With fewer than three studies there are no degrees of
-    freedom left, so the interval is undefined (NaN, NaN).
+    sqrt(tau^2 + se^2), with `se` the standard error the confidence interval uses.
+    With fewer than three studies there are no degrees of freedom left, so the
+    interval is undefined (NaN, NaN). (metafor's predict() uses z, or t_{k-1} with
+    Hartung-Knapp; this project follows Higgins et al. and the Cochrane Handbook.)
     """
     if k < 3:
         return math.nan, math.nan
     half = sps.t.ppf((1.0 + level) / 2.0, k - 2) * math.sqrt(tau2 + se ** 2)
-    return logit_estimate - half, logit_estimate + half
+    return estimate - half, estimate + half
+
+
+@dataclass(frozen=True)
+class RandomEffects:
+    """A random-effects fit on the effect scale it was given (here: logits)."""
+
+    method: str
+    hartung_knapp: bool
+    k: int
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    pi_low: float
+    pi_high: float
+    tau2: float
+    q: float
+    q_pvalue: float
+    i2: float
+    weights: np.ndarray  # random-effects weights, normalised to 100
+
+
+def random_effects(y, v, *, method: str = "REML", level: float = 0.95,
+                   hartung_knapp: bool = False) -> RandomEffects:
+    """Inverse-variance random-effects meta-analysis of effects `y` with variances `v`.
+
+    tau^2 by `method` (REML, DL or PM). The confidence interval uses z, or, with
+    `hartung_knapp`, the Hartung-Knapp(-Sidik-Jonkman) standard error
+    sqrt(sum w (y - mu)^2 / ((k - 1) sum w)) and t with k - 1 df (as metafor's
+    test="knha", without truncation). I^2 follows metafor (from tau^2).
+    """
+    name = _method_name(method)
+    level = _check_level(level)
+    y, v = np.asarray(y, dtype=float), np.asarray(v, dtype=float)
+    k = len(y)
+    tau2 = _TAU2_ESTIMATORS[name](y, v)
+    w = 1.0 / (v + tau2)
+    mu = _pooled_mean(y, w)
+    if hartung_knapp:
+        se = math.sqrt(float(np.sum(w * (y - mu) ** 2)) / ((k - 1) * float(np.sum(w))))
+        crit = sps.t.ppf((1.0 + level) / 2.0, k - 1)
+    else:
+        se = math.sqrt(1.0 / np.sum(w))
+        crit = sps.norm.ppf((1.0 + level) / 2.0)
+    pi_low, pi_high = prediction_interval(mu, se, tau2, k, level)
+    q = cochran_q(y, v)
+    return RandomEffects(method=name, hartung_knapp=hartung_knapp, k=k, estimate=mu, se=se,
+                         ci_low=mu - crit * se, ci_high=mu + crit * se, pi_low=pi_low, pi_high=pi_high,
+                         tau2=tau2, q=q, q_pvalue=float(sps.chi2.sf(q, k - 1)), i2=i_squared(tau2, v),
+                         weights=w / w.sum() * 100.0)
 
 
 @dataclass(frozen=True, eq=False)
@@ -339,6 +399,7 @@ class PooledProportion:
     i2: float
     studies: pd.DataFrame
     level: float = 0.95
+    hartung_knapp: bool = False
 
 
 def _check_pooling_input(events: np.ndarray, totals: np.ndarray) -> None:
@@ -394,20 +455,19 @@ def _study_table(labels: Sequence[str], events: np.ndarray, totals: np.ndarray,
 def pool_proportions(events: Sequence[float] | np.ndarray | pd.Series,
                      totals: Sequence[float] | np.ndarray | pd.Series,
                      labels: Sequence[str] | None = None, *, method: str = "REML",
-                     level: float = 0.95, ci_method: str = DEFAULT_CI_METHOD) -> PooledProportion:
-    """Random-effects meta-analysis of proportions on the logit scale.
+                     level: float = 0.95, ci_method: str = DEFAULT_CI_METHOD,
+                     hartung_knapp: bool = False) -> PooledProportion:
+    """Random-effects meta-analysis of proportions on the logit scale (see `random_effects`).
 
-    `method` picks the tau^2 estimator: "DL" (DerSimonian-Laird), "REML"
-    (restricted maximum likelihood, the default) or "PM" (Paule-Mandel).
     Studies with 0 or n events get a 0.5 continuity correction (see
-    `logit_and_variance`); the per-study proportions and intervals in
-    `studies` (method `ci_method`, Wilson by default) use the uncorrected counts. The confidence interval uses the
-    normal quantile; the prediction interval uses t with k - 2 df.
+    `logit_and_variance`); the per-study proportions and intervals in `studies`
+    (method `ci_method`, Wilson by default) use the uncorrected counts. The
+    prediction interval uses t with k - 2 df.
 
     Raises `PoolingRefused` for fewer than two studies or rows without a
     denominator.
     """
-    name = _method_name(method)
+    _method_name(method)
     level = _check_level(level)
     x = np.asarray(events, dtype=float)
     n = np.asarray(totals, dtype=float)
@@ -417,31 +477,39 @@ def pool_proportions(events: Sequence[float] | np.ndarray | pd.Series,
         labels = [f"Study {i}" for i in range(1, k + 1)]
     elif len(labels) != k:
         raise ValueError("labels must have one entry per study")
-
     y, v = logit_and_variance(x, n)
-    tau2 = _TAU2_ESTIMATORS[name](y, v)
-    w = 1.0 / (v + tau2)
-    mu = _pooled_mean(y, w)
-    se = math.sqrt(1.0 / np.sum(w))
-    z = sps.norm.ppf((1.0 + level) / 2.0)
-    pi_low, pi_high = prediction_interval(mu, se, tau2, k, level)
-    q = cochran_q(y, v)
-
+    fit = random_effects(y, v, method=method, level=level, hartung_knapp=hartung_knapp)
     return PooledProportion(
-        method=name,
+        method=fit.method,
         k=k,
-        estimate=_expit_percent(mu),
-        ci_low=_expit_percent(mu - z * se),
-        ci_high=_expit_percent(mu + z * se),
-        pi_low=_expit_percent(pi_low),
-        pi_high=_expit_percent(pi_high),
-        logit_estimate=mu,
-        se=se,
-        tau2=tau2,
-        q=q,
+        estimate=_expit_percent(fit.estimate),
+        ci_low=_expit_percent(fit.ci_low),
+        ci_high=_expit_percent(fit.ci_high),
+        pi_low=_expit_percent(fit.pi_low),
+        pi_high=_expit_percent(fit.pi_high),
+        logit_estimate=fit.estimate,
+        se=fit.se,
+        tau2=fit.tau2,
+        q=fit.q,
         q_df=k - 1,
-        q_pvalue=float(sps.chi2.sf(q, k - 1)),
-        i2=i_squared(q, k - 1),
-        studies=_study_table(labels, x, n, y, v, w, level, ci_method),
+        q_pvalue=fit.q_pvalue,
+        i2=fit.i2,
+        studies=_study_table(labels, x, n, y, v, 1.0 / (v + fit.tau2), level, ci_method),
         level=level,
+        hartung_knapp=hartung_knapp,
     )
+
+
+LEAVE_ONE_OUT_COLUMNS = ["left_out", "k", "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "i2"]
+
+
+def leave_one_out(events, totals, labels: Sequence[str], **options) -> pd.DataFrame:
+    """The pooled proportion with each study left out in turn (needs at least 3 studies)."""
+    x, n = np.asarray(events, dtype=float), np.asarray(totals, dtype=float)
+    rows = []
+    for i, label in enumerate(labels):
+        keep = np.arange(len(x)) != i
+        r = pool_proportions(x[keep], n[keep], [lab for j, lab in enumerate(labels) if j != i], **options)
+        rows.append(dict(left_out=label, k=r.k, estimate=r.estimate, ci_low=r.ci_low, ci_high=r.ci_high,
+                         pi_low=r.pi_low, pi_high=r.pi_high, tau2=r.tau2, i2=r.i2))
+    return pd.DataFrame(rows, columns=LEAVE_ONE_OUT_COLUMNS)

@@ -161,12 +161,13 @@ def _flag(table: CsvTable, frame: pd.DataFrame, mask, column: str, message: Call
     return [table.problem(i, column, message(frame.iloc[i])) for i in np.flatnonzero(mask)]
 
 
-# -- references ------------------------------------------------------------------------
+# -- references and studies -----------------------------------------------------------
 
-def reference_problems(table: CsvTable, frame: pd.DataFrame) -> list[Problem]:
-    seen = frame["pmid"].notna() | frame["doi"].notna()
+def study_problems(table: CsvTable, frame: pd.DataFrame) -> list[Problem]:
+    """An identifier needs the page it was seen on."""
+    seen = frame["pmid"].notna() | frame["doi"].notna() | frame["pmcid"].notna()
     return _flag(table, frame, seen & frame["url_seen"].isna(), "url_seen",
-                 lambda r: "a PMID or DOI needs the URL it was seen at")
+                 lambda r: "a PMID, PMCID or DOI needs the URL it was seen at")
 
 
 # -- claims ------------------------------------------------------------------------------
@@ -303,18 +304,21 @@ def _stated(texts: pd.Series, values: np.ndarray, counts: bool) -> np.ndarray:
 # -- citation audit ----------------------------------------------------------------------------
 
 def audit_problems(table: CsvTable, frame: pd.DataFrame, claims: pd.DataFrame,
-                   references: pd.DataFrame) -> list[Problem]:
-    """Audit rows name a claim and the reference that claim cites, with the reference's identifiers;
-    a verdict about what a study says needs the study to have been found."""
+                   references: pd.DataFrame, studies: pd.DataFrame) -> list[Problem]:
+    """Audit rows name a claim and the reference that claim cites, with the identifiers of the study
+    that reference is; a verdict about what a study says needs the study to have been found."""
     cites = claims[["claim_id", "ref_id"]].drop_duplicates("claim_id", keep="last").rename(
         columns={"ref_id": "cites"})
-    refs = references.drop_duplicates("ref_id")[["ref_id", "pmid", "doi", "lookup_status"]].rename(
-        columns={"pmid": "ref_pmid", "doi": "ref_doi"})
+    refs = (references.drop_duplicates("ref_id")[["ref_id", "study_id"]]
+            .merge(studies.drop_duplicates("study_id")[["study_id", "pmid", "doi", "lookup_status"]],
+                   on="study_id", how="left")
+            .drop(columns="study_id").rename(columns={"pmid": "ref_pmid", "doi": "ref_doi"}))
     joined = (frame[["claim_id", "ref_id", "pmid", "doi", "verdict"]]
               .merge(cites, on="claim_id", how="left", indicator="claim_known", validate="many_to_one")
               .merge(refs, on="ref_id", how="left", indicator="ref_known", validate="many_to_one"))
     claim_known = (joined["claim_known"] == "both").to_numpy()
-    ref_known = (joined["ref_known"] == "both").to_numpy()
+    # A reference whose study is unknown is reported with the references; nothing to compare here.
+    ref_known = ((joined["ref_known"] == "both") & joined["lookup_status"].notna()).to_numpy()
     out = _flag(table, frame, frame["claim_id"].notna().to_numpy() & ~claim_known, "claim_id",
                 lambda r: f"'{r.claim_id}' is not a known claim_id")
     out += _flag(table, joined, claim_known & (joined["cites"].fillna("") != joined["ref_id"]).to_numpy(), "ref_id",
@@ -322,12 +326,12 @@ def audit_problems(table: CsvTable, frame: pd.DataFrame, claims: pd.DataFrame,
     for col in ("pmid", "doi"):
         recorded = joined[f"ref_{col}"]
         out += _flag(table, joined, ref_known & (joined[col].notna() & (joined[col] != recorded.fillna(""))).to_numpy(),
-                     col, lambda r, col=col: f"{r[col]} is not the {col} that references.csv records for {r.ref_id} "
-                     f"({r[f'ref_{col}'] if isinstance(r[f'ref_{col}'], str) else 'none'})")
+                     col, lambda r, col=col: f"{r[col]} is not the {col} that studies.csv records for the study of "
+                     f"{r.ref_id} ({r[f'ref_{col}'] if isinstance(r[f'ref_{col}'], str) else 'none'})")
     verdict_on_study = (joined["verdict"].notna() & (joined["verdict"] != "not_found")).to_numpy()
     out += _flag(table, joined, ref_known & verdict_on_study & (joined["lookup_status"] != "found").to_numpy(),
-                 "verdict", lambda r: f"'{r.verdict}' says what the study reports, but references.csv records "
-                 f"{r.ref_id} as {r.lookup_status}")
+                 "verdict", lambda r: f"'{r.verdict}' says what the study reports, but studies.csv records "
+                 f"the study of {r.ref_id} as {r.lookup_status}")
     return sorted(out, key=lambda p: p.line)
 
 
@@ -355,4 +359,93 @@ def statement_problems(table: CsvTable, frame: pd.DataFrame, texts: dict[str, st
                          zip(frame["source_id"], frame["quote"], known)], dtype=bool)
     out += _flag(table, frame, ~verbatim, "quote",
                  lambda r: f"not found verbatim in the source text of {r.source_id}")
+    return out
+
+
+# -- the literature layer ------------------------------------------------------------
+
+def _tokens(value) -> list[str]:
+    return [t.strip() for t in str(value).split(";") if t.strip()] if isinstance(value, str) else []
+
+
+def result_problems(table: CsvTable, f: pd.DataFrame) -> list[Problem]:
+    """Counts, percents, intervals and their basis agree with each other."""
+    out = []
+    has_events, has_n = f["events"].notna(), f["n"].notna()
+    out += _flag(table, f, f["events"] > f["n"], "events", lambda r: f"events {r.events:g} exceed n {r.n:g}")
+    counted = f["count_basis"].isin(["stated", "derived_from_percent"])
+    out += _flag(table, f, counted & ~(has_events & has_n), "count_basis",
+                 lambda r: f"'{r.count_basis}' needs both events and n")
+    out += _flag(table, f, f["count_basis"].isin(["percent_only", "percent_with_ci", "kaplan_meier"]) & has_events,
+                 "events", lambda r: f"count_basis '{r.count_basis}' has no event count: leave events empty "
+                 "(a count read off a percent is derived_from_percent)")
+    out += _flag(table, f, (f["count_basis"] == "percent_with_ci") & (f["ci_low"].isna() | f["ci_high"].isna()),
+                 "ci_low", lambda r: "percent_with_ci needs ci_low and ci_high")
+    flags = f["flags"].map(_tokens)
+    disagree = flags.map(lambda t: "percent_counts_disagree" in t)
+    share = 100 * f["events"] / f["n"]
+    tolerance = f["percent"].map(_half_unit)
+    off = has_events & has_n & ((share - f["percent"]).abs() > tolerance + 1e-9) & ~disagree
+    out += _flag(table, f, off, "percent",
+                 lambda r: f"{r.percent:g}% is not {r.events:g}/{r.n:g} = {100 * r.events / r.n:.2f}% within rounding "
+                 "(flag percent_counts_disagree if the study itself says so)")
+    derived = (f["count_basis"] == "derived_from_percent") & has_events & has_n
+    out += _flag(table, f, derived & ((f["events"] - f["percent"] * f["n"] / 100).abs() > 1), "events",
+                 lambda r: f"a derived count should be round({r.percent:g}% x {r.n:g}) = "
+                 f"{round(r.percent * r.n / 100)}, not {r.events:g}")
+    outside = (f["ci_low"] > f["percent"]) | (f["ci_high"] < f["percent"])
+    out += _flag(table, f, outside & ~disagree, "ci_low", lambda r: f"{r.percent:g}% lies outside its interval "
+                 f"{r.ci_low:g}-{r.ci_high:g}")
+    unknown = flags.map(lambda t: [x for x in t if x not in vocab.RESULT_FLAGS])
+    out += _flag(table, f, unknown.map(bool), "flags", lambda r: f"unknown flag(s) {', '.join(unknown[r.name])}; "
+                 f"use: {', '.join(vocab.RESULT_FLAGS)}")
+    prefix = f["study_id"].fillna("") + "--" + f["question_id"].fillna("") + "--"
+    out += _flag(table, f, f["result_id"].notna() & ~pd.Series([r.startswith(p) for r, p in
+                                                                zip(f["result_id"].fillna(""), prefix)], index=f.index),
+                 "result_id", lambda r: f"'{r.result_id}' should start with '{r.study_id}--{r.question_id}--'")
+    return out
+
+
+def _half_unit(percent: float) -> float:
+    """Half a unit of the last printed decimal of a percent (27 -> 0.5, 26.8 -> 0.05)."""
+    if pd.isna(percent):
+        return 0.0
+    text = f"{percent:.10g}"
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    return 0.5 * 10 ** -decimals
+
+
+def link_problems(table: CsvTable, links: pd.DataFrame, claims: pd.DataFrame, questions: pd.DataFrame,
+                  results: pd.DataFrame) -> list[Problem]:
+    """A link names a claim and a question; a comparable claim is a percentage of patients; a group to
+    compare with is one of the question's result groups."""
+    out = unknown_keys(table, links, "claim_id", set(claims["claim_id"].dropna().tolist()), "claim_id")
+    out += unknown_keys(table, links, "question_id", set(questions["question_id"].dropna()), "question_id")
+    dup = links.duplicated(["claim_id", "question_id"], keep="first")
+    out += _flag(table, links, dup, "question_id", lambda r: f"{r.claim_id} is linked to {r.question_id} twice")
+    unit = dict(zip(claims["claim_id"], claims["unit"]))
+    out += _flag(table, links, (links["comparable"] == "yes") & links["claim_id"].map(unit).isin(["percent"]).eq(False)
+                 & links["claim_id"].isin(unit), "comparable",
+                 lambda r: f"{r.claim_id} is not a percentage (unit {unit.get(r.claim_id)}); mark it comparable=no")
+    pool_by = dict(zip(questions["question_id"], questions["pool_by"]))
+    groups = {q: set(results.loc[results["question_id"] == q, by].dropna().tolist())
+              for q, by in pool_by.items() if by in ("timepoint_group", "arm", "population_subgroup")}
+    out += _flag(table, links, links["compare_with"].notna() & links.apply(
+        lambda r: r["question_id"] in groups and r["compare_with"] not in groups[r["question_id"]], axis=1),
+        "compare_with", lambda r: f"'{r.compare_with}' is not among the {pool_by[r.question_id]} values of "
+        f"{r.question_id}'s results ({', '.join(sorted(groups[r.question_id])) or 'none yet'})")
+    return out
+
+
+def question_problems(table: CsvTable, questions: pd.DataFrame, results: pd.DataFrame) -> list[Problem]:
+    """A pooled question names a headline group that its results have."""
+    out = []
+    for i, q in enumerate(questions.itertuples(index=False)):
+        if q.pool_by in ("timepoint_group", "arm", "population_subgroup"):
+            present = set(results.loc[results["question_id"] == q.question_id, q.pool_by].dropna().tolist())
+            if not isinstance(q.headline_group, str):
+                out.append(table.problem(i, "headline_group", f"pool_by is {q.pool_by}: name the group to lead with"))
+            elif present and q.headline_group not in present:
+                out.append(table.problem(i, "headline_group", f"'{q.headline_group}' is not among the {q.pool_by} "
+                                         f"values of its results ({', '.join(sorted(present))})"))
     return out

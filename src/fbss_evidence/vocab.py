@@ -79,6 +79,40 @@ STUDY_DESIGNS = (
 
 LOOKUP_STATUSES = ("found", "citation_only", "not_found")
 
+# -- the literature layer --------------------------------------------------------
+
+# How a result's count was obtained.
+COUNT_BASES = (
+    "stated",                # events and n printed by the study
+    "derived_from_percent",  # events = round(percent x n / 100), both printed
+    "percent_only",          # a percent without counts
+    "percent_with_ci",       # a percent with its confidence interval, no counts
+    "kaplan_meier",          # a cumulative (time-to-event) estimate at a stated time
+)
+SOURCE_LOCATIONS = ("abstract", "full_text")
+RESULT_FLAGS = (
+    "percent_counts_disagree",  # the printed percent is not events/n within rounding
+    "page_figures_disagree",    # two figures of the same page contradict each other
+    "denominator_unclear",
+    "indirect_population",      # the population is not quite the question's
+    "indirect_outcome",         # the outcome is not quite the question's
+    "as_treated",
+    "crossover",
+    "success_not_failure",      # a share with a good outcome, where the question asks about a poor one
+)
+EXTRACTORS = ("both", "e1", "e2", "third_read")
+SCREENING_REASONS = (
+    "wrong_population", "wrong_outcome", "wrong_intervention", "no_extractable_figure",
+    "duplicate_cohort", "review_not_primary", "abstract_without_results",
+    "not_found_in_stored_copies", "secondary_only", "other",
+)
+SEARCH_EXTRACTORS = ("e1", "e2", "both", "supp", "third_read")
+# How a question's results are grouped before pooling: by follow-up, by arm, by population,
+# all together, or not pooled at all (definitions too different).
+POOL_BY = ("timepoint_group", "arm", "population_subgroup", "all", "not_pooled")
+INDIRECTNESS = ("none", "serious")
+YES_NO = ("yes", "no")
+
 VERDICTS = (
     "supported",
     "figure_differs",

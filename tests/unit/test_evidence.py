@@ -28,10 +28,14 @@ def small() -> Dataset:
     sources = pd.DataFrame({"source_id": ["p1", "p2"], "label": ["Page One", "Page Two"]})
     references = pd.DataFrame({
         "ref_id": ["p1-r1", "p1-r2", "p2-r1"],
-        "first_author": ["Klessinger S", None, "Lebow RL"],
         "citation_as_printed": ["Klessinger S. ...", "De Andres J, et al. ...", "Lebow RL. ..."],
+        "study_id": ["klessinger-2012", "de-2017", "lebow-x"],
+    })
+    studies = pd.DataFrame({
+        "study_id": ["klessinger-2012", "de-2017", "lebow-x"],
+        "first_author": ["Klessinger S", "De Andres J", "Lebow RL"],
         "year": ["2012", "2017", ""],
-        "study_design": ["retrospective cohort", None, "RCT"],
+        "design": ["retrospective cohort", None, "RCT"],
         "pmid": ["111", None, "333"], "doi": [None, None, "10.1/x"],
         "lookup_status": ["found", "not_found", "found"],
     })
@@ -50,7 +54,7 @@ def small() -> Dataset:
         "verdict": ["figure_differs", "not_found", "supported"],
         "study_figure": ["31%", None, "28%"],
     })
-    return Dataset(sources=sources, texts={}, claims=claims, references=references, audit=audit, statements=None)
+    return Dataset(sources=sources, texts={}, claims=claims, references=references, studies=studies, audit=audit)
 
 
 @pytest.fixture(scope="module")

@@ -149,10 +149,12 @@ def _line_count(path: Path) -> int:
 
 def check_outcome(claims_path: Path, audit: Path | None) -> None:
     """load_dataset returns an invariant-keeping dataset or raises located InputError."""
-    files = {display_path(p): p for p in (claims_path, SOURCES, REFERENCES, audit) if p}
+    # The claims and what they refer to; the literature tables do not depend on a claims file.
+    paths = DataPaths.in_folder(claims=claims_path, audit=audit, statement_audit=None, claim_questions=None,
+                                questions=None, results=None, search_log=None, screening=None)
+    files = {display_path(p): p for p in paths.files()}
     try:
-        data = load_dataset(DataPaths(claims=claims_path, sources=SOURCES, references=REFERENCES, audit=audit,
-                                     statement_audit=None))
+        data = load_dataset(paths)
     except InputError as err:
         event("refused")  # --hypothesis-show-statistics shows how often each outcome occurs
         assert err.problems

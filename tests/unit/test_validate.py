@@ -518,7 +518,7 @@ def _run_with_audit(claims, audit) -> list[str]:
     claims.write(claims.rows())
     claims.capsys.readouterr()
     status = main([str(claims.path.name), "--sources", str(claims.sources), "--references",
-                   str(claims.references), "--audit", str(audit)])
+                   str(claims.references), "--links", "none", "--audit", str(audit)])
     err = claims.capsys.readouterr().err
     assert status == 1 and "Traceback" not in err
     return [line for line in err.splitlines() if not line.endswith("problem(s) found.")]
@@ -527,17 +527,34 @@ def _run_with_audit(claims, audit) -> list[str]:
 def test_an_audit_pmid_that_is_not_the_reference_s(claims, tmp_path):
     audit, line = _audit_with(claims, tmp_path, "centeno-schultz-fbss-25", pmid="15543065")
     assert _run_with_audit(claims, audit) == [
-        f"audit.csv:{line}: pmid: 15543065 is not the pmid that references.csv records for "
+        f"audit.csv:{line}: pmid: 15543065 is not the pmid that studies.csv records for the study of "
         "centeno-schultz-fbss-r10 (15543064)"]
 
 
 def test_a_verdict_on_a_study_that_was_never_found(claims, tmp_path):
     # The first audited claim whose reference the lookup never found.
+    with open(DATA / "studies.csv", encoding="utf-8", newline="") as f:
+        unfound = {r["study_id"] for r in csv.DictReader(f) if r["lookup_status"] == "not_found"}
     with open(DATA / "references.csv", encoding="utf-8", newline="") as f:
-        missing = {r["ref_id"] for r in csv.DictReader(f) if r["lookup_status"] == "not_found"}
+        missing = {r["ref_id"] for r in csv.DictReader(f) if r["study_id"] in unfound}
     with open(DATA / "citation_audit.csv", encoding="utf-8", newline="") as f:
         row = next(r for r in csv.DictReader(f) if r["ref_id"] in missing)
     audit, line = _audit_with(claims, tmp_path, row["claim_id"], verdict="supported")
     assert _run_with_audit(claims, audit) == [
-        f"audit.csv:{line}: verdict: 'supported' says what the study reports, but references.csv "
-        f"records {row['ref_id']} as not_found"]
+        f"audit.csv:{line}: verdict: 'supported' says what the study reports, but studies.csv "
+        f"records the study of {row['ref_id']} as not_found"]
+
+
+def test_a_cited_claim_without_its_audit_row_is_refused_naming_the_claim(claims, tmp_path):
+    with open(DATA / "citation_audit.csv", encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    dropped = rows.pop(3)
+    path = tmp_path / "audit.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    line = claims.index(dropped["claim_id"]) + 2
+    assert _run_with_audit(claims, path) == [
+        f"claims.csv:{line}: claim_id: cites {dropped['ref_id']} but has no row in the citation audit (add one to "
+        "citation_audit.csv once the study's abstract has been read)"]

@@ -1,0 +1,216 @@
+"""The pages' claims drawn against the primary studies: one question's forest, and the overview.
+
+Both draw what fbss_evidence.literature computed; nothing is recomputed here except
+marker sizes and positions.
+"""
+from __future__ import annotations
+
+import math
+import textwrap
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, Polygon
+from matplotlib.transforms import blended_transform_factory
+
+from .style import BASIS_STYLE, POOLED_COLOUR, STUDY_COLOUR
+
+GID_STUDY = "study"
+GID_STUDY_NOT_POOLED = "study-not-pooled"
+GID_STUDY_CI = "study-ci"
+GID_DIAMOND = "pooled-diamond"
+GID_PREDICTION = "prediction-interval"
+GID_CLAIM = "claim"
+GID_COUNTS = "counts"
+LABEL_WIDTH = 60
+_MIN_AREA, _MAX_AREA = 14.0, 170.0
+
+
+def _area(weight: float, heaviest: float) -> float:
+    return _MIN_AREA + (_MAX_AREA - _MIN_AREA) * weight / heaviest if heaviest > 0 else _MIN_AREA
+
+
+def _counts_text(row) -> str:
+    if pd.isna(row["pool_n"]):
+        return f"{row['percent']:g}%, n not given"
+    mark = "" if row["count_note"] == "stated" else " (derived)"
+    return f"{int(row['pool_events']):,}/{int(row['pool_n']):,}{mark}"
+
+
+def _draw_claim(ax: Axes, claim, y: float) -> None:
+    colour, marker, _ = BASIS_STYLE[claim["basis"]]
+    if claim["bound"] == "range":
+        (line,) = ax.plot([claim["value_low"], claim["value_high"]], [y, y], color=colour, linewidth=6,
+                          solid_capstyle="butt")
+        line.set_gid(GID_CLAIM)
+        return
+    face = colour if claim["bound"] == "exact" else "white"
+    shape = {"upper": "<", "lower": ">"}.get(claim["bound"], marker)
+    (point,) = ax.plot([claim["value"]], [y], marker=shape, markersize=9, color=colour, markerfacecolor=face,
+                       markeredgewidth=1.8, linestyle="none", zorder=4)
+    point.set_gid(GID_CLAIM)
+
+
+def evidence_forest(result, claims: pd.DataFrame, *, title: str, ax: Axes | None = None) -> Axes:
+    """One question: every study result (pooled ones as squares sized by weight, the others hollow),
+    the random-effects diamond and prediction interval of each pooled group, and the pages' comparable
+    claims of that group as markers coded by basis, with the cited study's own figure beside them.
+
+    `claims`: the linked claims (literature.linked_claims) with a `group` column (literature.place_claims).
+    """
+    rows = result.rows
+    blocks = []
+    for group in result.groups:
+        studies = rows[rows["group"] == group]
+        here = claims[(claims["group"] == group) & (claims["comparable"] == "yes")] if len(claims) else claims
+        blocks.append((group, studies, here))
+    n_rows = sum(len(s) + len(c) + 2 + (group in result.pooled) for group, s, c in blocks)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(11, 1.6 + 0.36 * max(n_rows, 3)))
+    labels, y = [], 0.0
+    ticks = []
+    right = blended_transform_factory(ax.transAxes, ax.transData)
+    for group, studies, here in blocks:
+        kind = {"timepoint_group": "follow-up", "population_subgroup": "population"}.get(
+            result.question["pool_by"], result.question["pool_by"])
+        header = f"{kind}: {group}" if group != "all" else "all studies"
+        ax.text(-0.01, y, header, transform=right, ha="right", va="center", fontweight="bold", fontsize=9)
+        y += 1
+        pooled = result.pooled.get(group)
+        heaviest = float(pooled.studies["weight"].max()) if pooled is not None else 0.0
+        weight_of = dict(zip(pooled.studies["label"], pooled.studies["weight"])) if pooled is not None else {}
+        in_pool = set(result.pooled_rows[group]["result_id"]) if group in result.pooled_rows else set()
+        for _, row in studies.iterrows():
+            pooled_here = row["result_id"] in in_pool
+            if pd.notna(row["ci_low"]):
+                whisker = ax.hlines(y, row["ci_low"], row["ci_high"], colors=[STUDY_COLOUR if pooled_here else "0.55"],
+                                    linewidth=1.2)
+                whisker.set_gid(GID_STUDY_CI)
+            if pooled_here:
+                size = math.sqrt(_area(weight_of.get(row["study"], 0.0), heaviest))
+                (m,) = ax.plot([row["percent"] if pd.isna(row["pool_n"]) else 100 * row["pool_events"] / row["pool_n"]],
+                               [y], marker="s", markersize=size, color=STUDY_COLOUR, linestyle="none", zorder=3)
+                m.set_gid(GID_STUDY)
+            else:
+                (m,) = ax.plot([row["percent"]], [y], marker="s", markersize=6, color="0.45",
+                               markerfacecolor="white", linestyle="none", zorder=3)
+                m.set_gid(GID_STUDY_NOT_POOLED)
+            text = ax.text(1.01, y, _counts_text(row), transform=right, ha="left", va="center", fontsize=8)
+            text.set_gid(GID_COUNTS)
+            label = f"{row['study']} ({row['design'] if isinstance(row['design'], str) else 'design unknown'})"
+            if not pooled_here:
+                label += f" - not pooled: {str(row['reason_code']).replace('_', ' ')}"
+            elif isinstance(row.get("flags"), str) and "indirect" in row["flags"]:
+                label += " - indirect"
+            if row.get("complemented"):
+                label += " [100% - success]"
+            ticks.append(y)
+            labels.append(textwrap.shorten(label, LABEL_WIDTH + 12, placeholder="..."))
+            y += 1
+        if pooled is not None:
+            h = 0.35
+            diamond = Polygon([(pooled.ci_low, y), (pooled.estimate, y - h), (pooled.ci_high, y),
+                               (pooled.estimate, y + h)], closed=True, facecolor=POOLED_COLOUR,
+                              edgecolor=POOLED_COLOUR, zorder=3)
+            diamond.set_gid(GID_DIAMOND)
+            ax.add_patch(diamond)
+            if math.isfinite(pooled.pi_low):
+                (line,) = ax.plot([pooled.pi_low, pooled.pi_high], [y + h + 0.15] * 2, color=POOLED_COLOUR,
+                                  linewidth=1.0)
+                line.set_gid(GID_PREDICTION)
+            method = pooled.method + (", HK" if pooled.hartung_knapp else "")
+            ax.text(1.01, y, f"{pooled.estimate:.1f}% ({pooled.ci_low:.1f}-{pooled.ci_high:.1f})",
+                    transform=right, ha="left", va="center", fontsize=8, fontweight="bold")
+            ticks.append(y)
+            labels.append(f"Pooled, {method} (k={pooled.k}; I\u00b2={pooled.i2:.0f}%)")
+            y += 1
+        for _, claim in here.iterrows():
+            _draw_claim(ax, claim, y)
+            figure = claim.get("study_figure")
+            beside = f"cited study: {figure}" if isinstance(figure, str) and figure else \
+                {"cited_study": "cited study: no figure", "clinic_experience": "no study",
+                 "uncited": "no source"}[claim["basis"]]
+            ax.text(1.01, y, textwrap.shorten(beside, 40, placeholder="..."), transform=right, ha="left",
+                    va="center", fontsize=8, color="0.3")
+            ticks.append(y)
+            labels.append(textwrap.shorten(f"Page: {claim['source']} \u2014 {claim['value_text']}",
+                                           LABEL_WIDTH + 12, placeholder="..."))
+            y += 1
+        y += 0.6
+    ax.text(1.01, -1.0, "events / n", transform=right, ha="left", va="center", fontsize=8, fontweight="bold")
+    ax.set_yticks(ticks, labels, fontsize=8)
+    ax.set_ylim(y - 0.4, -1.0)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("Share of patients (%)")
+    ax.set_title(title)
+    ax.grid(axis="y", visible=False)
+    ax.legend(handles=_legend(claims), loc="upper left", bbox_to_anchor=(1.22, 1.0), fontsize=8, frameon=False)
+    return ax
+
+
+def _legend(claims: pd.DataFrame) -> list:
+    handles = [Line2D([], [], marker="s", color=STUDY_COLOUR, linestyle="none", label="study (area: weight)"),
+               Line2D([], [], marker="s", color="0.45", markerfacecolor="white", linestyle="none",
+                      label="study not pooled (why: see the table)"),
+               Patch(color=POOLED_COLOUR, label="pooled estimate, 95% CI"),
+               Line2D([], [], color=POOLED_COLOUR, label="prediction interval")]
+    drawn = claims[claims["comparable"] == "yes"] if len(claims) else claims
+    return handles + claim_handles(drawn)
+
+
+def claim_handles(claims: pd.DataFrame) -> list:
+    """Legend entries for the claims drawn: their basis (colour) and kind of number (shape)."""
+    handles = [Line2D([], [], marker=marker, color=colour, linestyle="none", label=f"page claim: {label}")
+               for basis, (colour, marker, label) in BASIS_STYLE.items() if len(claims) and (claims["basis"] == basis).any()]
+    grey = "0.35"
+    kinds = {"approx": Line2D([], [], marker="o", color=grey, markerfacecolor="white", linestyle="none",
+                              label="approximate ('about')"),
+             "upper": Line2D([], [], marker="<", color=grey, markerfacecolor="white", linestyle="none",
+                             label="upper bound ('up to')"),
+             "lower": Line2D([], [], marker=">", color=grey, markerfacecolor="white", linestyle="none",
+                             label="lower bound ('more than')"),
+             "range": Line2D([], [], color=grey, linewidth=6, label="range ('20-40%')")}
+    return handles + [h for bound, h in kinds.items() if len(claims) and (claims["bound"] == bound).any()]
+
+
+def overview(table: pd.DataFrame, claims: pd.DataFrame, *, title: str, ax: Axes | None = None) -> Axes:
+    """One row per question's headline group: the pooled estimate (diamond, CI) and prediction interval,
+    or the range of the study figures where nothing is pooled (grey band); the pages' claims as markers.
+
+    `table`: question_id, label, group, pooled, ci_low, ci_high, pi_low, pi_high, study_low, study_high;
+    `claims`: question_id, value, value_low, value_high, bound, basis (the comparable claims)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 1.6 + 0.6 * len(table)))
+    for y, row in enumerate(table.itertuples(index=False)):
+        if pd.notna(row.pooled):
+            h = 0.3
+            diamond = Polygon([(row.ci_low, y), (row.pooled, y - h), (row.ci_high, y), (row.pooled, y + h)],
+                              closed=True, facecolor=POOLED_COLOUR, edgecolor=POOLED_COLOUR, zorder=3)
+            diamond.set_gid(GID_DIAMOND)
+            ax.add_patch(diamond)
+            if pd.notna(row.pi_low):
+                (line,) = ax.plot([row.pi_low, row.pi_high], [y, y], color=POOLED_COLOUR, linewidth=1.0, zorder=2)
+                line.set_gid(GID_PREDICTION)
+        elif pd.notna(row.study_low):
+            band = ax.barh(y, row.study_high - row.study_low, left=row.study_low, height=0.4, color="0.85",
+                           zorder=1)
+            band.patches[0].set_gid("study-range")
+        for _, claim in claims[claims["question_id"] == row.question_id].iterrows():
+            _draw_claim(ax, claim, y)
+    labels = [f"{r.label}" + (f" ({r.group})" if isinstance(r.group, str) and r.group not in ("", "all") else "")
+              for r in table.itertuples(index=False)]
+    ax.set_yticks(range(len(table)), [textwrap.fill(label, 40) for label in labels], fontsize=8)
+    ax.set_ylim(len(table) - 0.4, -0.6)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("Share of patients (%)")
+    ax.set_title(title)
+    ax.grid(axis="y", visible=False)
+    handles = [Patch(color=POOLED_COLOUR, label="pooled estimate, 95% CI"),
+               Line2D([], [], color=POOLED_COLOUR, label="prediction interval"),
+               Patch(color="0.85", label="range of the studies (not pooled)")]
+    handles += claim_handles(claims)
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    return ax
