@@ -17,9 +17,18 @@ KERNEL := fbss-evidence
 # reruns nothing.
 ANALYSIS := $(shell find src/fbss_evidence -name '*.py' -not -path '*/__pycache__/*')
 BUILD_CODE := $(shell find src/fbss_build -name '*.py' -not -path '*/__pycache__/*')
-SOURCE_TEXTS := $(wildcard data/sources/*.txt)
-CLAIMS ?= data/claims.csv
-DATA := $(CLAIMS) data/sources.csv data/references.csv data/citation_audit.csv $(SOURCE_TEXTS)
+
+# The data: every table of DATA_DIR (data/, or a copy of it to try changes on), with
+# CLAIMS instead of its claims.csv when given: `make DATA_DIR=path` / `make CLAIMS=path`.
+DATA_DIR ?= data
+CLAIMS ?=
+DATA_FILES := $(shell find $(DATA_DIR) -type f \( -name '*.csv' -o -name '*.txt' \) -not -path '*/extraction/*') $(CLAIMS)
+DATA_ARGS := $(if $(CLAIMS),$(CLAIMS)) --data $(DATA_DIR)
+DATA_PARAMS := -p data_dir $(abspath $(DATA_DIR)) $(if $(CLAIMS),-p claims_path $(abspath $(CLAIMS)))
+# Which data the build last used. Rewritten only when it changes, so switching DATA_DIR or
+# CLAIMS (and back) reruns everything that reads the data, even when the files are older.
+DATA_CHOICE := build/data-choice
+$(shell mkdir -p build && echo '$(DATA_PARAMS)' | cmp -s - $(DATA_CHOICE) || echo '$(DATA_PARAMS)' > $(DATA_CHOICE))
 
 # The analysis notebooks, in reading order. A notebook is one line here.
 NOTEBOOKS := \
@@ -30,7 +39,8 @@ NOTEBOOKS := \
   05-implants-scs-pumps \
   06-after-fusion \
   08-citation-audit \
-  09-statistics
+  09-statistics \
+  11-summary-of-findings
 # The generic comparison notebook runs once per topic. A topic is one line here.
 TOPICS := \
   failure_persistent_pain \
@@ -43,12 +53,25 @@ TOPICS := \
   opioids \
   imaging_diagnosis \
   adjacent_segment
+# The literature notebook runs once per question of data/questions.csv. A question is one line here.
+QUESTIONS := \
+  fbss-after-lumbar-surgery \
+  reoperation-after-discectomy \
+  asd-surgery-after-fusion \
+  scs-explant-rate \
+  scs-explant-inadequate-relief \
+  scs-vs-cmm-50pct-relief \
+  opioid-use-after-fusion \
+  prp-lbp-success \
+  idd-off-systemic-opioids \
+  repeat-surgery-success
 
-RUNS := $(NOTEBOOKS) $(addprefix 07-compare-topic--,$(TOPICS))
+RUNS := $(NOTEBOOKS) $(addprefix 07-compare-topic--,$(TOPICS)) $(addprefix 10-claims-vs-literature--,$(QUESTIONS))
 EXECUTED := $(addprefix build/,$(addsuffix .ipynb,$(RUNS)))
 RUN := $(BIN)/python -m fbss_build.run
 
-.PHONY: all env validate test test-fast lab report refresh-notebooks lock clean clean-env help bench fuzz
+.PHONY: all env validate test test-fast lab run report refresh-notebooks lock clean clean-env help bench fuzz \
+  datapackage
 
 all: build/notebooks.stamp ## Set up the environment, validate the data and regenerate every figure and table
 
@@ -61,31 +84,30 @@ $(ENV_STAMP): requirements.lock pyproject.toml
 
 env: $(ENV_STAMP) ## Create .venv from requirements.lock (no other step installs anything)
 
-build/validated.stamp: $(ENV_STAMP) $(DATA) $(ANALYSIS)
-	@mkdir -p build
-	$(BIN)/fbss-validate $(CLAIMS)
+# Every rule of every table, cross-table ones included, before any notebook runs.
+build/validated.stamp: $(ENV_STAMP) $(DATA_FILES) $(DATA_CHOICE) $(ANALYSIS)
+	$(BIN)/fbss-validate $(DATA_ARGS)
 	touch $@
 
-validate: $(ENV_STAMP) ## Validate a claims file: make validate CLAIMS=path
-	$(BIN)/fbss-validate $(CLAIMS)
+validate: $(ENV_STAMP) ## Validate the data: make validate [DATA_DIR=folder] [CLAIMS=file]
+	$(BIN)/fbss-validate $(DATA_ARGS)
 
 # A notebook run depends on its notebook, the package and the data. The rule of an
 # out-of-date run only queues it (one small file in $(QUEUE)); build/notebooks.stamp then
-# runs the queue in one runner whose workers (one per core) keep a kernel warm, so the
-# analysis stack is imported once per worker, not once per notebook. The runner stages
-# each run's outputs, publishes them only when the whole notebook succeeded, and writes
-# build/<run>.ipynb last: a run that failed or was killed stays out of date.
+# runs the queue in one runner whose workers (one per core) keep a kernel warm. The runner
+# stages every run and publishes the batch only if all of it succeeded (src/fbss_build/run.py).
 QUEUE := build/queue
 build/%.ipynb: notebooks/%.ipynb build/validated.stamp $(ANALYSIS)
-	@$(RUN) $< --output $@ --queue $(QUEUE)
+	@$(RUN) $< --output $@ --queue $(QUEUE) $(DATA_PARAMS)
 	$(run_if_asked_for)
 
 build/07-compare-topic--%.ipynb: notebooks/07-compare-topic.ipynb build/validated.stamp $(ANALYSIS)
-	@$(RUN) $< --output $@ --queue $(QUEUE) -p topic $*
+	@$(RUN) $< --output $@ --queue $(QUEUE) $(DATA_PARAMS) -p topic $*
 	$(run_if_asked_for)
 
-# Read by one notebook only.
-build/08-citation-audit.ipynb: data/statement_audit.csv
+build/10-claims-vs-literature--%.ipynb: notebooks/10-claims-vs-literature.ipynb build/validated.stamp $(ANALYSIS)
+	@$(RUN) $< --output $@ --queue $(QUEUE) $(DATA_PARAMS) -p question $*
+	$(run_if_asked_for)
 
 # `make build/<run>.ipynb` asked for by name runs its queue at once.
 run_if_asked_for = $(if $(filter $@,$(MAKECMDGOALS)),$(RUN) --run-queue $(QUEUE))
@@ -104,6 +126,14 @@ $(foreach run,$(RUNS),$(if $(call missing_outputs,$(run)),$(eval build/$(run).ip
 .PHONY: FORCE
 FORCE:
 
+# One notebook with other parameters, into a folder of its own (never figures/ or tables/):
+#   make run NB=07-compare-topic P="topic=opioids ci_method=clopper-pearson"
+NB ?=
+P ?=
+run: build/validated.stamp ## Run one notebook with other parameters: make run NB=name P="name=value ..."
+	@test -n "$(NB)" || { echo 'make run needs NB=<notebook>, e.g. make run NB=07-compare-topic P="topic=opioids"'; exit 2; }
+	$(RUN) --adhoc notebooks/$(NB:.ipynb=).ipynb $(DATA_PARAMS) $(foreach kv,$(P),-p $(firstword $(subst =, ,$(kv))) $(patsubst $(firstword $(subst =, ,$(kv)))=%,%,$(kv)))
+
 # Both cores (pytest-xdist): unit tests spread one by one, a pipeline module's tests stay
 # together (tests/conftest.py), and each notebook's cells run on one worker.
 PYTEST := $(BIN)/python -m pytest -q -n auto
@@ -114,14 +144,18 @@ test: $(ENV_STAMP) ## Run every test, then nbval over the notebooks (CI runs exa
 test-fast: $(ENV_STAMP) ## The inner loop: the tests not marked slow (under 30 s)
 	$(PYTEST) --dist loadgroup -m "not slow"
 
-lab: $(ENV_STAMP) ## Open JupyterLab on the project's environment
-	$(BIN)/jupyter lab --notebook-dir=.
+# JupyterLab on the project kernel. LAB holds its options; as root (a container) it adds
+# --allow-root, as JupyterLab refuses root otherwise:  make lab LAB="--port=9999 --ip=0.0.0.0"
+LAB ?= --no-browser --ip=127.0.0.1 --port=8888
+lab: $(ENV_STAMP) ## Open JupyterLab on the project's environment (options: LAB="...")
+	$(BIN)/jupyter lab --notebook-dir=. $(LAB) $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # The generic notebook's stored outputs are those of its default topic (its parameters cell).
 DEFAULT_TOPIC := failure_persistent_pain
+DEFAULT_QUESTION := reoperation-after-discectomy
 refresh-notebooks: all ## Store the default runs' outputs in notebooks/ (after a deliberate change of numbers)
-	$(BIN)/python -m fbss_build.run --refresh $(addprefix build/,$(addsuffix .ipynb,$(NOTEBOOKS))) \
-	  build/07-compare-topic--$(DEFAULT_TOPIC).ipynb
+	$(RUN) --refresh $(addprefix build/,$(addsuffix .ipynb,$(NOTEBOOKS))) \
+	  build/07-compare-topic--$(DEFAULT_TOPIC).ipynb build/10-claims-vs-literature--$(DEFAULT_QUESTION).ipynb
 
 # uv resolves pyproject.toml's dependencies (keeping the versions already pinned unless
 # they must change) in a throw-away environment; rfc3987-syntax and lark are left out on
@@ -134,16 +168,19 @@ lock: ## Re-resolve dependencies and rewrite requirements.lock (uv)
 	  --no-emit-package rfc3987-syntax --no-emit-package lark --no-annotate --quiet \
 	  --custom-compile-command "make lock" -o requirements.lock
 
-report: build/report/index.html ## Render the executed notebooks and every claim's quote into build/report/ (offline HTML)
+report: build/report/index.html ## Render the answers, the notebooks and every quote into build/report/ (offline HTML)
 
-build/report/index.html: build/notebooks.stamp $(CLAIMS) data/sources.csv $(ANALYSIS) $(BUILD_CODE)
-	$(BIN)/python -m fbss_build.report --build build --out build/report --claims $(CLAIMS) --sources data/sources.csv
+build/report/index.html: build/notebooks.stamp $(DATA_FILES) $(DATA_CHOICE) $(ANALYSIS) $(BUILD_CODE)
+	$(BIN)/python -m fbss_build.report --build build --out build/report $(DATA_ARGS)
 
-bench: $(ENV_STAMP) ## Measure full, no-op, incremental and test runs against the single-process floor
+datapackage: $(ENV_STAMP) ## Rewrite data/datapackage.json from the schema (a test fails when it is stale)
+	$(BIN)/python -m fbss_build.datapackage
+
+bench: $(ENV_STAMP) ## Measure full, no-op, incremental, test and validation runs against their baselines
 	$(BIN)/python -m fbss_build.bench
 
-fuzz: $(ENV_STAMP) ## Long property-based fuzzing of the loader and validator
-	FBSS_FUZZ_EXAMPLES=5000 $(BIN)/python -m pytest -q tests/test_fuzz.py
+fuzz: $(ENV_STAMP) ## Long property-based fuzzing of the reader and validator
+	FBSS_FUZZ_EXAMPLES=5000 $(BIN)/python -m pytest -q tests/unit/test_fuzz.py tests/unit/test_csvfile.py
 
 clean: ## Remove what make builds (never data/, never .venv)
 	rm -rf build

@@ -11,11 +11,8 @@
 
 # %% tags=["parameters"]
 # Parameters (papermill -p NAME VALUE, or: make run NB=09-statistics P="NAME=VALUE ...")
-claims_path = "data/claims.csv"  # relative paths are relative to the project folder
-sources_path = "data/sources.csv"
-references_path = "data/references.csv"
-audit_path = "data/citation_audit.csv"
-statement_audit_path = "data/statement_audit.csv"
+data_dir = "data"  # the folder of the data tables; a relative path is relative to the project folder
+claims_path = None  # None: the claims of data_dir; or another claims file
 output_dir = None  # None: a folder of its own under build/runs/; make passes its staging folder
 fig_format = "png"  # png | svg | pdf
 ci_method = "wilson"  # wilson | clopper-pearson | jeffreys | agresti-coull | wald

@@ -70,6 +70,7 @@ GOAL_EXPONENT = 1.0
 EXPONENT_SLACK = 0.15  # timing noise on a shared machine; "no faster than linear" = slope <= 1.15
 NOTEBOOK_TOUCHED = "02-failure-rates"  # one notebook run depends on it
 GENERIC = "07-compare-topic"
+LITERATURE = "10-claims-vs-literature"
 SCALING_TIMEOUT_S = 1800
 
 
@@ -99,6 +100,8 @@ def makefile_runs(makefile: Path) -> list[NotebookRun]:
     runs = [NotebookRun(nb, nb) for nb in make_variable(text, "NOTEBOOKS")]
     runs += [NotebookRun(f"{GENERIC}--{topic}", GENERIC, {"topic": topic})
              for topic in make_variable(text, "TOPICS")]
+    runs += [NotebookRun(f"{LITERATURE}--{question}", LITERATURE, {"question": question})
+             for question in make_variable(text, "QUESTIONS")]
     return runs
 
 

@@ -1,21 +1,28 @@
-"""Run notebooks with papermill and publish their figures and tables.
+"""Run notebooks with papermill, and publish their figures and tables together.
 
-    python -m fbss_build.run notebooks/01-evidence-map.ipynb --output build/01-evidence-map.ipynb [-p name value ...]
-    python -m fbss_build.run NOTEBOOK --output OUT [-p ...] --queue build/queue   # queue it
-    python -m fbss_build.run --run-queue build/queue [--jobs N]                  # run the queue
+    python -m fbss_build.run NOTEBOOK --output OUT [-p name value ...]        # run one, publish it
+    python -m fbss_build.run NOTEBOOK --output OUT [-p ...] --queue QUEUE     # queue it
+    python -m fbss_build.run --run-queue QUEUE [--jobs N]                     # run the queue
+    python -m fbss_build.run --adhoc NOTEBOOK [-p name value ...]             # make run: build/runs/...
 
-A notebook writes into a private staging folder. Only when every cell has
-succeeded are its files moved into figures/ and tables/ (one rename each), and
-the executed notebook moved to --output last, so `make` never sees a target
-newer than a failed or killed run. A failed run keeps its executed copy as
-build/<name>.failed.ipynb and leaves the published outputs untouched.
+Each run writes into a private staging folder. A batch publishes only when every run
+in it succeeded: the staged figures and tables of all its runs are moved into
+figures/ and tables/ (one rename each), then each run's executed notebook into
+build/, last. So the published outputs always come from one state of the data, and
+`make` never sees a target newer than a failed or killed run. Before moving anything
+the batch writes the list of moves (build/publish.journal); a runner killed while
+publishing is finished by the next one, so the outputs are never left mixed. A failed
+run keeps its executed copy as build/<name>.failed.ipynb; the other runs of the batch
+still run (to report every failure), and nothing is published.
 
-`make` queues every out-of-date run (one small file each), then runs the queue
-in one go: N workers (one per core by default), each keeping one kernel warm
-across its notebooks, so the analysis stack is imported once per worker rather
-than once per notebook. Before each notebook the kernel is reset (kernel.py).
-A queued run leaves the queue only once it has been run; a killed batch leaves
-the rest queued, and make queues them again anyway, as their targets are missing.
+`make` queues every out-of-date run (one small file each), then runs the queue in one
+go: N workers (one per core by default), each keeping one kernel warm across its
+notebooks, so the analysis stack is imported once per worker rather than once per
+notebook. Before each notebook the kernel is reset (kernel.py).
+
+An ad-hoc run (`make run`) never publishes: it writes the executed notebook, figures
+and tables into a folder of its own, build/runs/<notebook>--<parameters>/, replaced
+whole when the run succeeds.
 """
 from __future__ import annotations
 
@@ -27,13 +34,16 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from fbss_evidence import config
+from fbss_evidence.outputs import atomic_path, write_text
 from fbss_evidence.vocab import FIGURE_FORMATS
 
 KERNEL = "fbss-evidence"
 TABLE_SUFFIXES = (".csv", ".md")
+JOURNAL = "publish.journal"
 
 
 def parse_value(text: str):
@@ -59,44 +69,98 @@ def destination(path: Path) -> Path:
     raise RuntimeError(f"notebook wrote {path.name}, which is neither a figure nor a table")
 
 
-def publish(stage: Path, manifest: Path) -> list[Path]:
-    """Move staged outputs into place; drop outputs the previous run made but this one did not."""
-    previous = set(manifest.read_text().split()) if manifest.exists() else set()
-    published = []
-    # Every destination first, so that one stray file publishes nothing rather than a part.
-    moves = [(staged, destination(staged)) for staged in sorted(stage.iterdir())]
-    for staged, target in moves:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staged, target)
-        published.append(target)
-    current = {str(p.relative_to(config.OUTPUT_ROOT)) for p in published}
-    for stale in previous - current:
-        (config.OUTPUT_ROOT / stale).unlink(missing_ok=True)
-    tmp = manifest.with_suffix(".tmp")
-    tmp.write_text("\n".join(sorted(current)) + "\n")
-    os.replace(tmp, manifest)
-    return published
+# -- a run, staged, and publishing runs together ---------------------------------------
+
+@dataclass
+class Staged:
+    """A run that succeeded and waits to be published."""
+
+    name: str
+    stage: Path  # its figures and tables
+    partial: Path  # its executed notebook
+    output: Path  # where the executed notebook goes when published
+
+    def record(self) -> Path:
+        return self.stage.with_name(f"{self.name}.staged.json")
+
+    def save(self) -> None:
+        write_text(self.record(), json.dumps({k: str(v) for k, v in vars(self).items()}))
+
+    @classmethod
+    def load(cls, record: Path) -> Staged:
+        data = json.loads(record.read_text())
+        return cls(data["name"], Path(data["stage"]), Path(data["partial"]), Path(data["output"]))
 
 
-def run(notebook: Path, output: Path, parameters: dict, km=None) -> int:
-    """Execute one notebook (in the warm kernel `km`, if given) and publish its outputs; 0 if it succeeded."""
+def _moves(staged: list[Staged]) -> list[tuple[str, str]]:
+    """Every rename publishing these runs makes: outputs first, executed notebooks last."""
+    moves = []
+    for run_ in staged:
+        moves += [(str(f), str(destination(f))) for f in sorted(run_.stage.iterdir())]
+    return moves + [(str(r.partial), str(r.output)) for r in staged]
+
+
+def publish_all(staged: list[Staged]) -> list[Path]:
+    """Publish runs together (see the module docstring); a stray file in any stage publishes nothing.
+    Returns the published figures and tables."""
+    if not staged:
+        return []
+    moves = _moves(staged)  # raises RuntimeError on a stray file before anything moves
+    manifests = {}
+    for run_ in staged:
+        manifest = config.BUILD / f"{run_.name}.outputs"
+        previous = set(manifest.read_text().split()) if manifest.exists() else set()
+        current = sorted(str(destination(f).relative_to(config.OUTPUT_ROOT)) for f in run_.stage.iterdir())
+        manifests[str(manifest)] = (sorted(previous - set(current)), current)
+    journal = config.BUILD / JOURNAL
+    write_text(journal, json.dumps({"moves": moves, "manifests": manifests}, sort_keys=True))
+    finish_publishing(journal)
+    for run_ in staged:
+        shutil.rmtree(run_.stage, ignore_errors=True)
+        run_.record().unlink(missing_ok=True)
+    return [Path(target) for _, target in moves[: len(moves) - len(staged)]]
+
+
+def finish_publishing(journal: Path) -> None:
+    """Carry out (or finish, after a kill) the moves and manifest updates a journal lists."""
+    plan = json.loads(journal.read_text())
+    for source, target in plan["moves"]:
+        if Path(source).exists():
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+    for manifest, (stale, current) in plan["manifests"].items():
+        for path in stale:
+            (config.OUTPUT_ROOT / path).unlink(missing_ok=True)
+        write_text(manifest, "\n".join(current) + "\n")
+    journal.unlink()
+
+
+def recover() -> None:
+    """A runner killed while publishing left its journal: finish what it started."""
+    journal = config.BUILD / JOURNAL
+    if journal.exists():
+        print(f"{journal}: finishing a publication that was interrupted", file=sys.stderr)
+        finish_publishing(journal)
+
+
+def execute(notebook: Path, output: Path, parameters: dict, km=None, stage: Path | None = None) -> Staged | None:
+    """Execute one notebook (in the warm kernel `km`, if given) into a staging folder; None if it
+    failed (the failure is reported and the executed copy kept as <output>.failed.ipynb)."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    unknown = set(parameters) - declared_parameters(notebook)
-    if unknown:
-        print(f"{notebook}: unknown parameter(s) {', '.join(sorted(unknown))}; the notebook declares "
-              f"{', '.join(sorted(declared_parameters(notebook)))}", file=sys.stderr)
-        return 2
+    if not known_parameters(notebook, parameters):
+        return None
     name = output.name.removesuffix(".ipynb")
-    stage = config.BUILD / "stage" / name
+    stage = stage or config.BUILD / "stage" / name
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir(parents=True)
-    partial = output.with_name(f"{name}.partial.ipynb")
+    partial = stage.with_name(f"{stage.name}.partial.ipynb")
     failed = output.with_name(f"{name}.failed.ipynb")
     output.parent.mkdir(parents=True, exist_ok=True)
     logging.getLogger("papermill").setLevel(logging.WARNING)
     own_kernel = None
+    nothing = "  nothing is published; the published figures and tables stay as they were."
     try:
         if km is None:  # a single run: a kernel of its own, on private sockets (see _start_kernel)
             km = own_kernel = _start_kernel(notebook.parent)
@@ -113,30 +177,81 @@ def run(notebook: Path, output: Path, parameters: dict, km=None) -> int:
         os.replace(partial, failed)
         shutil.rmtree(stage, ignore_errors=True)
         print(f"{notebook}: cell {err.cell_index} (In [{err.exec_count}]) failed: {err.ename}: "
-              f"{err.evalue}\n  executed copy with the error: {failed}\n"
-              "  published figures and tables were left as they were.", file=sys.stderr)
-        return 1
+              f"{err.evalue}\n  executed copy with the error: {failed}\n{nothing}", file=sys.stderr)
+        return None
     except Exception as err:  # the kernel died, would not start, or timed out: no cell to blame
         if partial.exists():
             os.replace(partial, failed)
         shutil.rmtree(stage, ignore_errors=True)
         print(f"{notebook}: the run stopped: {type(err).__name__}: {err}\n"
-              + (f"  executed copy so far: {failed}\n" if failed.exists() else "")
-              + "  published figures and tables were left as they were.", file=sys.stderr)
-        return 1
+              + (f"  executed copy so far: {failed}\n" if failed.exists() else "") + nothing, file=sys.stderr)
+        return None
     finally:
         if own_kernel is not None:
             _stop_kernel(own_kernel)
     try:
-        publish(stage, config.BUILD / f"{name}.outputs")
+        for f in stage.iterdir():
+            destination(f)
     except RuntimeError as err:
         os.replace(partial, failed)
         shutil.rmtree(stage, ignore_errors=True)
         print(f"{notebook}: {err}; nothing was published\n  executed copy: {failed}", file=sys.stderr)
-        return 1
-    shutil.rmtree(stage, ignore_errors=True)
+        return None
     failed.unlink(missing_ok=True)
-    os.replace(partial, output)
+    return Staged(name, stage, partial, output)
+
+
+def known_parameters(notebook: Path, parameters: dict) -> bool:
+    """True when the notebook declares every parameter given; else say which it does not."""
+    unknown = set(parameters) - declared_parameters(notebook)
+    if unknown:
+        print(f"{notebook}: unknown parameter(s) {', '.join(sorted(unknown))}; the notebook declares "
+              f"{', '.join(sorted(declared_parameters(notebook)))}", file=sys.stderr)
+    return not unknown
+
+
+def run(notebook: Path, output: Path, parameters: dict, km=None) -> int:
+    """Execute one notebook and publish its outputs; 0 if it succeeded, 2 for an unknown parameter."""
+    if not known_parameters(notebook, parameters):
+        return 2
+    recover()
+    staged = execute(notebook, output, parameters, km)
+    if staged is None:
+        return 1
+    publish_all([staged])
+    return 0
+
+
+def adhoc(notebook: Path, parameters: dict) -> int:
+    """`make run`: execute with these parameters into build/runs/<notebook>--<parameters>/, never published."""
+    from fbss_evidence.notebook import assignments, run_folder
+    from fbss_evidence.params import closest
+
+    import nbformat
+
+    name = notebook.name.removesuffix(".ipynb")
+    cells = [c for c in nbformat.read(notebook, as_version=4).cells if "parameters" in c.metadata.get("tags", [])]
+    defaults = assignments(cells[0].source) if cells else {}
+    unknown = sorted(set(parameters) - set(defaults))
+    for bad in unknown:
+        hint = closest(bad, defaults)
+        print(f"{notebook.name}: unknown parameter {bad!r}" + (f" (did you mean {hint!r}?)" if hint else "")
+              + f"; it takes: {', '.join(sorted(defaults))}", file=sys.stderr)
+    if unknown:
+        return 2
+    folder = run_folder(name, {**defaults, **parameters}, defaults)
+    stage = folder.with_name(f".{folder.name}.stage")
+    staged = execute(notebook, folder.with_name(f"{folder.name}.ipynb"), parameters, stage=stage)
+    if staged is None:
+        return 1
+    os.replace(staged.partial, stage / f"{name}.ipynb")
+    old = folder.with_name(f".{folder.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if folder.exists():
+        os.replace(folder, old)
+    os.replace(stage, folder)
+    shutil.rmtree(old, ignore_errors=True)
+    print(f"{notebook.name}: done; its executed notebook, figures and tables are in {folder}")
     return 0
 
 
@@ -151,10 +266,8 @@ def enqueue(queue: Path, notebook: Path, output: Path, parameters: dict) -> Path
     """
     queue.mkdir(parents=True, exist_ok=True)
     job = queue / f"{output.name.removesuffix('.ipynb')}.json"
-    tmp = job.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"notebook": str(notebook), "output": str(output),
-                               "parameters": parameters}, sort_keys=True) + "\n")
-    os.replace(tmp, job)
+    write_text(job, json.dumps({"notebook": str(notebook), "output": str(output),
+                                "parameters": parameters}, sort_keys=True) + "\n")
     output.unlink(missing_ok=True)
     return job
 
@@ -251,16 +364,18 @@ def _run_job(claimed: Path, kernel):
         _reset_kernel(kernel, notebook.parent)
     except Exception as err:  # no kernel to run it in: the run fails, the queue goes on
         print(f"{notebook}: the kernel '{KERNEL}' could not be started or reset: {type(err).__name__}: {err}\n"
-              "  published figures and tables were left as they were.", file=sys.stderr)
+              "  nothing is published; the published figures and tables stay as they were.", file=sys.stderr)
         if kernel is not None:
             _stop_kernel(kernel)
         return None, True
     try:
-        return kernel, run(notebook, output, parameters, km=kernel) != 0
+        staged = execute(notebook, output, parameters, km=kernel)
+        if staged is not None:
+            staged.save()  # the batch's lead publishes it with the others
+        return kernel, staged is None
     except Exception as err:  # e.g. an unreadable notebook, or a full disk while publishing
         print(f"{notebook}: the run stopped: {type(err).__name__}: {err}\n"
-              "  published figures and tables were left as they were, or are incomplete and the run "
-              "stays out of date.", file=sys.stderr)
+              "  nothing is published; the run stays out of date.", file=sys.stderr)
         return kernel, True
 
 
@@ -308,6 +423,11 @@ def run_queue(queue: Path, jobs: int | None = None) -> int:
             fcntl.flock(lock, fcntl.LOCK_EX)
         for stale in queue.glob("*.running-*"):  # left by a killed batch: queue it again
             os.replace(stale, stale.with_name(stale.name.split(".running-")[0] + ".json"))
+        recover()
+        stage = config.BUILD / "stage"
+        for leftover in stage.glob("*.staged.json"):  # staged by a batch that never published: void
+            Staged.load(leftover).partial.unlink(missing_ok=True)
+            leftover.unlink(missing_ok=True)
         queued = len(list(queue.glob("*.json")))
         if queued == 0:
             return 0
@@ -331,16 +451,28 @@ def run_queue(queue: Path, jobs: int | None = None) -> int:
                     helper.terminate()
                     helper.wait()
             signal.signal(signal.SIGTERM, previous)
-    if status:
-        print(f"{queue}: some notebook runs failed (see above); they stay out of date", file=sys.stderr)
-    return status
+        # Still holding the lock: publish this batch, all of it or none of it.
+        staged = [Staged.load(record) for record in sorted(stage.glob("*.staged.json"))]
+        if status:
+            for run_ in staged:
+                shutil.rmtree(run_.stage, ignore_errors=True)
+                run_.partial.unlink(missing_ok=True)
+                run_.record().unlink(missing_ok=True)
+            print(f"{queue}: some notebook runs failed (see above), so none of this batch is published "
+                  "(the published figures and tables all stay from one state of the data); the failed runs and "
+                  f"the {len(staged)} that succeeded stay out of date", file=sys.stderr)
+            return status
+        try:
+            publish_all(staged)
+        except RuntimeError as err:
+            print(f"{queue}: {err}; nothing was published", file=sys.stderr)
+            return 1
+    return 0
 
 
 def refresh(executed: list[Path]) -> int:
     """Store the outputs of default runs in notebooks/ (code cells unchanged)."""
     import nbformat
-
-    from fbss_evidence.outputs import atomic_path
 
     for path in executed:
         nb = nbformat.read(path, as_version=4)
@@ -374,9 +506,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)  # one worker of --run-queue
     parser.add_argument("--refresh", action="store_true",
                         help="copy executed notebooks' outputs back into notebooks/")
+    parser.add_argument("--adhoc", action="store_true",
+                        help="run one notebook into build/runs/<notebook>--<parameters>/ (make run)")
     args = parser.parse_args(argv)
     if args.refresh:
         return refresh(args.notebooks)
+    if args.adhoc:
+        if len(args.notebooks) != 1:
+            parser.error("give one notebook")
+        return adhoc(args.notebooks[0].resolve(), {name: parse_value(value) for name, value in args.parameter})
     if args.run_queue:
         return run_queue(args.run_queue.resolve(), args.jobs)
     if args.work:

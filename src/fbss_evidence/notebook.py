@@ -80,7 +80,9 @@ def run_folder(name: str, values: dict, defaults: dict) -> Path:
     changed = {k: v for k, v in sorted(values.items()) if k != "output_dir" and v != defaults.get(k)}
     parts = [name] + [f"{k}={_slug(v)}" for k, v in changed.items()]
     folder = "--".join(parts)
-    if len(folder) > 120:  # long paths: keep it readable and unique
+    # Where a slug loses something (a path's folder, a long value), a digest of the full values keeps
+    # two different runs apart.
+    if len(folder) > 100 or any(_slug(v) != str(v) for v in changed.values()):
         digest = hashlib.sha256(repr(sorted(changed.items())).encode()).hexdigest()[:10]
         folder = f"{folder[:100]}--{digest}"
     return config.BUILD / "runs" / folder
@@ -132,6 +134,12 @@ def source_note(claims: pd.DataFrame, extra: str = "") -> str:
     return f"{text} {extra}".strip()
 
 
+def data_paths(values: dict) -> DataPaths:
+    """The tables a run reads: those of data_dir, with claims_path instead of its claims when given."""
+    claims = values.get("claims_path")
+    return DataPaths.in_folder(values.get("data_dir", config.DATA), **({"claims": claims} if claims else {}))
+
+
 def start(name: str, namespace: dict) -> Run:
     """Check the notebook's parameters, set the style, load and validate the data (see the module)."""
     defaults = declared_parameters(name)
@@ -147,7 +155,10 @@ def start(name: str, namespace: dict) -> Run:
         else run_folder(name, values, defaults)
     output_dir.mkdir(parents=True, exist_ok=True)
     style.apply_style()
-    data = load_dataset(DataPaths.from_parameters(values))
+    data = load_dataset(data_paths(values))
+    if "question" in values and values["question"] not in set(data.questions["question_id"]):
+        raise ParameterError(f"parameter question={values['question']!r} is not a question of the data; use one of: "
+                             + ", ".join(data.questions["question_id"]))
     return Run(name, values, output_dir, data, evidence.enrich(data))
 
 

@@ -35,7 +35,15 @@ def _one_of(allowed) -> Callable:
     return check
 
 
+def _folder(name, value):
+    if not isinstance(value, (str, Path)) or not str(value) or not (config.resolve(value) / "sources.csv").is_file():
+        raise ParameterError(f"parameter {name}={value!r}: not a data folder (no sources.csv in it; a relative "
+                             f"path is relative to the project folder, {config.ROOT})")
+
+
 def _file(name, value):
+    if value is None:
+        return
     if not isinstance(value, (str, Path)) or not str(value) or not config.resolve(value).is_file():
         raise ParameterError(f"parameter {name}={value!r}: no such file (a relative path is relative to "
                              f"the project folder, {config.ROOT})")
@@ -77,11 +85,8 @@ def _slug(name, value):
 
 
 PARAMETERS: dict[str, Parameter] = {
-    "claims_path": Parameter("the claims table", _file),
-    "sources_path": Parameter("the sources table (its text files lie beside it)", _file),
-    "references_path": Parameter("the pages' references", _file),
-    "audit_path": Parameter("the citation audit", _file),
-    "statement_audit_path": Parameter("the audit of footnoted statements without a number", _file),
+    "data_dir": Parameter("the folder of the data tables (data/, or a copy of it)", _folder),
+    "claims_path": Parameter("another claims file (None: the claims of data_dir)", _file),
     "output_dir": Parameter("where figures and tables go (None: a folder of its own under build/runs/)",
                             _output_dir),
     "fig_format": Parameter("png, svg or pdf", _one_of(vocab.FIGURE_FORMATS)),
@@ -91,6 +96,11 @@ PARAMETERS: dict[str, Parameter] = {
     "group_by": Parameter("how 07 groups the rates", _one_of(GROUPINGS)),
     "pooling_method": Parameter("the tau-squared estimator", _one_of(POOLING_METHODS)),
     "include_clinic_experience": Parameter("draw the clinics' own-experience numbers too", _flag),
+    "question": Parameter("a question_id of data/questions.csv (checked against the data once it is loaded)", _slug),
+    "hartung_knapp": Parameter("Hartung-Knapp confidence intervals for the pooled estimates", _flag),
+    "include_derived_counts": Parameter("pool counts derived from a printed percent and n (and Kaplan-Meier "
+                                        "estimates)", _flag),
+    "min_studies": Parameter("the fewest comparable studies that are pooled", _count(2)),
 }
 
 

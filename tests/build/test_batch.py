@@ -150,16 +150,22 @@ def test_runs_left_claimed_by_a_killed_batch_are_queued_again(tmp_path, monkeypa
     assert seen == [["a.json"]]
 
 
-def test_a_failing_run_does_not_stop_the_others(tmp_path):
+def test_a_failing_run_does_not_stop_the_others_and_the_batch_publishes_nothing(tmp_path):
     notebook = write_notebook(tmp_path / "t.ipynb", WRITE_OUTPUTS, MAYBE_FAIL)
     root, queue = tmp_path / "out", tmp_path / "out" / "build" / "queue"
+    (root / "figures").mkdir(parents=True)
+    (root / "figures" / "t-fig.png").write_bytes(b"published by the last good batch")
     run.enqueue(queue, notebook, root / "build" / "a-fails.ipynb", {"fail": True})
     run.enqueue(queue, notebook, root / "build" / "b-works.ipynb", {"label": "second"})
     proc = _cli(root, "--run-queue", str(queue), "--jobs", "1")
     assert proc.returncode == 1
-    assert "boom in cell two" in proc.stderr and "some notebook runs failed" in proc.stderr
+    assert "boom in cell two" in proc.stderr and "none of this batch is published" in proc.stderr
+    assert "b-works.ipynb" in proc.stderr  # it ran
     assert (root / "build" / "a-fails.failed.ipynb").exists() and not (root / "build" / "a-fails.ipynb").exists()
-    assert (root / "build" / "b-works.ipynb").exists()
+    # The run that worked is not published either: the outputs stay from one state of the data.
+    assert not (root / "build" / "b-works.ipynb").exists()
+    assert (root / "figures" / "t-fig.png").read_bytes() == b"published by the last good batch"
+    assert not list((root / "build" / "stage").glob("*"))
     assert _left(queue) == []
 
 

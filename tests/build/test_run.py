@@ -174,36 +174,6 @@ def test_destination_refuses_other_files(redirected, name):
         run.destination(Path("stage") / name)
 
 
-def test_publish_moves_files_and_drops_stale_outputs(redirected):
-    stage = redirected / "build" / "stage" / "t"
-    seed(stage, {"t-fig.png": b"fig", "t-tab.csv": b"tab", "t-tab.md": b"md"})
-    seed(redirected, {"figures/t-old.png": b"old", "tables/t-tab.csv": b"previous",
-                      "tables/other.csv": b"another notebook's table",
-                      "build/t.outputs": b"figures/t-old.png\ntables/t-tab.csv\n"})
-    published = run.publish(stage, redirected / "build" / "t.outputs")
-    assert published == [redirected / "figures" / "t-fig.png", redirected / "tables" / "t-tab.csv",
-                         redirected / "tables" / "t-tab.md"]
-    assert (redirected / "figures" / "t-fig.png").read_bytes() == b"fig"
-    assert (redirected / "tables" / "t-tab.csv").read_bytes() == b"tab"
-    assert not (redirected / "figures" / "t-old.png").exists()
-    assert (redirected / "tables" / "other.csv").read_bytes() == b"another notebook's table"
-    assert (redirected / "build" / "t.outputs").read_text() == (
-        "figures/t-fig.png\ntables/t-tab.csv\ntables/t-tab.md\n")
-    assert list(stage.iterdir()) == []
-    assert not (redirected / "build" / "t.tmp").exists()
-
-
-def test_publish_with_a_stray_file_publishes_nothing(redirected):
-    stage = redirected / "build" / "stage" / "t"
-    seed(stage, {"a-fig.png": b"new", "b-notes.txt": b"?", "c-tab.csv": b"new"})
-    seed(redirected, {"figures/a-fig.png": b"old", "build/t.outputs": b"figures/a-fig.png\n"})
-    with pytest.raises(RuntimeError, match="b-notes.txt"):
-        run.publish(stage, redirected / "build" / "t.outputs")
-    assert (redirected / "figures" / "a-fig.png").read_bytes() == b"old"
-    assert not (redirected / "tables").exists()
-    assert (redirected / "build" / "t.outputs").read_text() == "figures/a-fig.png\n"
-
-
 # -- run() with papermill replaced (no kernel) ------------------------------------------------------
 
 def _fake_papermill(monkeypatch, files: dict[str, bytes], error=None):
@@ -332,7 +302,7 @@ def test_failed_run_leaves_published_outputs_and_keeps_the_failed_copy(notebook,
     match = re.search(r"cell (\d+) \(In \[(\d+)\]\) failed: RuntimeError: boom in cell two", proc.stderr)
     assert match, proc.stderr
     assert f"executed copy with the error: {failed_path}" in proc.stderr
-    assert "published figures and tables were left as they were" in proc.stderr
+    assert "nothing is published; the published figures and tables stay as they were" in proc.stderr
     assert "Traceback" not in proc.stderr
 
     after = snapshot(root)
@@ -366,3 +336,70 @@ def test_hostile_parameter_reaches_the_notebook_as_the_same_string(notebook, roo
     assert back.loc[0, "label"] == value
     assert not sentinel.exists()
     assert not (notebook.parent / "pwned").exists()
+
+
+# -- publishing runs together -------------------------------------------------------------------
+
+def _staged(redirected: Path, name: str, files: dict[str, bytes]) -> run.Staged:
+    stage = redirected / "build" / "stage" / name
+    seed(stage, files)
+    partial = stage.with_name(f"{name}.partial.ipynb")
+    partial.write_text(f"executed {name}")
+    return run.Staged(name, stage, partial, redirected / "build" / f"{name}.ipynb")
+
+
+def test_publish_all_moves_every_run_then_the_executed_notebooks(redirected):
+    a = _staged(redirected, "a", {"a-fig.png": b"A", "a-tab.csv": b"a"})
+    b = _staged(redirected, "b", {"b-tab.md": b"b"})
+    published = run.publish_all([a, b])
+    assert sorted(p.name for p in published) == ["a-fig.png", "a-tab.csv", "b-tab.md"]
+    assert (redirected / "build" / "a.ipynb").read_text() == "executed a"
+    assert (redirected / "build" / "b.outputs").read_text() == "tables/b-tab.md\n"
+    assert not (redirected / "build" / run.JOURNAL).exists()
+    assert not a.stage.exists() and not b.stage.exists()
+
+
+def test_a_stray_file_in_one_run_publishes_none_of_the_batch(redirected):
+    a = _staged(redirected, "a", {"a-fig.png": b"A"})
+    b = _staged(redirected, "b", {"b-notes.txt": b"?"})
+    with pytest.raises(RuntimeError, match="b-notes.txt"):
+        run.publish_all([a, b])
+    assert not (redirected / "figures").exists() and not (redirected / "build" / "a.ipynb").exists()
+
+
+def test_a_publication_killed_half_way_is_finished_by_the_next_runner(redirected, monkeypatch):
+    a = _staged(redirected, "a", {"a-fig.png": b"A"})
+    b = _staged(redirected, "b", {"b-fig.png": b"B"})
+    real_replace, calls = os.replace, []
+
+    def dies_after_two_moves(src, dst):
+        calls.append(src)
+        if len(calls) == 3:
+            raise KeyboardInterrupt("killed")  # as SIGKILL would stop it, between two renames
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", dies_after_two_moves)
+    with pytest.raises(KeyboardInterrupt):
+        run.publish_all([a, b])
+    monkeypatch.setattr(os, "replace", real_replace)
+    journal = redirected / "build" / run.JOURNAL
+    assert journal.exists()  # the figures are out, the executed notebooks not yet
+    run.recover()
+    assert not journal.exists()
+    assert (redirected / "figures" / "b-fig.png").read_bytes() == b"B"
+    assert (redirected / "build" / "a.ipynb").exists() and (redirected / "build" / "b.ipynb").exists()
+
+
+@pytest.mark.slow
+def test_adhoc_runs_go_to_a_folder_of_their_own_never_to_the_published_ones(notebook, root):
+    args = [sys.executable, "-m", "fbss_build.run", "--adhoc", str(notebook), "-p", "label", "other"]
+    env = {**os.environ, "FBSS_OUTPUT_ROOT": str(root), "PYTHONIOENCODING": "utf-8"}
+    proc = subprocess.run(args, capture_output=True, text=True, encoding="utf-8", timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr
+    folder = root / "build" / "runs" / "t--label=other"
+    assert sorted(p.name for p in folder.iterdir()) == ["t-extra.csv", "t-extra.md", "t-fig.png", "t-label.csv",
+                                                        "t-label.md", "t.ipynb"]
+    assert not (root / "figures").exists() and not (root / "tables").exists()
+    misspelled = subprocess.run([*args[:5], "-p", "lable", "x"], capture_output=True, text=True, timeout=120, env=env)
+    assert misspelled.returncode == 2
+    assert "unknown parameter 'lable' (did you mean 'label'?)" in misspelled.stderr

@@ -32,9 +32,8 @@ def built(tmp_path):
     shutil.copy(config.ROOT / "Makefile", tmp_path / "Makefile")
     runs = bench.makefile_runs(config.ROOT / "Makefile")
     t = 1_700_000_000
-    for name in ("requirements.lock", "pyproject.toml", "src/fbss_evidence/module.py",
-                 "data/claims.csv", "data/sources.csv", "data/references.csv",
-                 "data/citation_audit.csv", "data/statement_audit.csv", "data/sources/page.txt"):
+    for name in ("requirements.lock", "pyproject.toml", "src/fbss_evidence/module.py", "src/fbss_build/run.py",
+                 *(f"data/{file}" for file in config.TABLE_FILES.values()), "data/sources/page.txt"):
         _touch(tmp_path / name, t)
     for run in runs:
         _touch(tmp_path / "notebooks" / f"{run.notebook}.ipynb", t)
@@ -46,6 +45,8 @@ def built(tmp_path):
         (tmp_path / "build" / f"{run.name}.outputs").write_text(figure + "\n")
         _touch(tmp_path / "build" / f"{run.name}.ipynb", t + 30)
     _touch(tmp_path / "build" / "notebooks.stamp", t + 40)
+    _make(tmp_path, "-q")  # records which data the build uses (build/data-choice) ...
+    os.utime(tmp_path / "build" / "data-choice", (t, t))  # ... as the real build did, long ago
     return tmp_path, runs
 
 
@@ -94,8 +95,34 @@ def test_changing_the_claims_revalidates_and_reruns_everything(built):
     folder, runs = built
     os.utime(folder / "data" / "claims.csv")
     out = _make(folder, "-n").stdout
-    assert "fbss-validate data/claims.csv" in out
+    assert "fbss-validate  --data data" in out
     assert sorted(_reruns(folder)) == sorted(r.name for r in runs)
+
+
+def test_another_claims_file_reaches_validation_and_every_run_and_switching_back_reruns_again(built):
+    folder, runs = built
+    other = folder / "elsewhere" / "claims.csv"
+    _touch(other, 1_600_000_000)  # older than everything built: its mtime alone would change nothing
+    out = _make(folder, f"CLAIMS={other}", "-n").stdout
+    assert f"fbss-validate {other} --data data" in out
+    assert sorted(_reruns_with(folder, f"CLAIMS={other}")) == sorted(r.name for r in runs)
+    assert f"-p claims_path {other}" in _make(folder, f"CLAIMS={other}", "-n").stdout
+    _make(folder, f"CLAIMS={other}", "-q")  # the choice is recorded when make reads the Makefile
+    assert sorted(_reruns(folder)) == sorted(r.name for r in runs)  # back to data/: everything again
+
+
+def test_another_data_folder_reaches_every_run(built):
+    folder, runs = built
+    shutil.copytree(folder / "data", folder / "trial")
+    out = _make(folder, "DATA_DIR=trial", "-n").stdout
+    assert "fbss-validate  --data trial" in out and f"-p data_dir {folder / 'trial'}" in out
+    assert sorted(_reruns_with(folder, "DATA_DIR=trial")) == sorted(r.name for r in runs)
+
+
+def _reruns_with(folder, *args) -> list[str]:
+    out = _make(folder, *args, "-n").stdout
+    return [line.split("--output build/")[1].split(".ipynb")[0]
+            for line in out.splitlines() if "fbss_build.run" in line and "--queue build/queue" in line]
 
 
 def test_a_real_make_runs_the_queue_it_filled(built):

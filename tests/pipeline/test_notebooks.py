@@ -1,9 +1,11 @@
-"""Every analysis notebook runs through `python -m fbss_build.run`, with its defaults and
-with other parameters, into a scratch FBSS_OUTPUT_ROOT; bad parameters stop it with exit 1.
+"""Every analysis notebook runs through the runner, with its defaults and with other parameters,
+into a scratch FBSS_OUTPUT_ROOT; bad parameters stop it, and a batch with a failure publishes nothing.
 
-Each run starts a kernel (several seconds), so the runs of the selected test cases are
-started together, a few at a time, by one module fixture; each test then checks its own
-run. A run writes only under its own tmp folder, never into the project's figures/ or tables/.
+The runs are queued in three batches (defaults, other parameters, failing parameters), each in
+a scratch root of its own and run by one runner in one warm kernel, as `make` runs them: a fresh
+kernel per run would prove nothing more (tests/build/test_batch.py checks that a warm kernel gives
+the same bytes). A run writes only under its own tmp folder, never into the project's figures/ or
+tables/.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ import pytest
 from fbss_evidence import config, evidence, stats
 from fbss_evidence.dataset import load_dataset
 
-WORKERS = 3
+QUESTION = "reoperation-after-discectomy"  # the literature notebook's default question
 
 # Files each notebook publishes: (figures, tables), without extensions.
 OUTPUTS = {
@@ -40,6 +42,9 @@ OUTPUTS = {
                           ["08-audit-by-page", "08-discrepancies", "08-evidence-grades", "08-statement-audit"]),
     "09-statistics": (["09-proportions-with-counts"],
                       ["09-rederived-arithmetic", "09-pooling-refusals", "09-pooled-estimates"]),
+    "10-claims-vs-literature": (["10-{question}"], ["10-{question}-results", "10-{question}-pooled",
+                                                    "10-{question}-claims", "10-{question}-sensitivity"]),
+    "11-summary-of-findings": (["11-overview"], ["11-summary-of-findings", "11-headline-claims"]),
 }
 
 MAGIC = {"png": b"\x89PNG", "svg": b"<?xml", "pdf": b"%PDF"}
@@ -64,9 +69,17 @@ class Case:
         return self.param_dict.get("topic", "failure_persistent_pain")
 
     @property
+    def question(self) -> str:
+        return self.param_dict.get("question", QUESTION)
+
+    @property
     def run_name(self) -> str:
-        # As the Makefile names the per-topic runs of the generic notebook.
-        return f"{self.notebook}--{self.topic}" if self.notebook == "07-compare-topic" else self.notebook
+        # As the Makefile names the per-topic and per-question runs of the generic notebooks.
+        if self.notebook == "07-compare-topic":
+            return f"{self.notebook}--{self.topic}"
+        if self.notebook == "10-claims-vs-literature":
+            return f"{self.notebook}--{self.question}"
+        return self.notebook
 
 
 DEFAULTS = [Case(f"{name}-defaults", name) for name in OUTPUTS]
@@ -86,15 +99,22 @@ OTHERS = [
     Case("08-svg", "08-citation-audit", (("fig_format", "svg"),)),
     Case("09-DL-clopper-pearson", "09-statistics",
          (("pooling_method", "DL"), ("ci_method", "clopper-pearson"))),
+    Case("10-asd-DL-HK-stated-only", "10-claims-vs-literature",
+         (("question", "asd-surgery-after-fusion"), ("pooling_method", "DL"), ("hartung_knapp", "True"),
+          ("include_derived_counts", "False"))),
+    Case("11-at-least-3", "11-summary-of-findings", (("min_studies", "3"),)),
 ]
 FAILING = [
     Case("07-unknown-topic", "07-compare-topic", (("topic", "no_such_topic"),)),
     Case("02-ci-level-1.5", "02-failure-rates", (("ci_level", "1.5"),)),
+    Case("10-unknown-question", "10-claims-vs-literature", (("question", "no-such-question"),)),
 ]
 FAILURE_MESSAGES = {
     "07-unknown-topic": "ParameterError: parameter topic='no_such_topic' is not allowed; use one of: "
                         "failure_persistent_pain, ",
     "02-ci-level-1.5": "ParameterError: parameter ci_level=1.5 must be a number in [0.5, 1), e.g. 0.95",
+    "10-unknown-question": "ParameterError: parameter question='no-such-question' is not a question of the data; "
+                           "use one of: fbss-after-lumbar-surgery, ",
 }
 ALL = {c.id: c for c in DEFAULTS + OTHERS + FAILING}
 
@@ -119,39 +139,45 @@ class Result:
         return pd.read_csv(self.root / "tables" / f"{name}.csv")
 
 
-def _run(case: Case, root: Path) -> Result:
-    args = [sys.executable, "-m", "fbss_build.run", str(config.NOTEBOOKS / f"{case.notebook}.ipynb"),
-            "--output", str(root / "build" / f"{case.run_name}.ipynb")]
-    for name, value in case.params:
-        args += ["-p", name, value]
-    proc = subprocess.run(args, capture_output=True, text=True, encoding="utf-8", timeout=600,
-                          env={**os.environ, "FBSS_OUTPUT_ROOT": str(root), "PYTHONIOENCODING": "utf-8"})
-    return Result(case, root, proc)
+def _batch(cases: list[Case], root: Path) -> dict[str, Result]:
+    """Queue the cases and run them in one runner with one warm kernel, as make does."""
+    env = {**os.environ, "FBSS_OUTPUT_ROOT": str(root), "PYTHONIOENCODING": "utf-8"}
+    queue = root / "build" / "queue"
+    for case in cases:
+        args = [sys.executable, "-m", "fbss_build.run", str(config.NOTEBOOKS / f"{case.notebook}.ipynb"),
+                "--output", str(root / "build" / f"{case.run_name}.ipynb"), "--queue", str(queue)]
+        for name, value in case.params:
+            args += ["-p", name, value]
+        subprocess.run(args, check=True, env=env, timeout=120)
+    proc = subprocess.run([sys.executable, "-m", "fbss_build.run", "--run-queue", str(queue), "--jobs", "1"],
+                          capture_output=True, text=True, encoding="utf-8", timeout=900, env=env)
+    return {case.id: Result(case, root, proc) for case in cases}
 
 
 @pytest.fixture(scope="module")
-def results(request, tmp_path_factory) -> dict[str, Result]:
-    """Run, concurrently, every case that a selected test of this module needs."""
-    wanted = set()
-    for item in request.session.items:
-        if item.module is request.module and hasattr(item, "callspec"):
-            ids = {v for v in item.callspec.params.values() if v in ALL}
-            wanted |= ids
-            if item.originalname == "test_non_default_parameters_take_effect":
-                wanted |= {f"{ALL[i].notebook}-defaults" for i in ids}
-    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        futures = {cid: pool.submit(_run, ALL[cid], tmp_path_factory.mktemp(cid)) for cid in sorted(wanted)}
-        return {cid: f.result() for cid, f in futures.items()}
+def results(tmp_path_factory) -> dict[str, Result]:
+    """The three batches, run side by side."""
+    batches = {"defaults": DEFAULTS, "others": OTHERS, "failing": FAILING}
+    with ThreadPoolExecutor(max_workers=len(batches)) as pool:
+        futures = [pool.submit(_batch, cases, tmp_path_factory.mktemp(name)) for name, cases in batches.items()]
+        return {cid: result for f in futures for cid, result in f.result().items()}
 
 
 def _expected(case: Case, result: Result) -> tuple[set[str], set[str]]:
     figures, tables = OUTPUTS[case.notebook]
-    figs = {f"{f.format(topic=case.topic)}.{case.fig_format}" for f in figures}
-    tabs = {f"{t.format(topic=case.topic)}{ext}" for t in tables for ext in (".csv", ".md")}
+    figs = {f"{f.format(topic=case.topic, question=case.question)}.{case.fig_format}" for f in figures}
+    tabs = {f"{t.format(topic=case.topic, question=case.question)}{ext}" for t in tables for ext in (".csv", ".md")}
     if case.notebook == "09-statistics":
         # One forest plot per poolable group, as the pooled table lists them.
         figs |= {f"09-forest-{g}.{case.fig_format}" for g in result.table("09-pooled-estimates")["group"]}
     return figs, tabs
+
+
+def _published_by(result: Result) -> tuple[set[str], set[str]]:
+    """The figures and tables this case's run published (its manifest), among the batch's."""
+    manifest = (result.root / "build" / f"{result.case.run_name}.outputs").read_text().split()
+    return ({m.split("/", 1)[1] for m in manifest if m.startswith("figures/")},
+            {m.split("/", 1)[1] for m in manifest if m.startswith("tables/")})
 
 
 @pytest.mark.parametrize("case_id", [c.id for c in DEFAULTS + OTHERS])
@@ -161,15 +187,13 @@ def test_notebook_runs_and_publishes_its_outputs(results, case_id):
     assert result.proc.returncode == 0, result.proc.stderr
     assert "Traceback" not in result.proc.stderr
     figures, tables = _expected(case, result)
-    assert result.figures == figures
-    assert result.tables == tables
+    assert _published_by(result) == (figures, tables)
+    assert figures <= result.figures and tables <= result.tables
     for name in figures:
         assert (result.root / "figures" / name).read_bytes().startswith(MAGIC[case.fig_format])
     for name in tables:
         assert (result.root / "tables" / name).stat().st_size > 0
     build = result.root / "build"
-    manifest = (build / f"{case.run_name}.outputs").read_text().split()
-    assert manifest == sorted([f"figures/{f}" for f in figures] + [f"tables/{t}" for t in tables])
     assert (build / f"{case.run_name}.ipynb").is_file()
     assert not (build / f"{case.run_name}.failed.ipynb").exists()
     assert list((build / "stage").iterdir()) == []
@@ -180,7 +204,8 @@ def test_bad_parameter_fails_with_the_parameter_error(results, case_id):
     result = results[case_id]
     assert result.proc.returncode == 1
     assert FAILURE_MESSAGES[case_id] in result.proc.stderr
-    assert "published figures and tables were left as they were" in result.proc.stderr
+    assert "nothing is published" in result.proc.stderr
+    assert "none of this batch is published" in result.proc.stderr
     assert result.figures == set() and result.tables == set()
     assert (result.root / "build" / f"{result.case.run_name}.failed.ipynb").is_file()
     assert not (result.root / "build" / f"{result.case.run_name}.ipynb").exists()
@@ -218,26 +243,26 @@ def test_non_default_parameters_take_effect(results, case_id):
     elif case_id == "03-pdf-no-clinic":
         # No reoperation claim rests on clinic experience, so leaving it out changes no table.
         assert not (default.table(case.notebook)["basis"] == "clinic_experience").any()
-        assert {n.rsplit(".", 1)[1] for n in result.figures} == {"pdf"}
-        for name in result.tables:
+        assert {n.rsplit(".", 1)[1] for n in _published_by(result)[0]} == {"pdf"}
+        for name in _published_by(result)[1]:
             assert (result.root / "tables" / name).read_bytes() == (default.root / "tables" / name).read_bytes()
     elif case_id == "07-opioids-by-basis":
         table = result.table("07-compare-opioids")
         claims = evidence.enrich(load_dataset())
         opioid_ids = set(claims.loc[claims["topic"] == "opioids", "claim_id"])
         assert set(table["claim_id"]) == opioid_ids
-        assert not (result.root / "figures" / "07-compare-failure_persistent_pain.png").exists()
+        assert not any("failure_persistent_pain" in name for name in _published_by(result)[0])
     elif case_id in ("01-svg", "08-svg", "06-svg-agresti-coull-99"):
-        for name in result.figures:
+        for name in _published_by(result)[0]:
             assert name.endswith(".svg")
             text = (result.root / "figures" / name).read_text(encoding="utf-8")
             assert "<svg" in text and "<dc:date>" not in text
         # The tables do not depend on the figure format.
-        for name in result.tables:
+        for name in _published_by(result)[1]:
             assert (result.root / "tables" / name).read_bytes() == (default.root / "tables" / name).read_bytes()
     elif case_id == "05-pdf":
-        assert {n.rsplit(".", 1)[1] for n in result.figures} == {"pdf"}
-        for name in result.tables:
+        assert {n.rsplit(".", 1)[1] for n in _published_by(result)[0]} == {"pdf"}
+        for name in _published_by(result)[1]:
             assert (result.root / "tables" / name).read_bytes() == (default.root / "tables" / name).read_bytes()
     elif case_id == "09-DL-clopper-pearson":
         pooled = result.table("09-pooled-estimates")
@@ -246,5 +271,16 @@ def test_non_default_parameters_take_effect(results, case_id):
             assert result.table(name).equals(default.table(name))
         assert (result.root / "figures" / "09-proportions-with-counts.png").read_bytes() != (
             default.root / "figures" / "09-proportions-with-counts.png").read_bytes()
+    elif case_id == "10-asd-DL-HK-stated-only":
+        pooled = result.table("10-asd-surgery-after-fusion-pooled")
+        assert set(pooled["method"]) == {"DL"} and pooled["hartung_knapp"].all()
+        rows = result.table("10-asd-surgery-after-fusion-results")
+        assert (rows["reason_code"] == "derived_excluded").any()
+        assert not rows.loc[rows["reason_code"].isna(), "count_note"].str.contains("derived").any()
+    elif case_id == "11-at-least-3":
+        mine, theirs = result.table("11-summary-of-findings"), default.table("11-summary-of-findings")
+        pooled = mine[mine["certainty"] != "not pooled"]
+        assert (pooled["k"] >= 3).all()
+        assert len(pooled) < len(theirs[theirs["certainty"] != "not pooled"])
     else:  # pragma: no cover - every case above has a check
         pytest.fail(f"no effect check for {case_id}")

@@ -9,10 +9,9 @@ from fbss_evidence import config, vocab
 from fbss_evidence.params import GROUPINGS, ParameterError, check_parameters
 
 GOOD = dict(
-    claims_path=str(config.CLAIMS_CSV), sources_path=str(config.SOURCES_CSV),
-    references_path=str(config.REFERENCES_CSV), audit_path=str(config.AUDIT_CSV),
-    statement_audit_path=str(config.STATEMENT_AUDIT_CSV), output_dir="build/runs/x", fig_format="png", ci_method="wilson", ci_level=0.95,
+    data_dir="data", claims_path=str(config.CLAIMS_CSV), output_dir="build/runs/x", fig_format="png", ci_method="wilson", ci_level=0.95,
     topic="opioids", group_by="basis", pooling_method="REML", include_clinic_experience=True,
+    question="prp-lbp-success", hartung_knapp=True, include_derived_counts=False, min_studies=3,
 )
 
 
@@ -117,13 +116,25 @@ def test_include_clinic_experience_must_be_a_bool(value):
     assert msg == f"parameter include_clinic_experience={value!r} must be True or False"
 
 
-@pytest.mark.parametrize("name", ["claims_path", "sources_path", "references_path", "audit_path",
-                                  "statement_audit_path"])
-def test_missing_file(tmp_path, name):
+def test_missing_claims_file(tmp_path):
     missing = str(tmp_path / "nope.csv")
-    msg = _raises(f"parameter {name}={missing!r}: no such file (a relative path is relative to the project folder",
-                  **{name: missing})
+    msg = _raises(f"parameter claims_path={missing!r}: no such file (a relative path is relative to the project folder",
+                  claims_path=missing)
     assert msg.endswith(f"{config.ROOT})")
+
+
+def test_claims_path_none_means_the_claims_of_the_data_folder():
+    assert check_parameters({"claims_path": None}) == {"claims_path": None}
+
+
+@pytest.mark.parametrize("folder", ["nowhere", "notebooks"])
+def test_data_dir_must_hold_the_tables(folder):
+    _raises(f"parameter data_dir={folder!r}: not a data folder (no sources.csv in it", data_dir=folder)
+
+
+@pytest.mark.parametrize("value", [1, 0, -2, 2.5, True, "3"])
+def test_min_studies_is_a_whole_number_of_at_least_two(value):
+    _raises(f"parameter min_studies={value!r} must be a whole number of at least 2", min_studies=value)
 
 
 def test_a_relative_path_is_relative_to_the_project():
@@ -134,7 +145,7 @@ def test_a_folder_is_not_a_claims_file(tmp_path):
     _raises(f"parameter claims_path={str(tmp_path)!r}: no such file", claims_path=str(tmp_path))
 
 
-@pytest.mark.parametrize("value", [None, 5])
+@pytest.mark.parametrize("value", [5, ""])
 def test_a_non_path_claims_file_is_a_parameter_error(value):
     # Not a TypeError from pathlib: the same clear message as a missing file.
     _raises(f"parameter claims_path={value!r}: no such file", claims_path=value)

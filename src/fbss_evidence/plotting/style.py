@@ -29,7 +29,10 @@ _STABLE_METADATA = {
 
 
 def apply_style() -> None:
-    """Set the project's matplotlib style (call once per notebook)."""
+    """Set the project's matplotlib style, and show table cells whole (call once per notebook)."""
+    import pandas as pd
+
+    pd.set_option("display.max_colwidth", None)  # a quote cut short with "..." reads as another quote
     sns.set_theme(context="notebook", style="whitegrid", palette=PALETTE)
     mpl.rcParams.update({
         "svg.hashsalt": "fbss-evidence",  # fixed ids in SVG output

@@ -1,0 +1,125 @@
+"""The published dataset as a Frictionless data package, generated from the pandera schemas.
+
+    python -m fbss_build.datapackage [--check]        (make datapackage)
+
+Writes data/datapackage.json: one resource per table, its fields with their type,
+description and constraints (required, unique, enum, pattern, minimum), and the
+primary and foreign keys that schema.py declares. schema.py stays the one source of
+truth; --check (and a test) fail when the file on disk is not what it would generate,
+and a test validates the package and the data with the frictionless library, so people
+outside Python (R, spreadsheets, data portals) can load the tables with their types.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import pandera.pandas as pa
+
+from fbss_evidence import config, schema
+from fbss_evidence.outputs import write_text
+
+PACKAGE = config.DATA / "datapackage.json"
+
+# The tables of the package: (schema, file inside data/).
+RESOURCES = (
+    (schema.SOURCES, "sources.csv"), (schema.CLAIMS, "claims.csv"), (schema.REFERENCES, "references.csv"),
+    (schema.STUDIES, "studies.csv"), (schema.CITATION_AUDIT, "citation_audit.csv"),
+    (schema.STATEMENT_AUDIT, "statement_audit.csv"), (schema.QUESTIONS, "questions.csv"),
+    (schema.CLAIM_QUESTIONS, "claim_questions.csv"), (schema.RESULTS, "results.csv"),
+    (schema.SEARCH_LOG, "literature/search_log.csv"), (schema.SCREENING, "literature/screening.csv"),
+)
+
+
+def _constraints(column: pa.Column) -> dict:
+    out = {}
+    if not column.nullable:
+        out["required"] = True
+    if column.unique:
+        out["unique"] = True
+    for check in column.checks:
+        stats = check.statistics or {}
+        name = check.name
+        if "allowed_values" in stats:
+            out["enum"] = list(stats["allowed_values"])
+        elif name == "str_matches":
+            out["pattern"] = stats["pattern"].removeprefix("^").removesuffix("$")
+        elif name == "greater_than_or_equal_to":
+            out["minimum"] = stats["min_value"]
+        elif name == "in_range":
+            out["minimum"], out["maximum"] = stats["min_value"], stats["max_value"]
+        elif name == "str_length" and stats.get("min_value"):
+            out["minLength"] = stats["min_value"]
+    return out
+
+
+def _field(name: str, column: pa.Column) -> dict:
+    numeric = str(column.dtype) == "float64"
+    kind = ("integer" if (column.metadata or {}).get("whole") else "number") if numeric else "string"
+    field = {"name": name, "type": kind, "description": column.description or ""}
+    if numeric:
+        # exclusive minimum (gt) has no Frictionless constraint; the validator enforces it
+        checks = [c for c in column.checks if c.name == "greater_than"]
+        if checks:
+            field["description"] += f" (greater than {checks[0].statistics['min_value']:g})"
+    constraints = _constraints(column)
+    if constraints:
+        field["constraints"] = constraints
+    return field
+
+
+def _resource(table: pa.DataFrameSchema, path: str) -> dict:
+    meta = table.metadata or {}
+    resource_schema = {"fields": [_field(name, col) for name, col in table.columns.items()],
+                       "missingValues": [""]}
+    if meta.get("primary_key"):
+        resource_schema["primaryKey"] = list(meta["primary_key"])
+    keys = [{"fields": column, "reference": {"resource": "" if other == table.name else other, "fields": field}}
+            for column, other, field in meta.get("foreign_keys", ())]
+    if keys:
+        resource_schema["foreignKeys"] = keys
+    return {"name": table.name.replace("_", "-"), "path": path, "profile": "tabular-data-resource",
+            "format": "csv", "mediatype": "text/csv", "encoding": "utf-8", "description": table.description,
+            "schema": resource_schema}
+
+
+def package() -> dict:
+    resources = [_resource(table, path) for table, path in RESOURCES]
+    names = {table.name: table.name.replace("_", "-") for table, _ in RESOURCES}
+    for resource in resources:  # foreign keys name resources by their package name
+        for key in resource["schema"].get("foreignKeys", []):
+            key["reference"]["resource"] = names.get(key["reference"]["resource"], key["reference"]["resource"])
+    return {
+        "name": "fbss-evidence",
+        "title": "Quantitative claims about failed back surgery syndrome, and the evidence beside them",
+        "description": "Every number five clinic web pages state about failed back surgery syndrome, with its "
+                       "verbatim quote, the page's references and a citation audit, and what primary studies "
+                       "report on the same questions. Generated from src/fbss_evidence/schema.py.",
+        "licenses": [{"name": "other-at", "title": "The pages' text belongs to their publishers; the curated "
+                                                   "tables are shared for research"}],
+        "profile": "tabular-data-package",
+        "resources": resources,
+    }
+
+
+def text() -> str:
+    return json.dumps(package(), indent=2, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m fbss_build.datapackage", description=__doc__.split("\n")[0])
+    parser.add_argument("--check", action="store_true", help="fail if data/datapackage.json is stale")
+    args = parser.parse_args(argv)
+    if args.check:
+        if not PACKAGE.exists() or PACKAGE.read_text(encoding="utf-8") != text():
+            print(f"{PACKAGE} is not what schema.py gives: run `make datapackage`", file=sys.stderr)
+            return 1
+        return 0
+    write_text(PACKAGE, text())
+    print(f"wrote {PACKAGE.relative_to(config.ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
