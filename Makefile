@@ -71,7 +71,7 @@ EXECUTED := $(addprefix build/,$(addsuffix .ipynb,$(RUNS)))
 RUN := $(BIN)/python -m fbss_build.run
 
 .PHONY: all env validate test test-fast lab run report refresh-notebooks lock clean clean-env help bench fuzz \
-  datapackage
+  datapackage new-source candidates
 
 all: build/notebooks.stamp ## Set up the environment, validate the data and regenerate every figure and table
 
@@ -125,6 +125,25 @@ missing_outputs = $(strip $(foreach f,$(file < build/$(1).outputs),$(if $(wildca
 $(foreach run,$(RUNS),$(if $(call missing_outputs,$(run)),$(eval build/$(run).ipynb: FORCE)))
 .PHONY: FORCE
 FORCE:
+
+# A new page: its text copied unchanged into data/sources/, its sources.csv row with the hash, and a
+# candidate sheet of every number on it in build/candidates/ID.csv (docs/adding-a-source.md).
+FILE ?=
+ID ?=
+TITLE ?=
+PUBLISHER ?=
+REFS ?=
+# Each value single-quoted for the shell (a quote inside becomes '\''); no $(call), as a comma would split it.
+quoted = '$(subst ','\'',$($(1)))'
+new-source: $(ENV_STAMP) ## Add a page: make new-source FILE=page.txt ID=slug TITLE="..." PUBLISHER="..." [REFS=first-last]
+	@test -n "$(FILE)" && test -n "$(ID)" || { echo 'make new-source needs FILE=<page.txt> ID=<slug> TITLE="..." PUBLISHER="..."'; exit 2; }
+	$(BIN)/fbss-new-source $(call quoted,FILE) --id $(call quoted,ID) \
+	  --title $(call quoted,TITLE) --publisher $(call quoted,PUBLISHER) \
+	  $(if $(REFS),--references $(call quoted,REFS)) --data $(DATA_DIR)
+
+candidates: $(ENV_STAMP) ## A page's candidate sheet again, with what is still unaccounted: make candidates ID=slug
+	@test -n "$(ID)" || { echo 'make candidates needs ID=<source id>'; exit 2; }
+	$(BIN)/fbss-candidates $(call quoted,ID) --data $(DATA_DIR)
 
 # One notebook with other parameters, into a folder of its own (never figures/ or tables/):
 #   make run NB=07-compare-topic P="topic=opioids ci_method=clopper-pearson"

@@ -4,11 +4,11 @@
 # For every claim that cites a reference, the audit compares the page's number with what the study's
 # abstract reports. Per page: the share of claims supported, differing in population or context, giving
 # another figure, misattributed, unverifiable, from clinic experience or uncited; then the discrepancies,
-# the evidence grade of every claim, and the footnoted statements that carry no number.
+# the evidence grade of every claim, and every footnoted statement that carries no number.
 #
 # **Reads** the data tables in `data/` (claims, sources, references, the two audits).
 # **Writes** `figures/08-citation-audit`, `tables/08-audit-by-page`, `tables/08-discrepancies`,
-# `tables/08-evidence-grades`, `tables/08-statement-audit`.
+# `figures/08-statement-audit`, `tables/08-evidence-grades`, `tables/08-statement-audit`.
 
 # %% tags=["parameters"]
 # Parameters (papermill -p NAME VALUE, or: make run NB=08-citation-audit P="NAME=VALUE ...")
@@ -42,7 +42,7 @@ run.save_figure(ax.figure, "08-citation-audit");
 # ## List the discrepancies: the page's number against the study's
 
 # %%
-wrong = claims[claims["verdict"].isin(["figure_differs", "population_differs", "misattributed"])]
+wrong = claims[claims["verdict"].isin(["figure_differs", "population_differs", "contradicted", "misattributed"])]
 discrepancies = wrong[["claim_id", "source", "value_text", "study", "study_figure", "verdict"]].merge(
     run.data.audit[["claim_id", "explanation"]], on="claim_id", how="left", validate="one_to_one")
 run.save_table(discrepancies, "08-discrepancies")
@@ -57,13 +57,25 @@ run.save_table(grades.reset_index(), "08-evidence-grades")
 # %% [markdown]
 # ## Check the cited statements that carry no number
 #
-# Some footnoted sentences state no number but still name a study ("Spinal cord stimulation can be an
-# efficient alternative ..."). Each was checked against the study its footnote names, with the same verdicts.
+# Every footnote marker on a page closes a claim or a statement; validation refuses a page with a marker that
+# neither accounts for (the footnote ledger). The footnoted sentences that state no number ("Spinal cord
+# stimulation can be an efficient alternative ...") were each checked against the study the footnote names,
+# with the same verdicts.
 
 # %%
-statements = run.data.statements
-run.save_table(statements[["source_id", "ref_id", "quote", "verdict", "explanation"]], "08-statement-audit")
-statements.value_counts("verdict")
+statements = evidence.enrich_statements(run.data)
+statement_by_page = evidence.claims_by(statements, "source", "audit_category")
+statement_by_page = statement_by_page.loc[:, statement_by_page.sum() > 0]
+run.save_table(statements[["source_id", "ref_number", "study", "quote", "verdict", "explanation", "url_seen"]],
+               "08-statement-audit")
+statement_by_page
+
+# %% tags=["nbval-ignore-output"]
+ax = charts.stacked_shares(statement_by_page, xlabel="Share of statements (%)",
+                           title="How each page's footnoted statements without a number fare against their sources")
+run.caption(ax.figure, statements, "Verdicts from abstracts only; numbers in bars are counts of statements.",
+            table="statement_audit")
+run.save_figure(ax.figure, "08-statement-audit");
 
 # %% [markdown]
 # ## Answer
@@ -72,12 +84,19 @@ statements.value_counts("verdict")
 from IPython.display import Markdown
 
 category = cited["audit_category"].value_counts()
+said = statements["audit_category"].value_counts()
+contradicted = "; ".join(f"{r.source}'s \"{r.quote.rstrip('.')}\" ({r.study}, footnote {r.ref_number})"
+                         for r in statements[statements["verdict"] == "contradicted"].itertuples())
 Markdown(
     f"Of **{len(cited)}** claims that cite a study, **{category.get('supported', 0)}** are supported by its abstract, "
     f"{category.get('population or context differs', 0)} apply the figure to another population or context, "
     f"{category.get('figure differs', 0)} give a different figure, {category.get('misattributed', 0)} cite the "
-    f"wrong paper and **{category.get('unverifiable', 0)}** could not be checked. Of the {len(statements)} footnoted "
-    f"statements without a number, {(statements['verdict'] == 'misattributed').sum()} cite the wrong paper.\n\n"
+    f"wrong paper and **{category.get('unverifiable', 0)}** could not be checked. Of the **{len(statements)}** "
+    f"footnoted statements without a number, {said.get('supported', 0)} are supported, "
+    f"{said.get('misattributed', 0)} cite the wrong paper, {said.get('unverifiable', 0)} could not be checked "
+    f"and **{said.get('contradicted', 0)}** {'says' if said.get('contradicted', 0) == 1 else 'say'} the opposite "
+    "of what the study found"
+    + (f": {contradicted}." if contradicted else ".") + "\n\n"
     "**Caveats.** Verdicts rest on abstracts only (read on PubMed, PMC or journal pages, or on other copies where "
     "those were not available; `url_seen` records which): *not in abstract* is not *wrong*. Some stored abstracts "
     "stop before their results, and some studies could not be found at all. Every PMID, DOI and URL in the data is "

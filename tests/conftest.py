@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import inspect
 import io
 import os
 import shutil
@@ -97,11 +98,15 @@ class ClaimsWorkspace:
         return target
 
     # -- running ----------------------------------------------------------------
+    # The tables these tests do not break are left out (half a second of reading each run): the
+    # literature layer, the statement audit and the number ledger, whose links name claims too.
+    LEFT_OUT = ("--links", "--statements", "--questions", "--results", "--search-log", "--screening",
+                "--number-exclusions")
+
     def args(self, audit: bool) -> list[str]:
-        # The links to the literature questions name claims too; these tests are about the claims.
-        return [str(self.path.name), "--sources", str(self.sources),
-                "--references", str(self.references), "--links", "none",
-                "--audit", str(DATA / "citation_audit.csv") if audit else "none"]
+        return [str(self.path.name), "--sources", str(self.sources), "--references", str(self.references),
+                "--audit", str(DATA / "citation_audit.csv") if audit else "none",
+                *(arg for option in self.LEFT_OUT for arg in (option, "none"))]
 
     def run(self, audit: bool = False) -> Run:
         """Run fbss_evidence.validate.main in-process."""
@@ -127,12 +132,15 @@ class ClaimsWorkspace:
 
 
 def pytest_collection_modifyitems(items):
-    """Everything under tests/pipeline/ runs notebooks, make or a server: slow. The pipeline and
-    build modules share expensive module fixtures (runs, a lab server), so under pytest-xdist
-    (--dist loadgroup) each of those modules stays on one worker; unit tests spread one by one."""
+    """A test that starts processes is slow: everything under tests/pipeline/ (notebooks, make, a server)
+    and a test that runs the installed fbss-validate. The pipeline and build modules share expensive
+    module fixtures (runs, a lab server), so under pytest-xdist (--dist loadgroup) each of those modules
+    stays on one worker; unit tests spread one by one."""
     for item in items:
         parts = Path(str(item.path)).parts
-        if "pipeline" in parts:
+        # Slow = starts processes: everything in pipeline/, and a test that runs the installed fbss-validate.
+        function = getattr(item, "function", None)
+        if "pipeline" in parts or (function is not None and "run_cli(" in inspect.getsource(function)):
             item.add_marker(pytest.mark.slow)
         if "pipeline" in parts or "build" in parts:
             item.add_marker(pytest.mark.xdist_group(Path(str(item.path)).stem))

@@ -26,11 +26,14 @@ incremental_notebook
 test
     `make test`.
 scaling
-    fbss-validate, and 07-compare-topic through `python -m fbss_build.run`,
-    on synthetic claims files of growing size (real rows copied with unique
-    claim_ids and values varied within validity; a citation audit row for every
-    cited claim), with wall time and peak memory (max RSS of the process tree),
-    and the growth exponent (slope of log time against log n from 1e4 up).
+    On synthetic data folders whose claims file grows (real rows copied with
+    unique claim_ids and values varied within validity; a citation audit row for
+    every cited claim; every other table real): a plain `pandas.read_csv` of the
+    claims and audit files (the baseline of the validation goal, same run),
+    fbss-validate of the folder, and 07-compare-topic through
+    `python -m fbss_build.run`, with wall time and peak memory (max RSS of the
+    process tree), and the growth exponent (slope of log time against log n
+    from 1e4 up).
 startup
     `python -X importtime -c "import papermill"`: total import time, and
     whether rfc3987_syntax (1.3 s to import) is installed or imported.
@@ -67,6 +70,8 @@ GOAL_NOOP_S = 0.5
 GOAL_SCALING_S = 60.0
 GOAL_SCALING_BYTES = 4 * 1024**3
 GOAL_EXPONENT = 1.0
+GOAL_VALIDATE_OVER_READ = 3.0  # validating 1e6 claims and their audit rows vs a plain pandas.read_csv of them
+GOAL_TEST_OVER_FLOOR = 10.0  # make test, everything included
 EXPONENT_SLACK = 0.15  # timing noise on a shared machine; "no faster than linear" = slope <= 1.15
 NOTEBOOK_TOUCHED = "02-failure-rates"  # one notebook run depends on it
 GENERIC = "07-compare-topic"
@@ -183,15 +188,20 @@ def _jittered(value: str, value_text: str, unit: str, i: int) -> str:
 
 
 def synthetic_dataset(n: int, out_dir: Path, data_dir: Path = ROOT / "data") -> dict[str, Path]:
-    """A valid claims file of n rows (the real claims first, then copies) and a matching audit.
+    """A valid data folder (out_dir/data) whose claims file has n rows (the real claims first, then
+    copies) and whose citation audit matches; every other table and the pages are the real ones.
 
     Copies keep their template's source, quote, value_text, topic, basis and
     reference, get a unique claim_id ("syn-<n>") and, where the template has a
     single value, a value moved by less than the rounding tolerance of its
     value_text. Every cited copy gets a citation-audit row copied from its
-    template's. Sources and references are the real files.
+    template's.
     """
-    out_dir.mkdir(parents=True, exist_ok=True)
+    folder = out_dir / "data"
+    shutil.copytree(data_dir, folder, ignore=shutil.ignore_patterns("extraction", "literature", "datapackage.json",
+                                                                     "*.md"), dirs_exist_ok=True)
+    shutil.copytree(data_dir / "literature", folder / "literature", ignore=shutil.ignore_patterns("extraction"),
+                    dirs_exist_ok=True)
     with open(data_dir / "claims.csv", encoding="utf-8", newline="") as f:
         header, *real = list(csv.reader(f))
     with open(data_dir / "citation_audit.csv", encoding="utf-8", newline="") as f:
@@ -200,14 +210,15 @@ def synthetic_dataset(n: int, out_dir: Path, data_dir: Path = ROOT / "data") -> 
     audit_of = {row[audit_header.index("claim_id")]: row for row in audit_rows}
     audit_claim = audit_header.index("claim_id")
     width = len(str(max(n, 1)))
-    claims_path, audit_path = out_dir / "claims.csv", out_dir / "citation_audit.csv"
+    claims_path, audit_path = folder / "claims.csv", folder / "citation_audit.csv"
     with open(claims_path, "w", encoding="utf-8", newline="") as fc, \
             open(audit_path, "w", encoding="utf-8", newline="") as fa:
         claims_out, audit_out = csv.writer(fc, lineterminator="\n"), csv.writer(fa, lineterminator="\n")
         claims_out.writerow(header)
         audit_out.writerow(audit_header)
         kept = {row[col["claim_id"]] for row in real[:n]}
-        for i in range(n):
+        for i in range(max(n, len(real))):
+            # Every real claim is kept (the literature links name them); copies fill the rest up to n.
             template = real[i % len(real)]
             row = list(template)
             if row[col["base_claim_id"]] and row[col["base_claim_id"]] not in kept:
@@ -223,12 +234,7 @@ def synthetic_dataset(n: int, out_dir: Path, data_dir: Path = ROOT / "data") -> 
                 audit_row = list(audited)
                 audit_row[audit_claim] = row[col["claim_id"]]
                 audit_out.writerow(audit_row)
-    return {
-        "claims": claims_path,
-        "audit": audit_path,
-        "sources": data_dir / "sources.csv",
-        "references": data_dir / "references.csv",
-    }
+    return {"data": folder, "claims": claims_path, "audit": audit_path}
 
 
 def growth_exponent(sizes, seconds, from_n: float = 1e4) -> float | None:
@@ -422,33 +428,34 @@ def run_floor(scratch: Scratch, repeat: int = 2) -> tuple[Measured, dict, set[st
     return best
 
 
+# A plain read of the same files, for the validation goal: pandas' default reader, no checks.
+_PLAIN_READ = "import sys, pandas as pd\nfor path in sys.argv[1:]:\n    pd.read_csv(path)\n"
+
+
 def run_scaling(scratch: Scratch, sizes, timeout: float = SCALING_TIMEOUT_S) -> list[dict]:
     rows = []
-    data = scratch.dir / "data"
     notebook = scratch.dir / "notebooks" / f"{GENERIC}.ipynb"
     for n in sizes:
         folder = scratch.work / f"scaling-{n}"
-        paths = synthetic_dataset(n, folder, data)
-        # As make does: validate once, storing the tables where the notebook run will look.
-        validate = scratch.run([str(scratch.dir / ".venv" / "bin" / "fbss-validate"), str(paths["claims"]),
-                                "--sources", str(paths["sources"]), "--references", str(paths["references"]),
-                                "--audit", str(paths["audit"]),
-                                "--cache", str(folder / "out" / "build" / "validated")], timeout=timeout)
-        params = [("claims_path", paths["claims"]), ("sources_path", paths["sources"]),
-                  ("references_path", paths["references"]), ("audit_path", paths["audit"])]
+        paths = synthetic_dataset(n, folder, scratch.dir / "data")
+        # The baseline of the validation goal, measured here, on the same files, just before.
+        plain = scratch.run([scratch.python, "-c", _PLAIN_READ, str(paths["claims"]), str(paths["audit"])],
+                            timeout=timeout)
+        validate = scratch.run([str(scratch.dir / ".venv" / "bin" / "fbss-validate"), "--data", str(paths["data"])],
+                               timeout=timeout)
         run = scratch.run([scratch.python, "-m", "fbss_build.run", str(notebook),
-                           "--output", str(folder / "out" / "build" / f"{GENERIC}.ipynb")]
-                          + [x for name, path in params for x in ("-p", name, str(path))],
+                           "--output", str(folder / "out" / "build" / f"{GENERIC}.ipynb"),
+                           "-p", "data_dir", str(paths["data"])],
                           timeout=timeout, FBSS_OUTPUT_ROOT=str(folder / "out"))
         row = {"n": n, "claims_bytes": paths["claims"].stat().st_size,
                "audit_bytes": paths["audit"].stat().st_size}
-        for key, m in (("validate", validate), ("notebook", run)):
+        for key, m in (("read_csv", plain), ("validate", validate), ("notebook", run)):
             row.update({f"{key}_s": m.seconds, f"{key}_max_rss_bytes": m.max_rss_bytes,
                         f"{key}_returncode": m.returncode})
             if not m.ok:
                 row[f"{key}_error"] = m.tail(8)
         rows.append(row)
-        print(f"bench: scaling n={n:,}: validate {validate.seconds:.1f} s "
+        print(f"bench: scaling n={n:,}: read_csv {plain.seconds:.1f} s; validate {validate.seconds:.1f} s "
               f"({validate.max_rss_bytes / 2**20:,.0f} MiB, rc {validate.returncode}); notebook "
               f"{run.seconds:.1f} s ({run.max_rss_bytes / 2**20:,.0f} MiB, rc {run.returncode})",
               file=sys.stderr, flush=True)
@@ -555,6 +562,17 @@ def goals(result: dict) -> dict:
     if "noop_s" in result:
         out["noop_under_0.5_s"] = {"value": result["noop_s"], "goal": GOAL_NOOP_S,
                                    "met": result["noop_s"] < GOAL_NOOP_S}
+    if "test_s" in result and result.get("floor_s"):
+        ratio = result["test_s"] / result["floor_s"]
+        out["test_within_10x_floor"] = {"value": ratio, "goal": GOAL_TEST_OVER_FLOOR,
+                                        "met": result.get("test_returncode") == 0 and ratio <= GOAL_TEST_OVER_FLOOR}
+    measured = [r for r in result.get("scaling", []) if r.get("read_csv_s")]
+    if measured:
+        r = max(measured, key=lambda r: r["n"])
+        ratio = r["validate_s"] / r["read_csv_s"]
+        out[f"validate_{r['n']:.0e}_within_3x_read_csv".replace("+0", "")] = {
+            "value": ratio, "goal": GOAL_VALIDATE_OVER_READ,
+            "met": r["validate_returncode"] == 0 and ratio <= GOAL_VALIDATE_OVER_READ}
     big = [r for r in result.get("scaling", []) if r["n"] == 1_000_000]
     if big:
         r = big[0]
@@ -599,10 +617,13 @@ def report(result: dict) -> str:
         result.get("incremental_notebook_touched", ""))
     row("make test", "test_s", "; ".join(result.get("test_summary", []))[:60])
     if result.get("scaling"):
-        lines += ["", f"{'claims':>10}{'validate s':>12}{'MiB':>8}{'notebook s':>12}{'MiB':>8}  (07 via the runner)"]
+        lines += ["", f"{'claims':>10}{'read_csv s':>12}{'validate s':>12}{'x read':>8}{'MiB':>8}{'notebook s':>12}"
+                      f"{'MiB':>8}  (07 via the runner)"]
         for r in result["scaling"]:
+            read = r.get("read_csv_s")
             lines.append(
-                f"{r['n']:>10,}{r['validate_s']:>12.2f}{r['validate_max_rss_bytes'] / 2**20:>8,.0f}"
+                f"{r['n']:>10,}{read if read else float('nan'):>12.2f}{r['validate_s']:>12.2f}"
+                f"{r['validate_s'] / read if read else float('nan'):>8.2f}{r['validate_max_rss_bytes'] / 2**20:>8,.0f}"
                 f"{r['notebook_s']:>12.2f}{r['notebook_max_rss_bytes'] / 2**20:>8,.0f}"
                 + ("" if r["validate_returncode"] == r["notebook_returncode"] == 0 else "  FAILED"))
         slopes = result.get("growth_exponent", {})

@@ -1,12 +1,18 @@
-"""The command line: `fbss-validate` checks the data tables and prints every problem."""
+"""The command line: `fbss-validate` checks the data tables and prints every problem; `fbss-new-source`
+adds a page and writes its candidate sheet; `fbss-candidates` rewrites a page's sheet against the
+claims and exclusions entered so far."""
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 from . import config
 from .dataset import DataPaths, load_dataset
+from .new_source import add_source, candidates, write_sheet
 from .problems import InputError, display_path
 
 # Option names of the tables other than claims (--statements is the statement audit).
@@ -50,6 +56,91 @@ def validate_main(argv: list[str] | None = None) -> int:
           + (f", {len(data.audit)} audit rows" if data.audit is not None else "")
           + (f", {len(data.results)} study results for {data.results['question_id'].nunique()} questions"
              if data.results is not None else "") + ".")
+    return 0
+
+
+def _report(problems) -> int:
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    print(f"{len(problems)} problem(s) found.", file=sys.stderr)
+    return 1
+
+
+def _lines(value: str) -> tuple[int, int]:
+    match = re.fullmatch(r"\s*(\d+)\s*[-:]\s*(\d+)\s*", value)
+    if not match:
+        raise argparse.ArgumentTypeError(f"'{value}' is not FIRST-LAST (two line numbers, e.g. 36-44)")
+    return int(match[1]), int(match[2])
+
+
+def _summary(sheet, path: Path) -> str:
+    todo = sheet[sheet["accounted_by"] == ""]
+    suggested = todo["suggested_exclusion"].replace("", pd.NA).dropna()
+    return (f"{display_path(path)}: {len(sheet)} numbers, {len(todo)} still to decide "
+            f"({len(suggested)} with a suggested exclusion: "
+            + (", ".join(f"{n} {reason}" for reason, n in suggested.value_counts().sort_index().items()) or "none")
+            + ").")
+
+
+_NEXT = ("Next: make each row a claim (data/claims.csv: the sentence is the quote to start from) or an "
+         "exclusion (data/number_exclusions.csv: source_id, line, column, text, reason); give every "
+         "footnoted statement a claim or a data/statement_audit.csv row; then `make candidates ID={id}` "
+         "lists what is left and `make validate` checks it all.")
+
+
+def new_source_main(argv: list[str] | None = None) -> int:
+    """Add a page: copy its text, add its sources.csv row with the hash, write its candidate sheet."""
+    parser = argparse.ArgumentParser(
+        prog="fbss-new-source",
+        description="Add a web page (plain UTF-8 text) as a source: copy it unchanged to "
+                    "data/sources/ID.txt, add its row to data/sources.csv with its SHA-256, and write a "
+                    "candidate sheet with one row per number on it (build/candidates/ID.csv).")
+    parser.add_argument("page", type=Path, help="the page's text file")
+    parser.add_argument("--id", required=True, dest="source_id", help="the new source's id: a lowercase slug")
+    parser.add_argument("--title", required=True, help="the page's title")
+    parser.add_argument("--publisher", required=True, help="who publishes the page")
+    parser.add_argument("--label", help="a short name for charts (default: the id)")
+    parser.add_argument("--author", help="the author the page names")
+    parser.add_argument("--description", help="what the page is about")
+    parser.add_argument("--references", type=_lines, metavar="FIRST-LAST",
+                        help="the lines of the page's own reference list (outside the ledgers)")
+    parser.add_argument("--data", type=Path, default=config.DATA, help="the data folder (default: data/)")
+    parser.add_argument("--sheet", type=Path, help="where to write the sheet (default: build/candidates/ID.csv)")
+    args = parser.parse_args(argv)
+    try:
+        added = add_source(args.page, args.source_id, title=args.title, publisher=args.publisher,
+                           label=args.label, author=args.author, description=args.description,
+                           references=args.references, data_dir=args.data, sheet=args.sheet)
+    except InputError as err:
+        return _report(err.problems)
+    print(f"{display_path(added.text_file)}: copied ({added.text_file.stat().st_size} bytes); "
+          f"{display_path(added.sources_csv)}: row '{added.source_id}' added with its SHA-256.")
+    if added.references_guess:
+        first, last = added.references_guess
+        print(f"The page seems to have a reference list at lines {first}-{last}: if so, set "
+              f"references_first_line and references_last_line in sources.csv (or add again with "
+              f"--references {first}-{last}); its numbers are then outside the ledgers.")
+    print(_summary(added.candidates, added.sheet))
+    print(_NEXT.format(id=added.source_id))
+    return 0
+
+
+def candidates_main(argv: list[str] | None = None) -> int:
+    """Rewrite a source's candidate sheet against the claims and exclusions entered so far."""
+    parser = argparse.ArgumentParser(
+        prog="fbss-candidates",
+        description="Write the candidate sheet of a source already in sources.csv: one row per number, "
+                    "with what accounts for it so far (accounted_by empty = still to decide).")
+    parser.add_argument("source_id", help="the source's id")
+    parser.add_argument("--data", type=Path, default=config.DATA, help="the data folder (default: data/)")
+    parser.add_argument("--sheet", type=Path, help="where to write it (default: build/candidates/ID.csv)")
+    args = parser.parse_args(argv)
+    try:
+        sheet = candidates(args.source_id, args.data)
+    except InputError as err:
+        return _report(err.problems)
+    path = write_sheet(sheet, args.sheet or config.ROOT / "build" / "candidates" / f"{args.source_id}.csv")
+    print(_summary(sheet, path))
     return 0
 
 

@@ -25,6 +25,7 @@ TABLE_FILES = {
     "results": "results.csv",
     "search_log": "literature/search_log.csv",
     "screening": "literature/screening.csv",
+    "number_exclusions": "number_exclusions.csv",
 }
 
 NOTEBOOKS = ROOT / "notebooks"

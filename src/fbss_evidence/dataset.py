@@ -35,6 +35,7 @@ class DataPaths:
     results: Path | None
     search_log: Path | None
     screening: Path | None
+    number_exclusions: Path | None
 
     @classmethod
     def in_folder(cls, folder: Path | str = config.DATA, **files) -> DataPaths:
@@ -71,6 +72,7 @@ class Dataset:
     results: pd.DataFrame | None = None
     search_log: pd.DataFrame | None = None
     screening: pd.DataFrame | None = None
+    exclusions: pd.DataFrame | None = None  # number_exclusions
 
 
 class _Reader:
@@ -163,7 +165,7 @@ def load_dataset(paths: DataPaths | None = None) -> Dataset:
         r.problems += validate.missing_audit_rows(claims_table, claims, audit)
     statement_table, statements = r.table(paths.statement_audit, schema.STATEMENT_AUDIT)
     if statements is not None and references is not None:
-        r.problems += validate.statement_problems(statement_table, statements, texts, references)
+        r.problems += validate.statement_problems(statement_table, statements, texts, references, studies)
 
     questions_table, questions = r.table(paths.questions, schema.QUESTIONS)
     results_table, results = r.table(paths.results, schema.RESULTS)
@@ -185,7 +187,52 @@ def load_dataset(paths: DataPaths | None = None) -> Dataset:
         if frame is not None and questions is not None:
             r.problems += validate.unknown_keys(table, frame, "question_id", _known(questions, "question_id"),
                                                 "question_id (see data/questions.csv)")
+    exclusions_table, exclusions = r.table(paths.number_exclusions, schema.NUMBER_EXCLUSIONS)
+    if exclusions is not None and claims is not None and statements is not None and references is not None \
+            and not r.problems:
+        # The ledgers need every other table right: they run once the rest is valid.
+        r.problems += ledger_problems(Path(paths.sources), sources, texts, claims, statements, references,
+                                      exclusions_table, exclusions)
     if r.problems:
         raise InputError(r.problems)
     return Dataset(sources, texts, claims, references, studies, audit, statements, questions, links, results,
-                   search_log, screening)
+                   search_log, screening, exclusions)
+
+
+def ledger_problems(sources_csv: Path, sources: pd.DataFrame, texts: dict[str, str], claims: pd.DataFrame,
+                    statements: pd.DataFrame, references: pd.DataFrame, exclusions_table: CsvTable,
+                    exclusions: pd.DataFrame) -> list[Problem]:
+    """Every number and every footnote marker of every page accounted for; every exclusion names a number.
+    A problem in a page is located in its text file, by line and column."""
+    from . import ledger
+    from .problems import display_path
+
+    problems = []
+    used = set()
+    # Each distinct quote once: the ledgers ask where quotes are, not how many claims share one.
+    claims = claims[["source_id", "claim_id", "quote", "ref_id"]].drop_duplicates(["source_id", "quote", "ref_id"])
+    for source in sources.itertuples(index=False):
+        if source.source_id not in texts:
+            continue
+        text, name = texts[source.source_id], display_path(sources_csv.parent / source.file)
+        numbers = ledger.number_ledger(source.source_id, text, claims, exclusions, source.references_first_line,
+                                       source.references_last_line)
+        for row in numbers.itertuples():
+            if row.how == "exclusion":
+                used.add((source.source_id, row.line, row.column, row.text))
+            elif not isinstance(row.accounted_by, str):
+                problems.append(Problem(name, row.line, f"column {row.column}",
+                                        f"the number '{row.text}' is in no claim's quote and has no row in "
+                                        "number_exclusions.csv (a claim, or an exclusion with its reason)"))
+        markers = ledger.footnote_ledger(source.source_id, text, claims, statements, references, exclusions,
+                                         source.references_first_line, source.references_last_line)
+        for row in markers[markers["accounted_by"].isna()].itertuples():
+            problems.append(Problem(name, row.line, f"column {row.column}",
+                                    f"footnote {row.marker} marks a statement that neither a claim citing that "
+                                    "reference nor a statement_audit.csv row accounts for"))
+    for i, row in enumerate(exclusions.itertuples(index=False)):
+        if (row.source_id, row.line, row.column, row.text) not in used:
+            problems.append(exclusions_table.problem(i, "text", f"no number '{row.text}' at line {row.line:g}, column "
+                                                     f"{row.column:g} of {row.source_id} needs excluding (it is "
+                                                     "not there, or a claim or the footnote rule accounts for it)"))
+    return problems

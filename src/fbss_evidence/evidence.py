@@ -20,13 +20,14 @@ GRADES = vocab.STUDY_DESIGNS + ("cited, design unknown", "clinic experience", "n
 # How a claim's citation fared in the audit, for the per-page shares.
 AUDIT_CATEGORIES = {
     "supported": "supported",
+    "contradicted": "contradicted",
     "figure_differs": "figure differs",
     "population_differs": "population or context differs",
     "misattributed": "misattributed",
     "not_in_abstract": "unverifiable",
     "not_found": "unverifiable",
 }
-AUDIT_ORDER = ("supported", "population or context differs", "figure differs", "misattributed",
+AUDIT_ORDER = ("supported", "population or context differs", "figure differs", "contradicted", "misattributed",
                "unverifiable", "clinic experience", "uncited")
 
 
@@ -72,6 +73,19 @@ def enrich(data: Dataset) -> pd.DataFrame:
     claims["grade"] = [evidence_grade(b, d) for b, d in zip(claims["basis"], claims["study_design"])]
     claims["audit_category"] = [audit_category(b, v) for b, v in zip(claims["basis"], claims["verdict"])]
     return claims
+
+
+def enrich_statements(data: Dataset) -> pd.DataFrame:
+    """One row per audited statement without a number, with its source label, the study its footnote
+    names and the audit category of its verdict."""
+    studies = studies_labelled(data.studies)[["study_id", "study"]]
+    refs = data.references[["ref_id", "ref_number", "study_id"]].merge(studies, on="study_id", how="left",
+                                                                       validate="many_to_one")
+    out = (data.statements.merge(refs, on="ref_id", how="left", validate="many_to_one")
+           .merge(data.sources[["source_id", "label"]].rename(columns={"label": "source"}), on="source_id",
+                  how="left", validate="many_to_one"))
+    out["audit_category"] = [audit_category("cited_study", v) for v in out["verdict"]]
+    return out
 
 
 def evidence_grade(basis: str, design) -> str:

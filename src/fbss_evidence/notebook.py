@@ -118,19 +118,20 @@ class Run:
         self.saved += save_table(frame, self.output_dir, name)
         return frame
 
-    def caption(self, fig, rows: pd.DataFrame | None = None, extra: str = "") -> None:
-        """Put the caption under the figure: the pages and cited studies `rows` draw on, then `extra`."""
-        style.caption(fig, source_note(rows, extra) if rows is not None else extra)
+    def caption(self, fig, rows: pd.DataFrame | None = None, extra: str = "", table: str = "claims") -> None:
+        """Put the caption under the figure: the pages and cited studies `rows` (of data/<table>.csv) draw
+        on, then `extra`."""
+        style.caption(fig, source_note(rows, extra, table) if rows is not None else extra)
 
 
-def source_note(claims: pd.DataFrame, extra: str = "") -> str:
-    """Name the pages and cited studies a chart draws on."""
-    pages = ", ".join(sorted(set(claims["source"].dropna())))
-    studies = sorted(set(claims["study"].dropna())) if "study" in claims else []
+def source_note(rows: pd.DataFrame, extra: str = "", table: str = "claims") -> str:
+    """Name the pages and cited studies a chart draws on, and the table its rows come from."""
+    pages = ", ".join(sorted(set(rows["source"].dropna())))
+    studies = sorted(set(rows["study"].dropna())) if "study" in rows else []
     text = f"Pages: {pages}." if pages else ""
     if studies:
         text += f" Cited studies: {', '.join(studies)}."
-    text += " Data: data/claims.csv (verbatim quotes in data/sources/)."
+    text += f" Data: data/{table}.csv (verbatim quotes in data/sources/)."
     return f"{text} {extra}".strip()
 
 

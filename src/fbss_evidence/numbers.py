@@ -26,7 +26,7 @@ _WORD = r"(?:%s)" % "|".join(sorted(_UNITS | _TENS, key=len, reverse=True))
 _DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _TENS_WORD = r"(?:%s)" % "|".join(_TENS)
 _COMPOUND = rf"{_TENS_WORD}[- ](?:one|two|three|four|five|six|seven|eight|nine)\b"
-_TOKEN = re.compile(
+TOKEN = re.compile(
     rf"(?P<digits>{_DIGITS})|(?P<compound>\b{_COMPOUND})|(?P<word>\b{_WORD}\b)"
     rf"|(?P<other>\b(?:{'|'.join(_OTHER_WORDS)})\b)",
     re.IGNORECASE | re.ASCII,
@@ -71,7 +71,7 @@ def numbers_in(text: str, counts: bool = False) -> frozenset[float]:
     is not 100 patients, "first" not 1).
     """
     found: set[float] = set()
-    for match in _TOKEN.finditer(text):
+    for match in TOKEN.finditer(text):
         if counts and match.group("other") and match.group(0).lower() in _NOT_COUNTS:
             continue
         found.add(_as_number(match.group(0)))

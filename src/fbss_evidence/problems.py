@@ -16,11 +16,17 @@ class Problem:
         return f"{self.file}:{self.line}: {self.column}: {self.message}"
 
 
+def _order(problem: Problem) -> tuple:
+    """File, line, then column: "column 9" before "column 13" (a page's text is located by number)."""
+    number = problem.column[7:] if problem.column.startswith("column ") else ""
+    return (problem.file, problem.line, int(number) if number.isdigit() else -1, problem.column, problem.message)
+
+
 class InputError(Exception):
     """Raised when an input file cannot be used; carries every problem found."""
 
     def __init__(self, problems: list[Problem]):
-        self.problems = sorted(problems)
+        self.problems = sorted(problems, key=_order)
         super().__init__("\n".join(str(p) for p in self.problems))
 
 

@@ -71,6 +71,10 @@ SOURCES = table("sources", "One row per clinic web page: its text file and the S
     "sha256": text("SHA-256 of the text file; a changed file fails validation.", pattern(SHA256)),
     "description": text("What the page is about.", required=False),
     "original_file": text("The file name the page was retrieved as.", required=False),
+    "references_first_line": number("The first line of the page's own reference list (bibliographic data, "
+                                    "outside the number and footnote ledgers); empty when it has none.",
+                                    pa.Check.ge(1), whole=True),
+    "references_last_line": number("The last line of that list.", pa.Check.ge(1), whole=True),
 }, primary_key=("source_id",))
 
 CLAIMS = table("claims", "One row per number a page asserts, with its verbatim quote.", {
@@ -239,6 +243,18 @@ SCREENING = table("screening", "Every record looked at and not included, and why
     "extractor": text("Who screened it.", one_of(vocab.SEARCH_EXTRACTORS)),
     "notes": text("More on the reason.", required=False),
 }, foreign_keys=(("question_id", "questions", "question_id"),))
+
+
+NUMBER_EXCLUSIONS = table("number_exclusions", "Every number on a page that is not a claim, by position, with "
+                          "the reason (the number ledger: src/fbss_evidence/ledger.py).", {
+    "source_id": text("The page.", slug()),
+    "line": number("The line of the page's text the number is on.", pa.Check.ge(1), required=True, whole=True),
+    "column": number("Its column (1 = the first character of the line).", pa.Check.ge(1), required=True,
+                     whole=True),
+    "text": text("The number exactly as printed there.", pa.Check.str_length(min_value=1)),
+    "reason": text("Why it is not a claim.", one_of(vocab.EXCLUSION_REASONS)),
+    "note": text("Anything more.", required=False),
+}, primary_key=("source_id", "line", "column"), foreign_keys=(("source_id", "sources", "source_id"),))
 
 
 def columns(schema: pa.DataFrameSchema) -> tuple[str, ...]:

@@ -309,20 +309,30 @@ def audit_problems(table: CsvTable, frame: pd.DataFrame, claims: pd.DataFrame,
     that reference is; a verdict about what a study says needs the study to have been found."""
     cites = claims[["claim_id", "ref_id"]].drop_duplicates("claim_id", keep="last").rename(
         columns={"ref_id": "cites"})
-    refs = (references.drop_duplicates("ref_id")[["ref_id", "study_id"]]
-            .merge(studies.drop_duplicates("study_id")[["study_id", "pmid", "doi", "lookup_status"]],
-                   on="study_id", how="left")
-            .drop(columns="study_id").rename(columns={"pmid": "ref_pmid", "doi": "ref_doi"}))
-    joined = (frame[["claim_id", "ref_id", "pmid", "doi", "verdict"]]
-              .merge(cites, on="claim_id", how="left", indicator="claim_known", validate="many_to_one")
-              .merge(refs, on="ref_id", how="left", indicator="ref_known", validate="many_to_one"))
+    joined = frame[["claim_id", "ref_id"]].merge(cites, on="claim_id", how="left", indicator="claim_known",
+                                                 validate="many_to_one")
     claim_known = (joined["claim_known"] == "both").to_numpy()
-    # A reference whose study is unknown is reported with the references; nothing to compare here.
-    ref_known = ((joined["ref_known"] == "both") & joined["lookup_status"].notna()).to_numpy()
     out = _flag(table, frame, frame["claim_id"].notna().to_numpy() & ~claim_known, "claim_id",
                 lambda r: f"'{r.claim_id}' is not a known claim_id")
     out += _flag(table, joined, claim_known & (joined["cites"].fillna("") != joined["ref_id"]).to_numpy(), "ref_id",
                  lambda r: f"claim {r.claim_id} cites {r.cites}, not {r.ref_id}")
+    out += study_identity_problems(table, frame, references, studies)
+    return sorted(out, key=lambda p: p.line)
+
+
+def study_identity_problems(table: CsvTable, frame: pd.DataFrame, references: pd.DataFrame,
+                            studies: pd.DataFrame) -> list[Problem]:
+    """An audit row (of a claim or of a statement) carries the identifiers of the study its reference
+    is, and a verdict about what a study says needs the study to have been found."""
+    refs = (references.drop_duplicates("ref_id")[["ref_id", "study_id"]]
+            .merge(studies.drop_duplicates("study_id")[["study_id", "pmid", "doi", "lookup_status"]],
+                   on="study_id", how="left")
+            .drop(columns="study_id").rename(columns={"pmid": "ref_pmid", "doi": "ref_doi"}))
+    joined = frame[["ref_id", "pmid", "doi", "verdict"]].merge(refs, on="ref_id", how="left", indicator="ref_known",
+                                                               validate="many_to_one")
+    # A reference whose study is unknown is reported with the references; nothing to compare here.
+    ref_known = ((joined["ref_known"] == "both") & joined["lookup_status"].notna()).to_numpy()
+    out = []
     for col in ("pmid", "doi"):
         recorded = joined[f"ref_{col}"]
         out += _flag(table, joined, ref_known & (joined[col].notna() & (joined[col] != recorded.fillna(""))).to_numpy(),
@@ -332,7 +342,7 @@ def audit_problems(table: CsvTable, frame: pd.DataFrame, claims: pd.DataFrame,
     out += _flag(table, joined, ref_known & verdict_on_study & (joined["lookup_status"] != "found").to_numpy(),
                  "verdict", lambda r: f"'{r.verdict}' says what the study reports, but studies.csv records "
                  f"the study of {r.ref_id} as {r.lookup_status}")
-    return sorted(out, key=lambda p: p.line)
+    return out
 
 
 def missing_audit_rows(claims_table: CsvTable, claims: pd.DataFrame, audit: pd.DataFrame) -> list[Problem]:
@@ -346,8 +356,9 @@ def missing_audit_rows(claims_table: CsvTable, claims: pd.DataFrame, audit: pd.D
 
 
 def statement_problems(table: CsvTable, frame: pd.DataFrame, texts: dict[str, str],
-                       references: pd.DataFrame) -> list[Problem]:
-    """Audited statements are verbatim in their page and name a reference of that page."""
+                       references: pd.DataFrame, studies: pd.DataFrame | None = None) -> list[Problem]:
+    """Audited statements are verbatim in their page and name a reference of that page, with the
+    identifiers of its study."""
     out = unknown_keys(table, frame, "source_id", set(texts), "source_id (see data/sources.csv)")
     ref_source = dict(zip(references["ref_id"], references["source_id"]))
     out += unknown_keys(table, frame, "ref_id", ref_source, "ref_id (see data/references.csv)")
@@ -359,6 +370,8 @@ def statement_problems(table: CsvTable, frame: pd.DataFrame, texts: dict[str, st
                          zip(frame["source_id"], frame["quote"], known)], dtype=bool)
     out += _flag(table, frame, ~verbatim, "quote",
                  lambda r: f"not found verbatim in the source text of {r.source_id}")
+    if studies is not None:
+        out += study_identity_problems(table, frame, references, studies)
     return out
 
 
@@ -419,11 +432,13 @@ def link_problems(table: CsvTable, links: pd.DataFrame, claims: pd.DataFrame, qu
                   results: pd.DataFrame) -> list[Problem]:
     """A link names a claim and a question; a comparable claim is a percentage of patients; a group to
     compare with is one of the question's result groups."""
-    out = unknown_keys(table, links, "claim_id", set(claims["claim_id"].dropna().tolist()), "claim_id")
+    # Only the linked claims matter: a few dozen links against what may be a million claims.
+    linked = claims.loc[claims["claim_id"].isin(links["claim_id"].dropna().unique()), ["claim_id", "unit"]]
+    out = unknown_keys(table, links, "claim_id", set(linked["claim_id"]), "claim_id")
     out += unknown_keys(table, links, "question_id", set(questions["question_id"].dropna()), "question_id")
     dup = links.duplicated(["claim_id", "question_id"], keep="first")
     out += _flag(table, links, dup, "question_id", lambda r: f"{r.claim_id} is linked to {r.question_id} twice")
-    unit = dict(zip(claims["claim_id"], claims["unit"]))
+    unit = dict(zip(linked["claim_id"], linked["unit"]))
     out += _flag(table, links, (links["comparable"] == "yes") & links["claim_id"].map(unit).isin(["percent"]).eq(False)
                  & links["claim_id"].isin(unit), "comparable",
                  lambda r: f"{r.claim_id} is not a percentage (unit {unit.get(r.claim_id)}); mark it comparable=no")

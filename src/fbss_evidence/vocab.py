@@ -115,6 +115,7 @@ YES_NO = ("yes", "no")
 
 VERDICTS = (
     "supported",
+    "contradicted",  # the study reports the opposite of what the page says it found
     "figure_differs",
     "population_differs",
     "misattributed",
@@ -124,3 +125,20 @@ VERDICTS = (
 
 # The formats a notebook may save its figures in (parameter fig_format).
 FIGURE_FORMATS = ("png", "svg", "pdf")
+
+# Why a number on a page is not a claim (data/number_exclusions.csv).
+EXCLUSION_REASONS = (
+    "footnote_marker",      # a marker the ledger's rule cannot see ("ABOUT 15% 4")
+    "phone_or_address",     # phone, fax, street number, postcode, "911"
+    "spinal_level",         # L4-L5, S1, "L 4/5"
+    "bibliographic",        # a year, volume or page of a citation in the text ("a 2015 study")
+    "ordinal_or_article",   # a number word that counts nothing: "the first", "one of", "no one", "once it heals"
+    "descriptive_count",    # a count of things, not of patients or outcomes: "two vertebrae", "three groups"
+    "vague_quantifier",     # "all of these", "every day"
+    "restated_elsewhere",   # the same number in a heading or caption repeating a claimed sentence
+    "date_or_name",         # a calendar date, a product or programme name ("Regenexx SD")
+    "list_numbering",       # "1." of a numbered list
+    "page_furniture",       # navigation, forms and related-article links: "First Name", "9 Ways to ..."
+    "hypothetical",         # an illustration, not a claim about patients
+    "other",                # say why in the note
+)

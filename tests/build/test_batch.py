@@ -189,7 +189,9 @@ def test_a_corrupt_queue_file_is_named_and_set_aside(tmp_path):
     assert proc.returncode == 1
     assert "a-broken.running-" in proc.stderr and "not a queued run (JSONDecodeError" in proc.stderr
     assert "Traceback" not in proc.stderr
-    assert (root / "build" / "b-works.ipynb").exists()  # the queue went on
+    # The queue went on (the good run ran), but a batch with a failure publishes none of its runs.
+    assert "none of this batch is published" in proc.stderr
+    assert not (root / "build" / "b-works.ipynb").exists()
     assert _left(queue) == []
 
 

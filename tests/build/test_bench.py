@@ -20,9 +20,12 @@ def test_makefile_runs_are_the_notebooks_and_one_generic_run_per_topic():
     text = (config.ROOT / "Makefile").read_text()
     notebooks = bench.make_variable(text, "NOTEBOOKS")
     topics = bench.make_variable(text, "TOPICS")
-    assert names == notebooks + [f"07-compare-topic--{t}" for t in topics]
+    questions = bench.make_variable(text, "QUESTIONS")
+    assert names == notebooks + [f"07-compare-topic--{t}" for t in topics] + \
+        [f"10-claims-vs-literature--{q}" for q in questions]
     assert all((config.NOTEBOOKS / f"{r.notebook}.ipynb").is_file() for r in runs)
-    assert {r.parameters["topic"] for r in runs if r.parameters} == set(topics)
+    assert {r.parameters["topic"] for r in runs if "topic" in r.parameters} == set(topics)
+    assert {r.parameters["question"] for r in runs if "question" in r.parameters} == set(questions)
 
 
 def test_make_variable_joins_continuation_lines_and_drops_comments():
@@ -47,11 +50,10 @@ def test_code_cells_mark_the_parameters_cell_and_drop_ipython_lines():
     assert namespace["b"] == 2
 
 
-@pytest.mark.parametrize("n", [100, 250])
+@pytest.mark.parametrize("n", [150, 250])
 def test_synthetic_dataset_is_valid(tmp_path, n):
     paths = bench.synthetic_dataset(n, tmp_path)
-    data = load_dataset(DataPaths(claims=paths["claims"], sources=paths["sources"], references=paths["references"],
-                                  audit=paths["audit"]))
+    data = load_dataset(DataPaths.in_folder(paths["data"]))  # every table, both ledgers included
     assert len(data.claims) == n
     assert data.claims["claim_id"].is_unique
     cited = set(data.claims.loc[data.claims["basis"] == "cited_study", "claim_id"])
@@ -62,7 +64,8 @@ def test_synthetic_copies_vary_their_values_within_rounding(tmp_path):
     paths = bench.synthetic_dataset(300, tmp_path)
     with open(paths["claims"], encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
-    real, copies = rows[:105], rows[105:]
+    real = list(csv.DictReader(open(config.DATA / "claims.csv", encoding="utf-8", newline="")))
+    real, copies = rows[:len(real)], rows[len(real):]
     assert all(r["claim_id"].startswith("syn-") for r in copies)
     moved = [(float(c["value"]), float(r["value"])) for c, r in zip(copies, real)
              if c["value"] and not c["value_low"] and c["value"] != r["value"]]
@@ -75,8 +78,7 @@ def test_synthetic_dataset_from_edited_claims_is_valid(tmp_path):
     shutil.copytree(config.DATA, data)
     bench.edit_one_value(data / "claims.csv")  # a value already moved within rounding
     paths = bench.synthetic_dataset(2000, tmp_path / "syn", data)
-    load_dataset(DataPaths(claims=paths["claims"], sources=paths["sources"], references=paths["references"],
-                           audit=paths["audit"]))
+    load_dataset(DataPaths.in_folder(paths["data"]))
 
 
 def test_growth_exponent():
@@ -96,14 +98,16 @@ def test_edit_one_value_keeps_the_claims_valid(tmp_path):
     changed = [(a, b) for a, b in zip(claims.read_text().splitlines(),
                                       (config.DATA / "claims.csv").read_text().splitlines()) if a != b]
     assert len(changed) == 1 and note.split(":")[0] in changed[0][0]
-    load_dataset(DataPaths(claims=claims))
+    load_dataset(DataPaths.in_folder(config.DATA, claims=claims))
 
 
 def test_goals_and_report_from_a_result():
     result = {"machine": {"load_average_before": (1, 1, 1), "load_average_after": (1, 1, 1)},
               "runs": ["a", "b"], "floor_s": 10.0, "full_s": 25.0, "noop_s": 0.1,
               "incremental_claim_s": 25.0, "incremental_s": 25.0, "incremental_notebook_s": 3.0,
-              "scaling": [{"n": n, "validate_s": n / 1e4, "notebook_s": n / 1e4, "validate_returncode": 0,
+              "test_s": 90.0, "test_returncode": 0,
+              "scaling": [{"n": n, "read_csv_s": n / 4e4, "validate_s": n / 1e4, "notebook_s": n / 1e4,
+                           "validate_returncode": 0,
                            "notebook_returncode": 0, "validate_max_rss_bytes": 2**20,
                            "notebook_max_rss_bytes": 2**20} for n in (10_000, 100_000, 1_000_000)],
               "growth_exponent": {"validate": 1.0, "notebook": 1.3}}
@@ -111,6 +115,9 @@ def test_goals_and_report_from_a_result():
     assert not g["full_within_2x_floor"]["met"] and g["noop_under_0.5_s"]["met"]
     assert not g["1e6_validate_plus_notebook_under_60_s"]["met"] and g["1e6_under_4_GiB"]["met"]
     assert g["validate_no_faster_than_linear"]["met"] and not g["notebook_no_faster_than_linear"]["met"]
+    assert g["test_within_10x_floor"]["met"] and g["test_within_10x_floor"]["value"] == pytest.approx(9.0)
+    assert not g["validate_1e6_within_3x_read_csv"]["met"]  # 4x
+    assert g["validate_1e6_within_3x_read_csv"]["value"] == pytest.approx(4.0)
     text = bench.report({**result, "goals": g})
     assert "2.50x" in text and "MISSED full_within_2x_floor" in text
     json.dumps(result)

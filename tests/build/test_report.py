@@ -230,7 +230,7 @@ def make_data(folder: Path) -> Path:
 
 # Every table but sources, claims and questions is skipped, as fbss-validate's options allow.
 SKIPPED = ["references", "studies", "audit", "statement_audit", "claim_questions", "results", "search_log",
-           "screening"]
+           "screening", "number_exclusions"]
 SKIP_ARGS = [arg for name in SKIPPED for arg in (f"--{report._OPTIONS.get(name, name).replace('_', '-')}", "none")]
 
 

@@ -38,7 +38,7 @@ OUTPUTS = {
                               ["05-scs-explant-reasons", "05-pump-opioid-elimination", "05-pump-cohort"]),
     "06-after-fusion": (["06-after-fusion"], ["06-after-fusion", "06-muscle-and-dose"]),
     "07-compare-topic": (["07-compare-{topic}"], ["07-compare-{topic}"]),
-    "08-citation-audit": (["08-citation-audit"],
+    "08-citation-audit": (["08-citation-audit", "08-statement-audit"],
                           ["08-audit-by-page", "08-discrepancies", "08-evidence-grades", "08-statement-audit"]),
     "09-statistics": (["09-proportions-with-counts"],
                       ["09-rederived-arithmetic", "09-pooling-refusals", "09-pooled-estimates"]),

@@ -218,8 +218,8 @@ def test_claims_by_topic_has_every_topic_in_vocabulary_order_with_zeros(small):
 def test_claims_by_reindexes_rows_too(small):
     table = evidence.claims_by(evidence.enrich(small), "audit_category", "source")
     assert list(table.index) == list(evidence.AUDIT_ORDER)
-    assert table["Page One"].tolist() == [0, 0, 1, 0, 1, 1, 0]
-    assert table["Page Two"].tolist() == [1, 0, 0, 0, 0, 0, 1]
+    assert table["Page One"].tolist() == [0, 0, 1, 0, 0, 1, 1, 0]
+    assert table["Page Two"].tolist() == [1, 0, 0, 0, 0, 0, 0, 1]
 
 
 def test_claims_by_basis_order(small):

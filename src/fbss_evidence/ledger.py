@@ -1,0 +1,305 @@
+"""The number ledger and the footnote ledger: every number and every footnote marker on a page,
+each accounted for.
+
+The rule for a number (`number_tokens`): every run of digits (with its decimals and thousands
+separators: 26.8, 77,682), every number word (one ... ninety-nine, hundred, thousand, dozen,
+half, once, twice), and "all", "none" or "every" where it states a proportion of people (all
+patients, none of the participants, every case). Ordinals (first ... fourth) are number words
+too, so that each is looked at once. A number is accounted for when it lies inside the quote of
+one of its page's claims, is a footnote marker (below), or has a row in number_exclusions.csv
+(its line, column and text, and a reason from a fixed vocabulary).
+
+The rule for a footnote marker (`footnote_markers`): one or two digits in brackets, alone or in a
+list, "(27)", "(23,24,25)", or written straight after a full stop, closing quote or bracket,
+"fusion.2", "cases.”5". A marker the rule cannot see (one written after a space, "15% 4") is an
+exclusion with reason footnote_marker, and then counts as a marker in the footnote ledger too.
+Each marker in the body of a page marks the sentence it closes; it is accounted for by a claim
+of that page citing that reference whose quote lies in that sentence, or by a statement-audit
+row the same way. The page's own reference list (sources.csv: references_first_line to
+references_last_line) is bibliographic data, outside both ledgers.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import numbers
+
+# A sentence ends at . ? or ! (with any closing quote, bracket or footnote marker after it) and a space.
+# The full stop of a numbered list's "1." at the start of a line ends nothing.
+_SENTENCE_END = re.compile(r"(?<!^\d)(?<!^\d\d)[.?!][\"”’)]*(?:\(?\d{1,2}\)?)?\s+(?=\S)|\n", re.MULTILINE)
+
+_UNIVERSAL = re.compile(
+    r"\b(?:all|none|every)\b(?=(?:\s+(?:of|the|these|those|our|such|such))*\s+"
+    r"(?:patients?|participants?|subjects?|people|persons?|cases?|respondents?|women|men))",
+    re.IGNORECASE)
+_ORDINAL = re.compile(r"\b(?:first|second|third|fourth|fifth)\b", re.IGNORECASE)
+_THOUSAND = re.compile(r"\b(?:thousand|million)s?\b", re.IGNORECASE)
+_BRACKETED_MARKERS = re.compile(r"\((\d{1,2}(?:\s*,\s*\d{1,2})*)\)")
+_TRAILING_MARKER = re.compile(r"(?<=[.)”\"’,;:])\d{1,2}(?=\s|$|[A-Z“\"(])")
+
+
+@dataclass(frozen=True)
+class Token:
+    start: int
+    end: int
+    text: str
+    kind: str  # number, word, universal, ordinal
+
+
+def _line_starts(text: str) -> np.ndarray:
+    return np.concatenate([[0], np.flatnonzero(np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+                                              == ord("\n")) + 1])
+
+
+def locate(text: str, starts: np.ndarray, offset: int) -> tuple[int, int]:
+    """1-based (line, column) of a character offset."""
+    line = int(np.searchsorted(starts, offset, side="right"))
+    return line, offset - int(starts[line - 1]) + 1
+
+
+def number_tokens(text: str) -> list[Token]:
+    """Every number of a text by the ledger's rule (see the module docstring), in order."""
+    found: dict[tuple[int, int], Token] = {}
+    for match in numbers.TOKEN.finditer(text):
+        if match.group("other") and match.group(0).lower() in ("all", "single"):
+            continue  # "all" counts only where it states a proportion of people (below)
+        kind = "number" if match.group("digits") else "ordinal" if _ORDINAL.fullmatch(match.group(0)) else "word"
+        found[match.span()] = Token(*match.span(), match.group(0), kind)
+    for pattern, kind in ((_UNIVERSAL, "universal"), (_ORDINAL, "ordinal"), (_THOUSAND, "word")):
+        for match in pattern.finditer(text):
+            found.setdefault(match.span(), Token(*match.span(), match.group(0), kind))
+    # A token inside a longer one ("twenty" in "twenty-five") is that one.
+    tokens = sorted(found.values(), key=lambda t: (t.start, -t.end))
+    kept: list[Token] = []
+    for token in tokens:
+        if kept and token.start < kept[-1].end:
+            continue
+        kept.append(token)
+    return kept
+
+
+def footnote_markers(text: str) -> list[Token]:
+    """Every footnote marker by the rule (module docstring), one token per reference number: its digits."""
+    found = [Token(m.start(1) + d.start(), m.start(1) + d.end(), d.group(), "marker")
+             for m in _BRACKETED_MARKERS.finditer(text) for d in re.finditer(r"\d+", m.group(1))]
+    found += [Token(*m.span(), m.group(0), "marker") for m in _TRAILING_MARKER.finditer(text)]
+    return sorted(found, key=lambda t: t.start)
+
+
+def _occurrences(text: str, quote: str) -> list[tuple[int, int]]:
+    spans, start = [], text.find(quote)
+    while start >= 0 and quote:
+        spans.append((start, start + len(quote)))
+        start = text.find(quote, start + 1)
+    return spans
+
+
+def sentence_start(text: str, offset: int) -> int:
+    """Where the sentence around `offset` starts (after the previous sentence's end or line break)."""
+    start = 0
+    # Up to the character before the offset, so that a marker's own full stop does not start a new sentence
+    # ("fusion. (4)"), unless that character is a line break.
+    end = offset if text[offset - 1: offset] == "\n" else max(offset - 1, 0)
+    for match in _SENTENCE_END.finditer(text, 0, end):
+        start = match.end()
+    return start
+
+
+def sentence_span(text: str, offset: int, end_offset: int | None = None) -> tuple[int, int]:
+    """(start, end) of the sentence around a character offset (or the span offset..end_offset), the end
+    just after its full stop; a footnote marker printed after the full stop belongs to that sentence."""
+    begin = sentence_start(text, offset)
+    after = offset if end_offset is None else end_offset
+    end = next((m for m in _SENTENCE_END.finditer(text, begin) if m.end() > after), None)
+    return begin, (end.start() + 1 if end else len(text))
+
+
+def sentence(text: str, offset: int) -> str:
+    """The sentence around a character offset, verbatim (ready to be a claim's quote)."""
+    begin, end = sentence_span(text, offset)
+    return text[begin:end].strip()
+
+
+LEDGER_COLUMNS = ["source_id", "line", "column", "text", "kind", "accounted_by", "how"]
+
+
+def body_mask(text: str, first: float, last: float) -> callable:
+    """Whether an offset is in the page's body (outside its reference list)."""
+    starts = _line_starts(text)
+
+    def in_body(offset: int) -> bool:
+        if pd.isna(first):
+            return True
+        line = locate(text, starts, offset)[0]
+        return not (first <= line <= (last if pd.notna(last) else np.inf))
+    return in_body
+
+
+def number_ledger(source_id: str, text: str, claims: pd.DataFrame, exclusions: pd.DataFrame,
+                  first: float = np.nan, last: float = np.nan) -> pd.DataFrame:
+    """Every number of a page's body with what accounts for it (claim_id, 'footnote marker', or an
+    exclusion reason); accounted_by is empty for a number nothing accounts for."""
+    starts = _line_starts(text)
+    in_body = body_mask(text, first, last)
+    quotes = []
+    # Each distinct quote once (a synthetic file of a million claims repeats a hundred quotes).
+    for claim in claims.loc[claims["source_id"] == source_id, ["quote", "claim_id"]].drop_duplicates("quote") \
+            .itertuples():
+        quotes += [(s, e, claim.claim_id) for s, e in _occurrences(text, claim.quote)]
+    marker_digits = {(m.start, m.end) for m in footnote_markers(text)}
+    excluded = {}
+    for row in exclusions[exclusions["source_id"] == source_id].itertuples():
+        excluded[(int(row.line), int(row.column), row.text)] = row.reason
+    rows = []
+    for token in number_tokens(text):
+        if not in_body(token.start):
+            continue
+        line, column = locate(text, starts, token.start)
+        claim = next((cid for s, e, cid in quotes if s <= token.start and token.end <= e), None)
+        if claim is not None:
+            by, how = claim, "claim"
+        elif (token.start, token.end) in marker_digits:
+            by, how = "footnote marker", "rule"
+        elif (line, column, token.text) in excluded:
+            by, how = excluded[(line, column, token.text)], "exclusion"
+        else:
+            by, how = None, None
+        rows.append(dict(source_id=source_id, line=line, column=column, text=token.text, kind=token.kind,
+                         accounted_by=by, how=how))
+    return pd.DataFrame(rows, columns=LEDGER_COLUMNS)
+
+
+FOOTNOTE_COLUMNS = ["source_id", "line", "column", "marker", "accounted_by"]
+
+
+def footnote_ledger(source_id: str, text: str, claims: pd.DataFrame, statements: pd.DataFrame,
+                    references: pd.DataFrame, exclusions: pd.DataFrame | None = None,
+                    first: float = np.nan, last: float = np.nan) -> pd.DataFrame:
+    """Every footnote marker of a page's body with the claim or statement-audit row that accounts for it
+    (accounted_by empty when nothing does)."""
+    starts = _line_starts(text)
+    in_body = body_mask(text, first, last)
+    number_of = dict(zip(references["ref_id"], references["ref_number"].astype(str)))
+    cited = []  # (start, end, reference number, label) of every quote of this page that cites a reference
+    for rows, kind in ((claims, "claim"), (statements, "statement")):
+        here = rows[(rows["source_id"] == source_id) & rows["ref_id"].notna()].drop_duplicates(["quote", "ref_id"])
+        for row in here.itertuples():
+            if not isinstance(row.ref_id, str):
+                continue
+            label = row.claim_id if kind == "claim" else f"statement audit: {row.ref_id}"
+            cited += [(s, e, number_of.get(row.ref_id), label) for s, e in _occurrences(text, row.quote)]
+    markers = footnote_markers(text)
+    if exclusions is not None:
+        # Markers the rule cannot see, declared as such in number_exclusions.csv.
+        declared = exclusions[(exclusions["source_id"] == source_id) & (exclusions["reason"] == "footnote_marker")]
+        for row in declared.itertuples():
+            offset = int(starts[int(row.line) - 1]) + int(row.column) - 1
+            if text[offset: offset + len(row.text)] == row.text:
+                markers.append(Token(offset, offset + len(row.text), row.text, "marker"))
+    out = []
+    for marker in sorted(markers, key=lambda t: t.start):
+        if not in_body(marker.start):
+            continue
+        begin, end = sentence_span(text, marker.start, marker.end)
+        # A quote accounts for a marker when it cites that reference number and lies in the marker's sentence.
+        by = next((label for s, e, number, label in cited if number == marker.text and s < end and e > begin), None)
+        line, column = locate(text, starts, marker.start)
+        out.append(dict(source_id=source_id, line=line, column=column, marker=marker.text, accounted_by=by))
+    return pd.DataFrame(out, columns=FOOTNOTE_COLUMNS)
+
+
+# -- suggestions: what a number most likely is (for the candidate sheet; an analyst decides) --------
+
+_PHONE = re.compile(r"\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}|\b(?:phone|fax|suite|ave|avenue|street|road|blvd)\b",
+                    re.IGNORECASE)
+_LEVEL = re.compile(r"\b[LSCT] ?\d\b|\b[LSCT] ?\d\s*[-–/]\s*[LSCT]?\d\b")
+_APPROX = re.compile(r"\b(?:about|around|approximately|nearly|almost|roughly|close to)\s*$", re.IGNORECASE)
+_UPPER = re.compile(r"\b(?:up to|as much as|as many as|no more than|at most|less than|under|within)\s*$", re.IGNORECASE)
+_LOWER = re.compile(r"\b(?:more than|over|at least|greater than|above)\s*$", re.IGNORECASE)
+_UNITS = (("%", "percent"), ("percent", "percent"), ("year", "years"), ("month", "months"), ("week", "weeks"),
+          ("day", "days"), ("hour", "hours"), ("minute", "minutes"), ("mg", "mg_per_day"))
+
+
+def suggest_exclusion(text: str, token: Token, line_text: str) -> str:
+    """The exclusion reason a number most likely has, or '' when it may well be a claim."""
+    before, after = text[max(0, token.start - 12):token.start], text[token.end: token.end + 12]
+    if _PHONE.search(line_text) and token.kind == "number":
+        return "phone_or_address"
+    if _LEVEL.search(text[max(0, token.start - 2): token.end + 4]):
+        return "spinal_level"
+    if token.kind == "ordinal":
+        return "ordinal_or_article"
+    if token.kind == "word" and token.text.lower() == "one" and re.match(r"\s+(?:of|who|way|day|thing|another)\b",
+                                                                     after, re.IGNORECASE):
+        return "ordinal_or_article"
+    if token.kind == "number" and re.fullmatch(r"(?:19|20)\d\d", token.text):
+        return "date_or_name"
+    if line_text.lstrip().startswith(token.text) and re.match(r"[.)]\s", after):
+        return "list_numbering"
+    return ""
+
+
+_RANGE_AFTER = re.compile(r"\s*%?\s*(?:-|–|to)\s*\d+(?:\.\d+)?")
+_RANGE_BEFORE = re.compile(r"\d\s*%?\s*(?:-|–|to)\s*$")
+
+
+def guess(text: str, token: Token) -> tuple[str, str, str]:
+    """(value, unit, bound) a number most likely states, read from the words around it."""
+    word = token.text.lower()
+    if token.kind == "universal":
+        return ("0" if word == "none" else "100"), "percent", "exact"
+    values = sorted(numbers.numbers_in(token.text))
+    value = f"{values[0]:g}" if values else ""
+    after = text[token.end: token.end + 40]
+    range_after = _RANGE_AFTER.match(after)
+    # The unit of "20-40%" is printed after the range's second number.
+    unit_text = after[range_after.end() if range_after else 0:].lstrip().lower()
+    unit = "percent" if word == "half" else next((u for key, u in _UNITS if unit_text.startswith(key)), "count")
+    before = text[max(0, token.start - 25):token.start]
+    bound = "range" if range_after or _RANGE_BEFORE.search(before) else \
+        "upper" if _UPPER.search(before) else "lower" if _LOWER.search(before) else \
+        "approx" if _APPROX.search(before) else "exact"
+    return value, unit, bound
+
+
+CANDIDATE_COLUMNS = ["source_id", "line", "column", "text", "kind", "sentence", "guessed_value", "guessed_unit",
+                     "guessed_bound", "nearest_footnote", "suggested_exclusion", "accounted_by"]
+
+
+def candidate_sheet(source_id: str, text: str, claims: pd.DataFrame | None = None,
+                    exclusions: pd.DataFrame | None = None, first: float = np.nan, last: float = np.nan
+                    ) -> pd.DataFrame:
+    """One row per number of a page's body: its sentence, a guessed value, unit and bound, the nearest
+    footnote marker after it in its sentence, and a suggested exclusion reason; `accounted_by` says what
+    already accounts for it. An analyst turns each row into a claim or an exclusion."""
+    claims = claims if claims is not None else pd.DataFrame(columns=["source_id", "claim_id", "quote"])
+    exclusions = exclusions if exclusions is not None else pd.DataFrame(
+        columns=["source_id", "line", "column", "text", "reason"])
+    ledger = number_ledger(source_id, text, claims, exclusions, first, last)
+    starts = _line_starts(text)
+    lines = text.split("\n")
+    markers = footnote_markers(text)
+    rows = []
+    by_position = {(r.line, r.column): r for r in ledger.itertuples()}
+    for token in number_tokens(text):
+        line, column = locate(text, starts, token.start)
+        if (line, column) not in by_position:
+            continue  # in the reference list
+        entry = by_position[(line, column)]
+        value, unit, bound = guess(text, token)
+        end_match = _SENTENCE_END.search(text, token.end)
+        end = end_match.end() if end_match else len(text)
+        # The marker that closes the number's sentence (printed just after its full stop, or before it).
+        marker = next((m.text for m in markers if token.end <= m.start <= end), "")
+        rows.append(dict(source_id=source_id, line=line, column=column, text=token.text, kind=token.kind,
+                         sentence=text[sentence_start(text, token.start):token.start].strip(" (")
+                         if entry.how == "rule" else sentence(text, token.start), guessed_value=value, guessed_unit=unit,
+                         guessed_bound=bound, nearest_footnote=marker,
+                         suggested_exclusion="" if entry.how == "rule" else
+                         suggest_exclusion(text, token, lines[line - 1]),
+                         accounted_by=entry.accounted_by if isinstance(entry.accounted_by, str) else ""))
+    return pd.DataFrame(rows, columns=CANDIDATE_COLUMNS)

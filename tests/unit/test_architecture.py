@@ -1,0 +1,69 @@
+"""The two wings: the analysis package (fbss_evidence, what notebooks import) never imports the build
+wing (fbss_build) or the notebook machinery, and no module imports itself round a circle."""
+from __future__ import annotations
+
+import ast
+import graphlib
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+NOTEBOOK_MACHINERY = {"papermill", "nbclient", "jupyter_client", "nbconvert", "fbss_build"}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(SRC).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports(path: Path) -> set[str]:
+    """Every module a file imports, anywhere in it (a function-level import counts too), resolved."""
+    name = module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(anchor + ([node.module] if node.module else []))
+            found.add(base)
+            # "from . import ledger" imports the module base.ledger.
+            found |= {f"{base}.{alias.name}" for alias in node.names}
+    return found
+
+
+def graph() -> dict[str, set[str]]:
+    modules = {module_name(p): p for p in SRC.rglob("*.py")}
+    return {name: {m for m in imports(path) if m in modules and m != name} for name, path in modules.items()}
+
+
+def test_the_graph_is_read_from_the_sources():
+    g = graph()
+    assert {"fbss_evidence.dataset", "fbss_evidence.ledger", "fbss_build.run"} <= set(g)
+    assert "fbss_evidence.ledger" in g["fbss_evidence.dataset"]  # a function-level "from . import ledger"
+    assert "fbss_evidence.config" in g["fbss_build.run"]
+
+
+@pytest.mark.parametrize("path", sorted((SRC / "fbss_evidence").rglob("*.py")), ids=lambda p: p.name)
+def test_the_analysis_package_never_imports_the_build_wing_or_notebook_machinery(path):
+    top_level = {m.split(".")[0] for m in imports(path)}
+    assert not top_level & NOTEBOOK_MACHINERY, f"{path.relative_to(SRC)} imports {top_level & NOTEBOOK_MACHINERY}"
+
+
+def test_no_import_cycle():
+    g = graph()
+    # A package imports its __init__ implicitly; only module-to-module edges matter here.
+    edges = {name: {m for m in deps if not name.startswith(m + ".")} for name, deps in g.items()}
+    try:
+        list(graphlib.TopologicalSorter(edges).static_order())
+    except graphlib.CycleError as err:
+        pytest.fail(f"import cycle: {' -> '.join(err.args[1])}")
+
+
+def test_a_cycle_would_be_found():
+    with pytest.raises(graphlib.CycleError):
+        list(graphlib.TopologicalSorter({"a": {"b"}, "b": {"a"}}).static_order())

@@ -1,0 +1,173 @@
+"""The number ledger and the footnote ledger (src/fbss_evidence/ledger.py) and their enforcement by validation."""
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+
+import pandas as pd
+import pytest
+
+from fbss_evidence import ledger
+from fbss_evidence.cli import validate_main
+
+from fbss_evidence.config import DATA
+
+
+def texts(tokens):
+    return [(t.text, t.kind) for t in tokens]
+
+
+# -- the number rule ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("increased by 170.9% from 77,682 to 210,407", [("170.9", "number"), ("77,682", "number"),
+                                                    ("210,407", "number")]),
+    ("twenty-five patients and half of the rest", [("twenty-five", "word"), ("half", "word")]),
+    ("seen once or twice, a dozen times", [("once", "word"), ("twice", "word"), ("dozen", "word")]),
+    ("the first and the third", [("first", "ordinal"), ("third", "ordinal")]),
+    ("thousands of operations", [("thousands", "word")]),
+])
+def test_number_tokens_finds_digits_words_and_ordinals(text, expected):
+    assert texts(ledger.number_tokens(text)) == expected
+
+
+@pytest.mark.parametrize("text, found", [
+    ("All patients taking long-acting opioids stopped.", ["All"]),
+    ("none of the participants improved", ["none"]),
+    ("Every patient in the trial", ["Every"]),
+    ("all of these options, every day, at all times", []),  # not a proportion of people
+])
+def test_universal_quantifiers_count_only_where_they_state_a_proportion(text, found):
+    assert [t.text for t in ledger.number_tokens(text) if t.kind == "universal"] == found
+
+
+@pytest.mark.parametrize("text, markers", [
+    ("after fusion.2 If so", ["2"]),
+    ("of cases.”5 More", ["5"]),
+    ("no better than physical therapy (7).", ["7"]),
+    ("Other research (23,24,25) has shown", ["23", "24", "25"]),
+    ("at L4-L5 and (800) 300-9300, 26.8% of 77,682", []),
+])
+def test_footnote_markers(text, markers):
+    assert [m.text for m in ledger.footnote_markers(text)] == markers
+
+
+def test_sentence_of_a_marker_is_the_one_it_closes():
+    text = "First sentence here. Second one ends. (4) Third one."
+    offset = text.index("4")
+    assert text[ledger.sentence_start(text, offset):].startswith("Second one ends.")
+    text = "A list:\n1. Examine the spine.\n2. Treat it."
+    assert ledger.sentence(text, text.index("1.")) == "1. Examine the spine."
+
+
+# -- the ledgers on a small page ---------------------------------------------------------------------
+
+PAGE = ("Clinic page\n"
+        "About 30% of patients fail.1 Surgery helps some patients.2\n"
+        "Call 555-010-2299. Three steps follow.\n"
+        "References\n"
+        "1. Smith. Spine. 2015;15:100-110.\n")
+REFS = pd.DataFrame({"ref_id": ["p-r1", "p-r2"], "source_id": ["p", "p"], "ref_number": ["1", "2"]})
+
+
+def frame(columns, rows=()):
+    return pd.DataFrame(list(rows), columns=columns)
+
+
+def test_number_ledger_accounts_by_claim_marker_and_exclusion_and_skips_the_reference_list():
+    claims = frame(["claim_id", "source_id", "quote"], [("p-01", "p", "About 30% of patients fail.")])
+    exclusions = frame(["source_id", "line", "column", "text", "reason"], [("p", 3, 6, "555", "phone_or_address")])
+    numbers = ledger.number_ledger("p", PAGE, claims, exclusions, first=5, last=5)
+    by_text = dict(zip(numbers["text"], numbers["accounted_by"]))
+    assert by_text["30"] == "p-01"
+    assert by_text["1"] == by_text["2"] == "footnote marker"
+    assert by_text["555"] == "phone_or_address"
+    unaccounted = numbers[numbers["accounted_by"].isna()]
+    assert list(zip(unaccounted["line"], unaccounted["column"], unaccounted["text"])) == \
+        [(3, 10, "010"), (3, 14, "2299"), (3, 20, "Three")]
+    assert "2015" not in set(numbers["text"])  # line 5 is the reference list
+
+
+def test_footnote_ledger_needs_a_quote_citing_that_reference_in_the_markers_sentence():
+    claims = frame(["claim_id", "source_id", "quote", "ref_id"], [("p-01", "p", "About 30% of patients fail.", "p-r1")])
+    statements = frame(["source_id", "ref_id", "quote"])
+    markers = ledger.footnote_ledger("p", PAGE, claims, statements, REFS, first=5, last=5)
+    assert markers["accounted_by"].fillna("").tolist() == ["p-01", ""]
+    # A statement-audit row accounts for the second; citing the wrong reference does not.
+    wrong = frame(["source_id", "ref_id", "quote"], [("p", "p-r1", "Surgery helps some patients.")])
+    assert pd.isna(ledger.footnote_ledger("p", PAGE, claims, wrong, REFS)["accounted_by"].iloc[1])
+    right = frame(["source_id", "ref_id", "quote"], [("p", "p-r2", "Surgery helps some patients.")])
+    assert ledger.footnote_ledger("p", PAGE, claims, right, REFS)["accounted_by"].iloc[1] == "statement audit: p-r2"
+    # A quote in another sentence does not account for a marker.
+    elsewhere = frame(["claim_id", "source_id", "quote", "ref_id"], [("p-01", "p", "Clinic page", "p-r1")])
+    assert pd.isna(ledger.footnote_ledger("p", PAGE, elsewhere, statements, REFS)["accounted_by"].iloc[0])
+
+
+def test_a_marker_the_rule_cannot_see_is_declared_as_an_exclusion_and_then_needs_accounting():
+    page = "Of 479 patients, about 15% 4 had pain.\n"
+    refs = pd.DataFrame({"ref_id": ["p-r4"], "source_id": ["p"], "ref_number": ["4"]})
+    declared = frame(["source_id", "line", "column", "text", "reason"], [("p", 1, 28, "4", "footnote_marker")])
+    claims = frame(["claim_id", "source_id", "quote", "ref_id"])
+    markers = ledger.footnote_ledger("p", page, claims, frame(["source_id", "ref_id", "quote"]), refs, declared)
+    assert markers["marker"].tolist() == ["4"] and markers["accounted_by"].isna().all()
+
+
+# -- enforced by validation, with located messages ---------------------------------------------------
+
+@pytest.fixture
+def data(tmp_path, monkeypatch):
+    """A copy of the data folder to break; the working folder is its parent, so paths print as data/..."""
+    shutil.copytree(DATA, tmp_path / "data", ignore=shutil.ignore_patterns("extraction"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path / "data"
+
+
+def rewrite(path, keep):
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([rows[0]] + [r for r in rows[1:] if keep(r)])
+    path.write_text(out.getvalue(), encoding="utf-8")
+
+
+def run(capsys, data):
+    status = validate_main(["--data", str(data)])
+    return status, capsys.readouterr().err.splitlines()
+
+
+def test_the_real_pages_are_fully_accounted_for(capsys):
+    status = validate_main(["--data", str(DATA)])
+    assert status == 0, capsys.readouterr().err
+
+
+def test_an_unaccounted_number_is_named_by_page_line_and_column(data, capsys):
+    # Drop the exclusion of the Darrow page's "911" (line 34).
+    rewrite(data / "number_exclusions.csv", lambda r: not (r[0] == "darrow-muscle-damage" and r[3] == "911"))
+    status, err = run(capsys, data)
+    assert status == 1
+    assert err[0] == ("data/sources/darrow-muscle-damage.txt:34: column 641: the number '911' is in no claim's "
+                      "quote and has no row in number_exclusions.csv (a claim, or an exclusion with its reason)")
+
+
+def test_an_exclusion_of_nothing_is_named_by_its_csv_line(data, capsys):
+    with open(data / "number_exclusions.csv", "a", encoding="utf-8") as f:
+        f.write("darrow-muscle-damage,3,1,Many,vague_quantifier,\n")
+    status, err = run(capsys, data)
+    assert status == 1
+    lines = (data / "number_exclusions.csv").read_text(encoding="utf-8").count("\n")
+    assert err[0].startswith(f"data/number_exclusions.csv:{lines}: text: no number 'Many' at line 3, column 1")
+
+
+def test_an_unaudited_footnoted_statement_is_named(data, capsys):
+    rewrite(data / "statement_audit.csv", lambda r: r[1] != "centeno-schultz-fbss-r11")
+    status, err = run(capsys, data)
+    assert status == 1
+    assert err[0].startswith("data/sources/centeno-schultz-fbss.txt:173: column 275: footnote 11 marks a statement")
+
+
+def test_an_unknown_exclusion_reason_is_refused(data, capsys):
+    text = (data / "number_exclusions.csv").read_text(encoding="utf-8").replace("spinal_level", "level", 1)
+    (data / "number_exclusions.csv").write_text(text, encoding="utf-8")
+    status, err = run(capsys, data)
+    assert status == 1 and any("number_exclusions.csv" in e and "reason" in e for e in err)
+
