@@ -192,14 +192,14 @@ report: build/report/index.html ## Render the answers, the notebooks and every q
 build/report/index.html: build/notebooks.stamp $(DATA_FILES) $(DATA_CHOICE) $(ANALYSIS) $(BUILD_CODE)
 	$(BIN)/python -m fbss_build.report --build build --out build/report $(DATA_ARGS)
 
-datapackage: $(ENV_STAMP) ## Rewrite data/datapackage.json from the schema (a test fails when it is stale)
+datapackage: $(ENV_STAMP) ## Rewrite data/datapackage.json and docs/data-dictionary.md from the schema (a test fails when either is stale)
 	$(BIN)/python -m fbss_build.datapackage
 
 bench: $(ENV_STAMP) ## Measure full, no-op, incremental, test and validation runs against their baselines
 	$(BIN)/python -m fbss_build.bench
 
 fuzz: $(ENV_STAMP) ## Long property-based fuzzing of the reader and validator
-	FBSS_FUZZ_EXAMPLES=5000 $(BIN)/python -m pytest -q tests/unit/test_fuzz.py tests/unit/test_csvfile.py
+	FBSS_FUZZ_EXAMPLES=5000 $(BIN)/python -m pytest -q -n auto tests/unit/test_fuzz.py
 
 clean: ## Remove what make builds (never data/, never .venv)
 	rm -rf build

@@ -1,11 +1,13 @@
-"""The published dataset as a Frictionless data package, generated from the pandera schemas.
+"""The published dataset as a Frictionless data package, and its data dictionary, generated from the
+pandera schemas.
 
     python -m fbss_build.datapackage [--check]        (make datapackage)
 
 Writes data/datapackage.json: one resource per table, its fields with their type,
 description and constraints (required, unique, enum, pattern, minimum), and the
-primary and foreign keys that schema.py declares. schema.py stays the one source of
-truth; --check (and a test) fail when the file on disk is not what it would generate,
+primary and foreign keys that schema.py declares; and docs/data-dictionary.md, the same
+for people to read. schema.py stays the one source of truth (the vocabularies in it come
+from vocab.py); --check (and a test) fail when either file is not what it would generate,
 and a test validates the package and the data with the frictionless library, so people
 outside Python (R, spreadsheets, data portals) can load the tables with their types.
 """
@@ -21,6 +23,7 @@ from fbss_evidence import config, schema
 from fbss_evidence.outputs import write_text
 
 PACKAGE = config.DATA / "datapackage.json"
+DICTIONARY = config.ROOT / "docs" / "data-dictionary.md"
 
 # The tables of the package: (schema, file inside data/).
 RESOURCES = (
@@ -29,6 +32,7 @@ RESOURCES = (
     (schema.STATEMENT_AUDIT, "statement_audit.csv"), (schema.QUESTIONS, "questions.csv"),
     (schema.CLAIM_QUESTIONS, "claim_questions.csv"), (schema.RESULTS, "results.csv"),
     (schema.SEARCH_LOG, "literature/search_log.csv"), (schema.SCREENING, "literature/screening.csv"),
+    (schema.NUMBER_EXCLUSIONS, "number_exclusions.csv"),
 )
 
 
@@ -107,17 +111,61 @@ def text() -> str:
     return json.dumps(package(), indent=2, ensure_ascii=False) + "\n"
 
 
+def _rule(field: dict) -> str:
+    c = field.get("constraints", {})
+    parts = []
+    if c.get("unique"):
+        parts.append("unique")
+    if "enum" in c:
+        parts.append("one of " + ", ".join(f"`{v}`" for v in c["enum"]))
+    if "pattern" in c:
+        parts.append(f"matches `{c['pattern']}`")
+    if "minimum" in c:
+        parts.append(f"at least {c['minimum']:g}" + (f", at most {c['maximum']:g}" if "maximum" in c else ""))
+    if c.get("minLength"):
+        parts.append("not empty")
+    return "; ".join(parts)
+
+
+def markdown() -> str:
+    """The data dictionary: every table, every column, its type, whether required, its rule and meaning."""
+    lines = ["# Data dictionary", "",
+             "Every table of `data/`, generated from `src/fbss_evidence/schema.py` by `make datapackage` (a test "
+             "fails when it is stale). `make validate` checks every rule here, and more that span tables "
+             "(`docs/methods.md`). An empty cell is a missing value.", ""]
+    for resource in package()["resources"]:
+        schema_ = resource["schema"]
+        lines += [f"## `{resource['path']}`", "", resource["description"], ""]
+        keys = []
+        if schema_.get("primaryKey"):
+            keys.append("key: " + ", ".join(f"`{k}`" for k in schema_["primaryKey"]))
+        for fk in schema_.get("foreignKeys", []):
+            keys.append(f"`{fk['fields']}` → `{fk['reference']['resource'] or resource['name']}.{fk['reference']['fields']}`")
+        if keys:
+            lines += ["; ".join(keys), ""]
+        lines += ["| column | type | required | rule | meaning |", "|---|---|---|---|---|"]
+        for field in schema_["fields"]:
+            required = "yes" if field.get("constraints", {}).get("required") else ""
+            meaning = field["description"].replace("|", "\\|")
+            lines.append(f"| `{field['name']}` | {field['type']} | {required} | {_rule(field)} | {meaning} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m fbss_build.datapackage", description=__doc__.split("\n")[0])
-    parser.add_argument("--check", action="store_true", help="fail if data/datapackage.json is stale")
+    parser.add_argument("--check", action="store_true",
+                        help="fail if data/datapackage.json or docs/data-dictionary.md is stale")
     args = parser.parse_args(argv)
+    outputs = ((PACKAGE, text()), (DICTIONARY, markdown()))
     if args.check:
-        if not PACKAGE.exists() or PACKAGE.read_text(encoding="utf-8") != text():
-            print(f"{PACKAGE} is not what schema.py gives: run `make datapackage`", file=sys.stderr)
-            return 1
-        return 0
-    write_text(PACKAGE, text())
-    print(f"wrote {PACKAGE.relative_to(config.ROOT)}")
+        stale = [path for path, content in outputs if not path.exists() or path.read_text(encoding="utf-8") != content]
+        for path in stale:
+            print(f"{path} is not what schema.py gives: run `make datapackage`", file=sys.stderr)
+        return 1 if stale else 0
+    for path, content in outputs:
+        write_text(path, content)
+        print(f"wrote {path.relative_to(config.ROOT)}")
     return 0
 
 

@@ -2,8 +2,8 @@
 
 Each table is a pandera DataFrameSchema whose columns carry a title-free description
 and their checks (vocabulary, pattern, bounds). The validator applies them, the
-Frictionless `datapackage.json` and the data dictionary in `docs/` are generated from
-them, and a test keeps the README's tables in step. Rules that involve several columns
+Frictionless `datapackage.json` and `docs/data-dictionary.md` are generated from them
+(`make datapackage`; tests keep both in step). Rules that involve several columns
 or other tables live in validate.py; the keys that tie tables together are declared
 here, in each schema's metadata, so that they are stated once too.
 """
@@ -145,8 +145,7 @@ CITATION_AUDIT = table("citation_audit", "One row per cited claim: what the stud
     "study_reports": text("What the study's abstract reports on this point, paraphrased.", required=False),
     "study_figure": text("The study's own figure, where it gives one.", required=False),
     "study_population": text("Who the study's figure is about.", required=False),
-    "verdict": text("supported, figure_differs, population_differs, misattributed, not_in_abstract or not_found.",
-                    one_of(vocab.VERDICTS)),
+    "verdict": text("Does the study say what the page claims (the verdicts: docs/methods.md).", one_of(vocab.VERDICTS)),
     "explanation": text("Why the verdict.", pa.Check.str_length(min_value=1)),
     "url_seen": text("The page actually read.", required=False),
     "pmid": text("PubMed id (must be the study's).", pattern(PMID), required=False),

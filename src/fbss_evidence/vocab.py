@@ -1,7 +1,8 @@
 """Controlled vocabularies of the claims, references and audit tables.
 
-Adding a value here is the one place to widen a vocabulary; the README's schema
-table lists them.
+Adding a value here is the one place to widen a vocabulary; `make datapackage` writes it
+into docs/data-dictionary.md, and tests/unit/test_docs.py keeps the tables of meanings in
+docs/ and data/README.md in step.
 """
 
 TOPICS = (

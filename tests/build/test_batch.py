@@ -4,6 +4,11 @@ A notebook run in a kernel that has already run other notebooks must publish
 the same bytes, and show the same outputs, as one run in a new kernel; a
 failing run must not stop the rest of the queue; a killed batch leaves its
 unfinished runs queued.
+
+The fresh and the warm runs are also the project's reproducibility test: two runs
+into different folders, under different PYTHONHASHSEEDs (so that any output
+depending on the order of a set or dict of strings would show), must publish
+byte-identical figures, tables and manifests.
 """
 from __future__ import annotations
 
@@ -29,13 +34,13 @@ pytestmark = pytest.mark.slow  # starts kernels or fuzzes
 COMPARED = ("02-failure-rates", "09-statistics")
 
 
-def _env(root: Path) -> dict:
-    return {**os.environ, "FBSS_OUTPUT_ROOT": str(root), "PYTHONIOENCODING": "utf-8"}
+def _env(root: Path, seed: str = "0") -> dict:
+    return {**os.environ, "FBSS_OUTPUT_ROOT": str(root), "PYTHONIOENCODING": "utf-8", "PYTHONHASHSEED": seed}
 
 
-def _cli(root: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+def _cli(root: Path, *args: str, timeout: int = 600, seed: str = "0") -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "fbss_build.run", *args], capture_output=True,
-                          text=True, encoding="utf-8", timeout=timeout, env=_env(root))
+                          text=True, encoding="utf-8", timeout=timeout, env=_env(root, seed))
 
 
 def _published(root: Path, prefix: str) -> dict[str, str]:
@@ -60,14 +65,15 @@ def _shown(path: Path) -> list[tuple]:
 def fresh_and_warm(tmp_path_factory):
     fresh, warm = tmp_path_factory.mktemp("fresh"), tmp_path_factory.mktemp("warm")
     for name in COMPARED:  # each in a kernel of its own
-        proc = _cli(fresh, str(config.NOTEBOOKS / f"{name}.ipynb"), "--output", str(fresh / "build" / f"{name}.ipynb"))
+        proc = _cli(fresh, str(config.NOTEBOOKS / f"{name}.ipynb"), "--output", str(fresh / "build" / f"{name}.ipynb"),
+                    seed="1")
         assert proc.returncode == 0, proc.stderr
     queue = warm / "build" / "queue"
     for name in ("01-evidence-map", *COMPARED):
         proc = _cli(warm, str(config.NOTEBOOKS / f"{name}.ipynb"), "--output",
                     str(warm / "build" / f"{name}.ipynb"), "--queue", str(queue))
         assert proc.returncode == 0, proc.stderr
-    proc = _cli(warm, "--run-queue", str(queue), "--jobs", "1")
+    proc = _cli(warm, "--run-queue", str(queue), "--jobs", "1", seed="2")
     assert proc.returncode == 0, proc.stderr
     assert len([line for line in proc.stderr.splitlines() if line.startswith("run ")]) == 3
     return fresh, warm
@@ -79,6 +85,15 @@ def test_a_used_kernel_publishes_the_same_bytes_as_a_new_one(fresh_and_warm, nam
     published = _published(fresh, name[:3])
     assert published, f"{name} published nothing"
     assert _published(warm, name[:3]) == published
+
+
+@pytest.mark.parametrize("name", COMPARED)
+def test_the_manifests_list_the_same_files(fresh_and_warm, name):
+    fresh, warm = fresh_and_warm
+    manifest = Path("build") / f"{name}.outputs"
+    assert (fresh / manifest).read_bytes() == (warm / manifest).read_bytes()
+    listed = (fresh / manifest).read_text().split()
+    assert any(m.startswith("figures/") for m in listed) and any(m.startswith("tables/") for m in listed)
 
 
 @pytest.mark.parametrize("name", COMPARED)

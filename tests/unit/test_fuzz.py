@@ -46,7 +46,8 @@ with open(SOURCES, encoding="utf-8", newline="") as _f:
 with open(REFERENCES, encoding="utf-8", newline="") as _f:
     REF_IDS = [row["ref_id"] for row in csv.DictReader(_f)]
 
-EXAMPLES = int(os.environ.get("FBSS_FUZZ_EXAMPLES", "200"))
+# make test draws 50 examples per property (a few seconds each); make fuzz draws 5,000.
+EXAMPLES = int(os.environ.get("FBSS_FUZZ_EXAMPLES", "50"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
@@ -151,7 +152,8 @@ def check_outcome(claims_path: Path, audit: Path | None) -> None:
     """load_dataset returns an invariant-keeping dataset or raises located InputError."""
     # The claims and what they refer to; the literature tables do not depend on a claims file.
     paths = DataPaths.in_folder(claims=claims_path, audit=audit, statement_audit=None, claim_questions=None,
-                                questions=None, results=None, search_log=None, screening=None)
+                                questions=None, results=None, search_log=None, screening=None,
+                                number_exclusions=None)
     files = {display_path(p): p for p in paths.files()}
     try:
         data = load_dataset(paths)
