@@ -160,7 +160,7 @@ test: $(ENV_STAMP) ## Run every test, then nbval over the notebooks (CI runs exa
 	$(PYTEST) --dist loadgroup
 	$(PYTEST) --dist loadfile --nbval --nbval-sanitize-with tests/nbval-sanitize.cfg notebooks/
 
-test-fast: $(ENV_STAMP) ## The inner loop: the tests not marked slow (under 30 s)
+test-fast: $(ENV_STAMP) ## The inner loop: the tests not marked slow (about half a minute)
 	$(PYTEST) --dist loadgroup -m "not slow"
 
 # JupyterLab on the project kernel. LAB holds its options; as root (a container) it adds

@@ -32,7 +32,7 @@ class Run:
     @property
     def problems(self) -> list[str]:
         """The located messages, without the closing 'N problem(s) found.' line."""
-        return [line for line in self.err.splitlines() if not line.endswith("problem(s) found.")]
+        return [line for line in self.err.splitlines() if "problem(s) found." not in line]
 
 
 class ClaimsWorkspace:

@@ -47,22 +47,24 @@ def validate_main(argv: list[str] | None = None) -> int:
     try:
         data = load_dataset(paths)
     except InputError as err:
-        for problem in err.problems:
-            print(problem, file=sys.stderr)
-        print(f"{len(err.problems)} problem(s) found.", file=sys.stderr)
-        return 1
+        return _report(err.problems, err.note)
+    ledgers = data.exclusions is not None and data.statements is not None
     print(f"{display_path(paths.claims)}: {len(data.claims)} claims from {data.claims['source_id'].nunique()} "
           f"sources valid; {len(data.references)} references"
           + (f", {len(data.audit)} audit rows" if data.audit is not None else "")
           + (f", {len(data.results)} study results for {data.results['question_id'].nunique()} questions"
-             if data.results is not None else "") + ".")
+             if data.results is not None else "") + "; "
+          + (f"every number and footnote on the pages accounted for ({len(data.exclusions)} numbers excluded, "
+             f"{len(data.statements)} statements audited)." if ledgers else
+             "the number and footnote ledgers were not checked (they need the statement audit and "
+             "number_exclusions.csv)."))
     return 0
 
 
-def _report(problems) -> int:
+def _report(problems, note: str = "") -> int:
     for problem in problems:
         print(problem, file=sys.stderr)
-    print(f"{len(problems)} problem(s) found.", file=sys.stderr)
+    print(f"{len(problems)} problem(s) found." + (f" {note}" if note else ""), file=sys.stderr)
     return 1
 
 
@@ -118,8 +120,8 @@ def new_source_main(argv: list[str] | None = None) -> int:
     if added.references_guess:
         first, last = added.references_guess
         print(f"The page seems to have a reference list at lines {first}-{last}: if so, set "
-              f"references_first_line and references_last_line in sources.csv (or add again with "
-              f"--references {first}-{last}); its numbers are then outside the ledgers.")
+              f"references_first_line and references_last_line in sources.csv to those lines (its numbers "
+              f"are then outside the ledgers), and run `make candidates ID={added.source_id}`.")
     print(_summary(added.candidates, added.sheet))
     print(_NEXT.format(id=added.source_id))
     return 0

@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import config, schema, validate
@@ -80,6 +81,7 @@ class _Reader:
 
     def __init__(self):
         self.problems: list[Problem] = []
+        self.note = ""
 
     def table(self, path: Path | None, table_schema) -> tuple[CsvTable, pd.DataFrame] | tuple[None, None]:
         if path is None:
@@ -124,7 +126,22 @@ def load_sources(path: Path, reader: _Reader) -> tuple[pd.DataFrame, dict[str, s
             text = raw.decode("utf-8", errors="replace")
         # As read_text() would: universal newlines.
         texts[row.source_id] = text.replace("\r\n", "\n").replace("\r", "\n")
+        reader.problems += reference_lines_problems(table, i, row, len(texts[row.source_id].splitlines()))
     return frame, texts
+
+
+def reference_lines_problems(table: CsvTable, i: int, row, lines: int) -> list[Problem]:
+    """The page's reference list, which both ledgers skip: both ends or neither, within the page, in order."""
+    first, last = getattr(row, "references_first_line", np.nan), getattr(row, "references_last_line", np.nan)
+    if pd.isna(first) and pd.isna(last):
+        return []
+    if pd.isna(first) or pd.isna(last):
+        return [table.problem(i, "references_first_line" if pd.isna(first) else "references_last_line",
+                              "give both ends of the reference list, or neither")]
+    if not 1 <= first <= last <= lines:
+        return [table.problem(i, "references_first_line", f"lines {first:g}-{last:g} are not a range within "
+                              f"the page's {lines} lines ({row.file})")]
+    return []
 
 
 def _known(frame: pd.DataFrame | None, column: str) -> set:
@@ -188,13 +205,15 @@ def load_dataset(paths: DataPaths | None = None) -> Dataset:
             r.problems += validate.unknown_keys(table, frame, "question_id", _known(questions, "question_id"),
                                                 "question_id (see data/questions.csv)")
     exclusions_table, exclusions = r.table(paths.number_exclusions, schema.NUMBER_EXCLUSIONS)
-    if exclusions is not None and claims is not None and statements is not None and references is not None \
-            and not r.problems:
+    ledgers = exclusions is not None and claims is not None and statements is not None and references is not None
+    if ledgers and not r.problems:
         # The ledgers need every other table right: they run once the rest is valid.
         r.problems += ledger_problems(Path(paths.sources), sources, texts, claims, statements, references,
                                       exclusions_table, exclusions)
+    elif ledgers:
+        r.note = "The number and footnote ledgers run once these are fixed."
     if r.problems:
-        raise InputError(r.problems)
+        raise InputError(r.problems, r.note)
     return Dataset(sources, texts, claims, references, studies, audit, statements, questions, links, results,
                    search_log, screening, exclusions)
 
@@ -209,8 +228,6 @@ def ledger_problems(sources_csv: Path, sources: pd.DataFrame, texts: dict[str, s
 
     problems = []
     used = set()
-    # Each distinct quote once: the ledgers ask where quotes are, not how many claims share one.
-    claims = claims[["source_id", "claim_id", "quote", "ref_id"]].drop_duplicates(["source_id", "quote", "ref_id"])
     for source in sources.itertuples(index=False):
         if source.source_id not in texts:
             continue
@@ -222,8 +239,9 @@ def ledger_problems(sources_csv: Path, sources: pd.DataFrame, texts: dict[str, s
                 used.add((source.source_id, row.line, row.column, row.text))
             elif not isinstance(row.accounted_by, str):
                 problems.append(Problem(name, row.line, f"column {row.column}",
-                                        f"the number '{row.text}' is in no claim's quote and has no row in "
-                                        "number_exclusions.csv (a claim, or an exclusion with its reason)"))
+                                        f"the number '{row.text}' is recorded by no claim and has no row in "
+                                        "number_exclusions.csv (a claim whose quote contains it and records it "
+                                        "as its value or in what it measures, or an exclusion with its reason)"))
         markers = ledger.footnote_ledger(source.source_id, text, claims, statements, references, exclusions,
                                          source.references_first_line, source.references_last_line)
         for row in markers[markers["accounted_by"].isna()].itertuples():
@@ -234,5 +252,6 @@ def ledger_problems(sources_csv: Path, sources: pd.DataFrame, texts: dict[str, s
         if (row.source_id, row.line, row.column, row.text) not in used:
             problems.append(exclusions_table.problem(i, "text", f"no number '{row.text}' at line {row.line:g}, column "
                                                      f"{row.column:g} of {row.source_id} needs excluding (it is "
-                                                     "not there, or a claim or the footnote rule accounts for it)"))
+                                                     "not there, a claim records it, it is a footnote marker, or "
+                                                     "it lies in the page's reference list)"))
     return problems

@@ -2,21 +2,25 @@
 each accounted for.
 
 The rule for a number (`number_tokens`): every run of digits (with its decimals and thousands
-separators: 26.8, 77,682), every number word (one ... ninety-nine, hundred, thousand, dozen,
-half, once, twice), and "all", "none" or "every" where it states a proportion of people (all
-patients, none of the participants, every case). Ordinals (first ... fourth) are number words
-too, so that each is looked at once. A number is accounted for when it lies inside the quote of
-one of its page's claims, is a footnote marker (below), or has a row in number_exclusions.csv
-(its line, column and text, and a reason from a fixed vocabulary).
+separators: 26.8, 77,682); every number word (zero, one ... ninety-nine, hundred(s), thousand(s),
+million(s), dozen, half, quarter, once, twice); every ordinal (first ... fifth); and a universal
+quantifier that states a proportion of people: "all", "none", "every" or "no" before people within
+two words (all patients, none of the participants, every single case, no patients), and everyone,
+everybody, nobody. A number is accounted for when it is a footnote marker (below); or lies inside
+the quote of a claim of its page that records it (as its value or counts, or in the text of its
+value, timepoint, population, outcome or intervention; a universal quantifier only as a value of
+100, or 0 for none); or has a row in number_exclusions.csv (its line, column and text, and a reason
+from a fixed vocabulary).
 
 The rule for a footnote marker (`footnote_markers`): one or two digits in brackets, alone or in a
-list, "(27)", "(23,24,25)", or written straight after a full stop, closing quote or bracket,
-"fusion.2", "cases.”5". A marker the rule cannot see (one written after a space, "15% 4") is an
-exclusion with reason footnote_marker, and then counts as a marker in the footnote ledger too.
-Each marker in the body of a page marks the sentence it closes; it is accounted for by a claim
-of that page citing that reference whose quote lies in that sentence, or by a statement-audit
-row the same way. The page's own reference list (sources.csv: references_first_line to
-references_last_line) is bibliographic data, outside both ledgers.
+list, "(27)", "(23,24,25)"; written straight after a full stop, closing quote or bracket, comma,
+semicolon or colon, but not after a digit and its point ("fusion.2", "cases.”5"; not "26.8", "9:30");
+or superscript digits ("fusion.¹"). A marker the rule cannot see (one written after a space,
+"15% 4") is an exclusion with reason footnote_marker, and then counts as a marker in the footnote
+ledger too. Each marker in the body of a page marks the sentence it closes; it is accounted for by
+a claim of that page citing that reference whose quote lies in that sentence, or by a
+statement-audit row the same way. The page's own reference list (sources.csv:
+references_first_line to references_last_line) is bibliographic data, outside both ledgers.
 """
 from __future__ import annotations
 
@@ -30,16 +34,20 @@ from . import numbers
 
 # A sentence ends at . ? or ! (with any closing quote, bracket or footnote marker after it) and a space.
 # The full stop of a numbered list's "1." at the start of a line ends nothing.
-_SENTENCE_END = re.compile(r"(?<!^\d)(?<!^\d\d)[.?!][\"”’)]*(?:\(?\d{1,2}\)?)?\s+(?=\S)|\n", re.MULTILINE)
+_SENTENCE_END = re.compile(r"(?<!^\d)(?<!^\d\d)(?<!\bDr)(?<!\bMr)(?<!\bMs)(?<!\bvs)(?:(?<!\d)[.?!]|[.?!](?!\d))[\"”’)]*(?:\(?\d{1,2}\)?)?\s+(?=\S)|\n", re.MULTILINE)
 
-_UNIVERSAL = re.compile(
-    r"\b(?:all|none|every)\b(?=(?:\s+(?:of|the|these|those|our|such|such))*\s+"
-    r"(?:patients?|participants?|subjects?|people|persons?|cases?|respondents?|women|men))",
-    re.IGNORECASE)
+_PEOPLE = r"(?:patients?|participants?|subjects?|people|persons?|cases?|respondents?|women|men)"
+# "all patients", "none of the participants", "every single patient", "all FBSS patients", "no patients";
+# and everyone, everybody, nobody. "all of these options" is no proportion of people.
+_UNIVERSAL = re.compile(rf"\b(?:all|none|every|no)\b(?=(?:\s+[\w-]+){{0,2}}?\s+{_PEOPLE}\b)|"
+                        r"\b(?:everyone|everybody|nobody)\b", re.IGNORECASE)
 _ORDINAL = re.compile(r"\b(?:first|second|third|fourth|fifth)\b", re.IGNORECASE)
-_THOUSAND = re.compile(r"\b(?:thousand|million)s?\b", re.IGNORECASE)
+_THOUSAND = re.compile(r"\b(?:hundreds|(?:thousand|million)s?|quarters?)\b", re.IGNORECASE)
 _BRACKETED_MARKERS = re.compile(r"\((\d{1,2}(?:\s*,\s*\d{1,2})*)\)")
-_TRAILING_MARKER = re.compile(r"(?<=[.)”\"’,;:])\d{1,2}(?=\s|$|[A-Z“\"(])")
+# Not after a decimal point or a clock's colon ("26.8 percent", "9:30 AM"): digits, punctuation, digits.
+_TRAILING_MARKER = re.compile(r"(?<![0-9][.,;:])(?<=[.)”\"’,;:])\d{1,2}(?=\s|$|[A-Z“\"(])")
+_SUPERSCRIPT_MARKER = re.compile(r"(?<=[\w.)”\"’,;:])[¹²³⁴⁵⁶⁷⁸⁹⁰]{1,2}")
+_SUPERSCRIPTS = str.maketrans("¹²³⁴⁵⁶⁷⁸⁹⁰", "1234567890")
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,8 @@ def footnote_markers(text: str) -> list[Token]:
     found = [Token(m.start(1) + d.start(), m.start(1) + d.end(), d.group(), "marker")
              for m in _BRACKETED_MARKERS.finditer(text) for d in re.finditer(r"\d+", m.group(1))]
     found += [Token(*m.span(), m.group(0), "marker") for m in _TRAILING_MARKER.finditer(text)]
+    found += [Token(*m.span(), m.group(0).translate(_SUPERSCRIPTS), "marker")
+              for m in _SUPERSCRIPT_MARKER.finditer(text)]
     return sorted(found, key=lambda t: t.start)
 
 
@@ -139,17 +149,56 @@ def body_mask(text: str, first: float, last: float) -> callable:
     return in_body
 
 
+# The columns in which a claim records a number: its value, and the text of what it measures (the "three"
+# of "after three treatments" is recorded in the timepoint, the "40" of "above 40 years" in the population).
+RECORDED_VALUES = ("value", "value_low", "value_high", "numerator", "denominator")
+RECORDED_TEXT = ("value_text", "timepoint", "population", "outcome", "intervention")
+# A value recorded within this of the number counts (rounding, and the benchmark's jittered copies).
+RECORDED_TOLERANCE = 0.11
+
+
+def recorded_numbers(claims: pd.DataFrame, source_id: str) -> dict[str, tuple[str, np.ndarray, np.ndarray]]:
+    """For each distinct quote of a page: (its first claim_id, the values its claims record, and the numbers
+    in the text they record). One pass per distinct quote and per distinct text."""
+    here = claims[claims["source_id"] == source_id]
+    values_cols = [c for c in RECORDED_VALUES if c in here]
+    text_cols = [c for c in RECORDED_TEXT if c in here]
+    parsed: dict[str, frozenset] = {}
+    out = {}
+    for quote, group in here.groupby("quote", sort=False):
+        values = pd.to_numeric(group[values_cols].stack(), errors="coerce").dropna().unique() if values_cols else []
+        words: set[float] = set()
+        for col in text_cols:
+            for text in group[col].dropna().unique():
+                if text not in parsed:
+                    parsed[text] = numbers.numbers_in(str(text))
+                words |= parsed[text]
+        out[quote] = (group["claim_id"].iloc[0], np.asarray(values, dtype=float), np.asarray(sorted(words), float))
+    return out
+
+
+def _recorded(token: Token, values: np.ndarray, words: np.ndarray) -> bool:
+    """Whether a claim records this number: a universal quantifier as its value (100%, or 0 for none);
+    any other number as a value or in the text of what the claim measures."""
+    if token.kind == "universal":
+        wanted, pool = [0.0 if token.text.lower() in ("none", "no", "nobody") else 100.0], values
+    else:
+        wanted, pool = numbers.numbers_in(token.text), np.concatenate([values, words])
+    return any(np.any(np.abs(pool - v) <= RECORDED_TOLERANCE) for v in wanted)
+
+
 def number_ledger(source_id: str, text: str, claims: pd.DataFrame, exclusions: pd.DataFrame,
                   first: float = np.nan, last: float = np.nan) -> pd.DataFrame:
-    """Every number of a page's body with what accounts for it (claim_id, 'footnote marker', or an
-    exclusion reason); accounted_by is empty for a number nothing accounts for."""
+    """Every number of a page's body with what accounts for it ('footnote marker', the claim_id of a claim
+    that records it, or an exclusion reason); accounted_by is empty for a number nothing accounts for.
+
+    A number inside a claim's quote is accounted for only when a claim with that quote records it (see
+    _recorded): "All patients ..." inside the quote of a duration claim still needs its own 100% claim."""
     starts = _line_starts(text)
     in_body = body_mask(text, first, last)
-    quotes = []
-    # Each distinct quote once (a synthetic file of a million claims repeats a hundred quotes).
-    for claim in claims.loc[claims["source_id"] == source_id, ["quote", "claim_id"]].drop_duplicates("quote") \
-            .itertuples():
-        quotes += [(s, e, claim.claim_id) for s, e in _occurrences(text, claim.quote)]
+    quotes = [(s, e, claim_id, values, words)
+              for quote, (claim_id, values, words) in recorded_numbers(claims, source_id).items()
+              for s, e in _occurrences(text, quote)]
     marker_digits = {(m.start, m.end) for m in footnote_markers(text)}
     excluded = {}
     for row in exclusions[exclusions["source_id"] == source_id].itertuples():
@@ -159,11 +208,12 @@ def number_ledger(source_id: str, text: str, claims: pd.DataFrame, exclusions: p
         if not in_body(token.start):
             continue
         line, column = locate(text, starts, token.start)
-        claim = next((cid for s, e, cid in quotes if s <= token.start and token.end <= e), None)
-        if claim is not None:
-            by, how = claim, "claim"
-        elif (token.start, token.end) in marker_digits:
+        claim = next((cid for s, e, cid, values, words in quotes
+                      if s <= token.start and token.end <= e and _recorded(token, values, words)), None)
+        if (token.start, token.end) in marker_digits:
             by, how = "footnote marker", "rule"
+        elif claim is not None:
+            by, how = claim, "claim"
         elif (line, column, token.text) in excluded:
             by, how = excluded[(line, column, token.text)], "exclusion"
         else:
@@ -197,6 +247,8 @@ def footnote_ledger(source_id: str, text: str, claims: pd.DataFrame, statements:
         # Markers the rule cannot see, declared as such in number_exclusions.csv.
         declared = exclusions[(exclusions["source_id"] == source_id) & (exclusions["reason"] == "footnote_marker")]
         for row in declared.itertuples():
+            if not 1 <= int(row.line) <= len(starts):
+                continue  # not on the page: the exclusion is reported as naming no number
             offset = int(starts[int(row.line) - 1]) + int(row.column) - 1
             if text[offset: offset + len(row.text)] == row.text:
                 markers.append(Token(offset, offset + len(row.text), row.text, "marker"))

@@ -13,15 +13,20 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import config, ledger, schema
 from .outputs import atomic_path, write_text
 from .problems import InputError, Problem, display_path
 
-# A line that is only a heading such as "References" or "Sources:" starts a reference list.
-_REFERENCES_HEADING = re.compile(r"^\s*(?:references|sources|bibliography|citations|works cited)\s*:?\s*$",
+# A heading that starts a reference list: "References", "Sources:", "References for this article".
+_REFERENCES_HEADING = re.compile(r"^\s*(?:references|sources|bibliography|citations|works cited)\b.{0,60}$",
                                  re.IGNORECASE)
+# A line that looks like a reference: numbered ("1.", "[2]", "3)"), or with a year and a volume or pages.
+_REFERENCE_LINE = re.compile(r"^\s*(?:\d{1,3}[.)]|\[\d{1,3}\])\s|\b(?:19|20)\d\d\b.*\d+\s*[:(]\s*\d")
+
+COMMAND = "fbss-new-source"  # how a problem with the command's own arguments is located
 
 
 @dataclass(frozen=True)
@@ -36,12 +41,14 @@ class NewSource:
 
 def reference_list_guess(text: str) -> tuple[int, int] | None:
     """(first, last) line of what looks like the page's reference list: from the line after a
-    'References' heading to the last non-empty line. A guess for the analyst, never applied silently."""
-    lines = text.split("\n")
+    'References' heading to the last line after it that looks like a reference (a footer after the
+    list is left out). A guess for the analyst, never applied silently."""
+    lines = text.splitlines()
     for i, line in enumerate(lines):
         if _REFERENCES_HEADING.match(line):
-            last = max((j for j, rest in enumerate(lines) if rest.strip()), default=i)
-            return (i + 2, last + 1) if last > i else None
+            refs = [j for j in range(i + 1, len(lines)) if _REFERENCE_LINE.search(lines[j])]
+            if refs:
+                return i + 2, refs[-1] + 1
     return None
 
 
@@ -75,6 +82,14 @@ def _read(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
     return pd.DataFrame(columns=list(columns))
 
 
+def _exclusions(data_dir: Path) -> pd.DataFrame:
+    exclusions = _read(data_dir / "number_exclusions.csv", schema.columns(schema.NUMBER_EXCLUSIONS))
+    # A malformed line or column matches nothing here; validation reports it with its place.
+    return exclusions.assign(line=pd.to_numeric(exclusions["line"], errors="coerce"),
+                             column=pd.to_numeric(exclusions["column"], errors="coerce")).dropna(
+                                 subset=["line", "column"])
+
+
 def candidates(source_id: str, data_dir: Path = config.DATA) -> pd.DataFrame:
     """The candidate sheet of a source already in sources.csv, against the current claims and exclusions
     (`accounted_by` says what already accounts for each number; empty = still to decide)."""
@@ -87,8 +102,7 @@ def candidates(source_id: str, data_dir: Path = config.DATA) -> pd.DataFrame:
     row = row.iloc[0]
     text = (data_dir / row["file"]).read_text(encoding="utf-8")
     claims = _read(data_dir / "claims.csv", ("source_id", "claim_id", "quote"))
-    exclusions = _read(data_dir / "number_exclusions.csv", schema.columns(schema.NUMBER_EXCLUSIONS))
-    exclusions = exclusions.assign(line=pd.to_numeric(exclusions["line"]), column=pd.to_numeric(exclusions["column"]))
+    exclusions = _exclusions(data_dir)
     first = pd.to_numeric(row.get("references_first_line", ""), errors="coerce")
     last = pd.to_numeric(row.get("references_last_line", ""), errors="coerce")
     return ledger.candidate_sheet(source_id, text, claims, exclusions, first, last)
@@ -112,11 +126,11 @@ def add_source(page: Path | str, source_id: str, *, title: str, publisher: str, 
     sheet = Path(sheet) if sheet is not None else config.ROOT / "build" / "candidates" / f"{source_id}.csv"
     problems = []
     if not re.match(schema.SLUG, source_id):
-        problems.append(Problem("ID", 0, "source_id", f"'{source_id}' is not a slug (lowercase letters, digits "
+        problems.append(Problem(COMMAND, 0, "--id", f"'{source_id}' is not a slug (lowercase letters, digits "
                                 "and single hyphens, e.g. clinic-page-name)"))
     for name, value in (("title", title), ("publisher", publisher)):
         if not (value or "").strip():
-            problems.append(Problem("ID", 0, name, f"the page's {name} is required"))
+            problems.append(Problem(COMMAND, 0, f"--{name}", f"the page's {name} is required"))
     sources = _read(sources_csv, schema.columns(schema.SOURCES))
     if source_id in set(sources["source_id"]):
         line = int(sources.index[sources["source_id"] == source_id][0]) + 2
@@ -127,30 +141,43 @@ def add_source(page: Path | str, source_id: str, *, title: str, publisher: str, 
         raise InputError(problems)
     text = _page_text(page)
     raw = page.read_bytes()
-    lines = text.count("\n") + 1
+    lines = len(text.splitlines())
     if references is not None and not (1 <= references[0] <= references[1] <= lines):
-        raise InputError([Problem("ID", 0, "references", f"lines {references[0]}-{references[1]} are not within "
-                                  f"the page's {lines} lines")])
+        raise InputError([Problem(COMMAND, 0, "--references", f"lines {references[0]}-{references[1]} are not "
+                                  f"within the page's {lines} lines")])
     values = dict(source_id=source_id, label=label or source_id, file=f"sources/{source_id}.txt", title=title,
                   publisher=publisher, author=author, sha256=hashlib.sha256(raw).hexdigest(),
                   description=description, original_file=page.name,
                   references_first_line=references[0] if references else None,
                   references_last_line=references[1] if references else None)
     header = list(sources.columns) if len(sources.columns) else list(schema.columns(schema.SOURCES))
-    existing = sources_csv.read_text(encoding="utf-8") if sources_csv.is_file() else _csv_line(header)
+    original = sources_csv.read_bytes() if sources_csv.is_file() else None
+    existing = original.decode("utf-8") if original is not None else _csv_line(header)
     if existing and not existing.endswith("\n"):
         existing += "\n"
 
-    # Write: the page (raw bytes), then the sources row; undo the page if the row cannot be written.
+    # The sheet first, from the page as it will be stored: nothing is written if it cannot be made.
+    claims = _read(data_dir / "claims.csv", ("source_id", "claim_id", "quote"))
+    sheet_frame = ledger.candidate_sheet(source_id, text, claims, _exclusions(data_dir),
+                                         references[0] if references else np.nan,
+                                         references[1] if references else np.nan)
+    # Write the page (raw bytes), its sources row and its sheet; take back what was written if any fails.
     target.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(target) as tmp:
         tmp.write_bytes(raw)
     try:
         write_text(sources_csv, existing + _csv_line([values.get(col) for col in header]))
+        try:
+            write_sheet(sheet_frame, sheet)
+        except BaseException:
+            if original is None:
+                sources_csv.unlink()
+            else:
+                with atomic_path(sources_csv) as tmp:
+                    tmp.write_bytes(original)
+            raise
     except BaseException:
         target.unlink()
         raise
-    sheet_frame = candidates(source_id, data_dir)
-    write_sheet(sheet_frame, sheet)
     return NewSource(source_id, target, sources_csv, sheet, sheet_frame,
                      None if references else reference_list_guess(text))

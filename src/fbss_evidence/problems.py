@@ -25,8 +25,9 @@ def _order(problem: Problem) -> tuple:
 class InputError(Exception):
     """Raised when an input file cannot be used; carries every problem found."""
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], note: str = ""):
         self.problems = sorted(problems, key=_order)
+        self.note = note  # what was not checked because of these problems
         super().__init__("\n".join(str(p) for p in self.problems))
 
 

@@ -91,6 +91,15 @@ def test_touching_a_notebook_reruns_only_its_runs(built):
     assert sorted(_reruns(folder)) == sorted(r.name for r in runs if r.notebook == "07-compare-topic")
 
 
+def test_editing_the_build_wing_neither_revalidates_nor_reruns_anything(built):
+    folder, _ = built
+    os.utime(folder / "src" / "fbss_build" / "run.py")
+    assert "fbss-validate" not in _make(folder, "-n").stdout
+    assert _reruns(folder) == []
+    os.utime(folder / "src" / "fbss_evidence" / "module.py")  # the analysis package: everything again
+    assert "fbss-validate" in _make(folder, "-n").stdout
+
+
 def test_changing_the_claims_revalidates_and_reruns_everything(built):
     folder, runs = built
     os.utime(folder / "data" / "claims.csv")

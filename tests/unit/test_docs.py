@@ -39,20 +39,29 @@ def test_the_literature_tables_are_the_codes_of_the_code():
     assert set(table_keys(text, "placement")) == set(literature.PLACEMENTS)
 
 
-@pytest.mark.parametrize("document", ["README.md", "docs/methods.md", "docs/literature.md", "docs/running.md",
-                                      "docs/development.md", "docs/adding-a-source.md", "docs/performance.md"])
+DOCUMENTS = ["README.md", "data/README.md", *sorted(str(p.relative_to(config.ROOT)) for p in DOCS.glob("*.md"))]
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
 def test_every_link_to_a_file_of_the_project_resolves(document):
     path = config.ROOT / document
-    for target in re.findall(r"\]\(([^)#:]+)\)", path.read_text(encoding="utf-8")):
-        assert (path.parent / target).exists(), f"{document} links to {target}"
+    for target in re.findall(r"\]\(([^)\s]+)\)", path.read_text(encoding="utf-8")):
+        if "://" in target or target.startswith(("#", "mailto:")):
+            continue
+        file = target.split("#", 1)[0]
+        assert (path.parent / file).exists(), f"{document} links to {target}"
 
 
-def test_the_readme_lists_every_notebook_and_only_figures_that_exist():
+def test_the_readme_lists_every_notebook_with_figures_and_tables_that_exist():
     text = (config.ROOT / "README.md").read_text(encoding="utf-8")
     for notebook in sorted(config.NOTEBOOKS.glob("*.ipynb")):
         assert f"`{notebook.stem}`" in text, notebook.stem
     figures = {p.stem for p in config.ROOT.joinpath("figures").glob("*.png")}
-    row_of = {line.split("|")[1].strip(" `"): line for line in text.split("\n") if line.startswith("| `")}
-    for name, line in row_of.items():
-        for figure in re.findall(r"`(\d\d-[a-z0-9-]+)`", line.split("|")[3]):
-            assert figure in figures, (name, figure)
+    tables = {p.stem for p in config.ROOT.joinpath("tables").glob("*.csv")}
+    rows = [line.split("|") for line in text.split("\n") if re.match(r"\| `\d\d-", line)]
+    assert len(rows) == len(list(config.NOTEBOOKS.glob("*.ipynb")))
+    for cells in rows:
+        for figure in re.findall(r"`(\d\d-[a-z0-9-]+)`", cells[3]):
+            assert figure in figures, (cells[1], figure)
+        for table in re.findall(r"`(\d\d-[a-z0-9-]+)`", cells[4]):
+            assert table in tables, (cells[1], table)

@@ -88,8 +88,9 @@ def test_round_trip_page_to_sheet_to_claims_and_exclusions_to_valid_data(data, c
     # Until the analyst decides, validation lists every number still unaccounted, located in the page.
     assert validate_main(["--data", str(data)]) == 1
     err = capsys.readouterr().err.splitlines()
-    assert err[0].startswith(f"data/sources/{ID}.txt:3: column 13: the number '555' is in no claim's quote")
-    assert any(line.startswith(f"data/sources/{ID}.txt:5: column 9: the number '20' ") for line in err)
+    assert err[0].startswith(f"data/sources/{ID}.txt:3: column 13: the number '555' is recorded by no claim")
+    assert any(line.startswith(f"data/sources/{ID}.txt:5: column 9: the number '20' is recorded by no claim")
+               for line in err)
     assert sum(f"sources/{ID}.txt" in line and "the number" in line for line in err) == 20
 
     sheet = pd.read_csv(data.parent / "sheet.csv", dtype=str, keep_default_na=False)
@@ -119,10 +120,10 @@ def test_round_trip_page_to_sheet_to_claims_and_exclusions_to_valid_data(data, c
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--id", "Harbour Spine"], "ID:0: source_id: 'Harbour Spine' is not a slug"),
+    (["--id", "Harbour Spine"], "fbss-new-source:0: --id: 'Harbour Spine' is not a slug"),
     (["--id", "darrow-muscle-damage"], "data/sources.csv:2: source_id: 'darrow-muscle-damage' is already a source"),
-    (["--title", " "], "ID:0: title: the page's title is required"),
-    (["--references", "16-99"], "ID:0: references: lines 16-99 are not within the page's 18 lines"),
+    (["--title", " "], "fbss-new-source:0: --title: the page's title is required"),
+    (["--references", "16-18"], "fbss-new-source:0: --references: lines 16-18 are not within the page's 17 lines"),
 ])
 def test_bad_requests_are_refused_and_nothing_is_written(data, capsys, args, message):
     before = snapshot(data)
@@ -153,3 +154,22 @@ def test_a_failure_while_writing_the_row_takes_the_copied_page_back(data, monkey
     with pytest.raises(OSError):
         add(data)
     assert snapshot(data) == before
+
+
+def test_a_failure_while_writing_the_sheet_takes_the_page_and_its_row_back(data, monkeypatch):
+    before = snapshot(data)
+
+    def broken(sheet, path):
+        raise OSError("disk full")
+    monkeypatch.setattr(new_source, "write_sheet", broken)
+    with pytest.raises(OSError):
+        add(data)
+    assert snapshot(data) == before
+
+
+def test_the_reference_list_is_guessed_from_its_heading_and_its_lines_only():
+    text = PAGE.read_text(encoding="utf-8")
+    assert new_source.reference_list_guess(text) == (16, 17)
+    footer = text + "\nSubscribe to our newsletter\nCall us today\n"
+    assert new_source.reference_list_guess(footer) == (16, 17)  # the footer after the list is left out
+    assert new_source.reference_list_guess("No list here.\n") is None
