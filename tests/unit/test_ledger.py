@@ -241,9 +241,12 @@ def test_the_reference_list_lines_are_checked(data, capsys, first, last, message
 
 
 def test_other_problems_say_the_ledgers_wait_for_them(data, capsys):
-    text = (data / "claims.csv").read_text(encoding="utf-8").replace(",nearly one in four,25,", ",nearly one in four,x,", 1)
-    (data / "claims.csv").write_text(text, encoding="utf-8")
-    validate_main(["--data", str(data)])
+    rows = list(csv.reader(io.StringIO((data / "claims.csv").read_text(encoding="utf-8"), newline="")))
+    rows[1][rows[0].index("value")] = "x"  # not a number
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    (data / "claims.csv").write_text(out.getvalue(), encoding="utf-8")
+    assert validate_main(["--data", str(data)]) == 1
     last = capsys.readouterr().err.splitlines()[-1]
     assert last.endswith("problem(s) found. The number and footnote ledgers run once these are fixed.")
 
