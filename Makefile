@@ -155,7 +155,9 @@ run: build/validated.stamp ## Run one notebook with other parameters: make run N
 
 # Both cores (pytest-xdist): unit tests spread one by one, a pipeline module's tests stay
 # together (tests/conftest.py), and each notebook's cells run on one worker.
-PYTEST := $(BIN)/python -m pytest -q -n auto
+# PYTHONDONTWRITEBYTECODE (set on some machines, this one included) would also stop pytest keeping its
+# rewritten test modules, so every run and every worker would rewrite them again (seconds each time).
+PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -n auto
 test: $(ENV_STAMP) ## Run every test, then nbval over the notebooks (CI runs exactly this)
 	$(PYTEST) --dist loadgroup
 	$(PYTEST) --dist loadfile --nbval --nbval-sanitize-with tests/nbval-sanitize.cfg notebooks/

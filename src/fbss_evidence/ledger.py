@@ -24,6 +24,7 @@ references_first_line to references_last_line) is bibliographic data, outside bo
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -108,13 +109,23 @@ def _occurrences(text: str, quote: str) -> list[tuple[int, int]]:
     return spans
 
 
+@functools.lru_cache(maxsize=64)
+def _sentence_ends(text: str) -> np.ndarray:
+    """Where each sentence end of a whole text ends (one scan per text, kept for the next lookup)."""
+    return np.array([match.end() for match in _SENTENCE_END.finditer(text)], dtype=np.int64)
+
+
 def sentence_start(text: str, offset: int) -> int:
     """Where the sentence around `offset` starts (after the previous sentence's end or line break)."""
-    start = 0
     # Up to the character before the offset, so that a marker's own full stop does not start a new sentence
     # ("fusion. (4)"), unless that character is a line break.
     end = offset if text[offset - 1: offset] == "\n" else max(offset - 1, 0)
-    for match in _SENTENCE_END.finditer(text, 0, end):
+    # The scan of text[:end] agrees with the whole text's scan up to any sentence end that lies before
+    # end - 1 (no match or failed attempt before it looks past it), so it resumes from the last of those.
+    ends = _sentence_ends(text)
+    before = int(np.searchsorted(ends, end - 1, side="left"))
+    start = int(ends[before - 1]) if before else 0
+    for match in _SENTENCE_END.finditer(text, start, end):
         start = match.end()
     return start
 
@@ -159,21 +170,32 @@ RECORDED_TOLERANCE = 0.11
 
 def recorded_numbers(claims: pd.DataFrame, source_id: str) -> dict[str, tuple[str, np.ndarray, np.ndarray]]:
     """For each distinct quote of a page: (its first claim_id, the values its claims record, and the numbers
-    in the text they record). One pass per distinct quote and per distinct text."""
+    in the text they record). Rows are grouped once with numpy (pandas' per-group calls cost more than the
+    work on a page's hundred claims); each distinct text is parsed once."""
     here = claims[claims["source_id"] == source_id]
     values_cols = [c for c in RECORDED_VALUES if c in here]
     text_cols = [c for c in RECORDED_TEXT if c in here]
+    codes, quotes = pd.factorize(here["quote"], sort=False)  # an empty quote is -1, and belongs to no group
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(quotes) + 1))
+    values = np.column_stack([pd.to_numeric(here[c], errors="coerce").to_numpy(float) for c in values_cols]
+                             or [np.full(len(here), np.nan)])
+    texts = here[text_cols].to_numpy(object)
+    claim_ids = here["claim_id"].to_numpy(object)
     parsed: dict[str, frozenset] = {}
     out = {}
-    for quote, group in here.groupby("quote", sort=False):
-        values = pd.to_numeric(group[values_cols].stack(), errors="coerce").dropna().unique() if values_cols else []
+    for group, quote in enumerate(quotes):
+        rows = order[bounds[group]: bounds[group + 1]]
+        recorded = values[rows].ravel()
         words: set[float] = set()
-        for col in text_cols:
-            for text in group[col].dropna().unique():
-                if text not in parsed:
-                    parsed[text] = numbers.numbers_in(str(text))
-                words |= parsed[text]
-        out[quote] = (group["claim_id"].iloc[0], np.asarray(values, dtype=float), np.asarray(sorted(words), float))
+        for text in pd.unique(texts[rows].ravel()):
+            if pd.isna(text):
+                continue
+            if text not in parsed:
+                parsed[text] = numbers.numbers_in(str(text))
+            words |= parsed[text]
+        out[quote] = (claim_ids[rows[0]], np.unique(recorded[~np.isnan(recorded)]),
+                      np.asarray(sorted(words), float))
     return out
 
 

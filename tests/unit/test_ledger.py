@@ -7,6 +7,8 @@ import shutil
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fbss_evidence import ledger
 from fbss_evidence.cli import validate_main
@@ -67,6 +69,38 @@ def test_sentence_of_a_marker_is_the_one_it_closes():
     assert ledger.sentence(text, text.index("1.")) == "1. Examine the spine."
     text = "Before. Dr. Smith found 26.8 percent of cases. After."
     assert ledger.sentence(text, text.index("26.8")) == "Dr. Smith found 26.8 percent of cases."
+
+
+def _sentence_start_by_full_scan(text: str, offset: int) -> int:
+    """The definition sentence_start keeps: the end of the last sentence end found scanning text[:end]."""
+    end = offset if text[offset - 1: offset] == "\n" else max(offset - 1, 0)
+    start = 0
+    for match in ledger._SENTENCE_END.finditer(text, 0, end):
+        start = match.end()
+    return start
+
+
+# Texts dense in what the sentence rule looks at: stops, markers, quotes, digits, "Dr", line breaks.
+_TRICKY = st.text(alphabet=list(". \n1(2)\"\u201d\u2019aDr?!vs3\t"), max_size=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TRICKY, st.data())
+def test_sentence_start_resuming_from_a_known_end_agrees_with_scanning_from_the_top(text, data):
+    # sentence_start resumes its scan from the whole text's last sentence end before the offset; that must
+    # give what a scan from the top of the text gives, wherever the offset is.
+    offset = data.draw(st.integers(0, len(text)))
+    assert ledger.sentence_start(text, offset) == _sentence_start_by_full_scan(text, offset)
+
+
+def test_sentence_start_agrees_with_scanning_from_the_top_on_the_real_pages():
+    for path in sorted((DATA / "sources").glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        # Where the ledgers ask: at each footnote marker; and at every fifth number (the candidate sheet asks at each).
+        for match in ledger.footnote_markers(text) + ledger.number_tokens(text)[::5]:
+            for offset in (match.start, match.end):
+                assert ledger.sentence_start(text, offset) == _sentence_start_by_full_scan(text, offset), \
+                    (path.name, offset)
 
 
 # -- the ledgers on a small page ---------------------------------------------------------------------
