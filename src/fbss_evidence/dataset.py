@@ -228,12 +228,13 @@ def ledger_problems(sources_csv: Path, sources: pd.DataFrame, texts: dict[str, s
 
     problems = []
     used = set()
+    recorded = ledger.recorded_numbers_by_page(claims)
     for source in sources.itertuples(index=False):
         if source.source_id not in texts:
             continue
         text, name = texts[source.source_id], display_path(sources_csv.parent / source.file)
         numbers = ledger.number_ledger(source.source_id, text, claims, exclusions, source.references_first_line,
-                                       source.references_last_line)
+                                       source.references_last_line, recorded.get(source.source_id, {}))
         for row in numbers.itertuples():
             if row.how == "exclusion":
                 used.add((source.source_id, row.line, row.column, row.text))

@@ -168,35 +168,49 @@ RECORDED_TEXT = ("value_text", "timepoint", "population", "outcome", "interventi
 RECORDED_TOLERANCE = 0.11
 
 
-def recorded_numbers(claims: pd.DataFrame, source_id: str) -> dict[str, tuple[str, np.ndarray, np.ndarray]]:
-    """For each distinct quote of a page: (its first claim_id, the values its claims record, and the numbers
-    in the text they record). Rows are grouped once with numpy (pandas' per-group calls cost more than the
-    work on a page's hundred claims); each distinct text is parsed once."""
-    here = claims[claims["source_id"] == source_id]
-    values_cols = [c for c in RECORDED_VALUES if c in here]
-    text_cols = [c for c in RECORDED_TEXT if c in here]
-    codes, quotes = pd.factorize(here["quote"], sort=False)  # an empty quote is -1, and belongs to no group
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(len(quotes) + 1))
-    values = np.column_stack([pd.to_numeric(here[c], errors="coerce").to_numpy(float) for c in values_cols]
-                             or [np.full(len(here), np.nan)])
-    texts = here[text_cols].to_numpy(object)
-    claim_ids = here["claim_id"].to_numpy(object)
+def recorded_numbers_by_page(claims: pd.DataFrame) -> dict[str, dict[str, tuple[str, np.ndarray, np.ndarray]]]:
+    """For each page, for each distinct quote: (its first claim_id, the values its claims record, and the
+    numbers in the text they record). One pass over whole columns, deduplicated before any Python loop, and
+    each distinct text parsed once: a hundred claims and a million copies of them both cost little."""
+    values_cols = [c for c in RECORDED_VALUES if c in claims]
+    text_cols = [c for c in RECORDED_TEXT if c in claims]
+    page_codes, pages = pd.factorize(claims["source_id"], sort=False)
+    quote_codes, quotes = pd.factorize(claims["quote"], sort=False)
+    pair = np.where((page_codes >= 0) & (quote_codes >= 0), page_codes * (len(quotes) + 1) + quote_codes, -1)
+    # One code per (page, quote), first seen first; -1 where either is empty.
+    valid = pair >= 0
+    codes = np.full(len(pair), -1)
+    codes[valid] = pd.factorize(pair[valid], sort=False)[0]
+    n = int(codes.max()) + 1 if valid.any() else 0
+    first_rows = np.flatnonzero(valid)[np.unique(codes[valid], return_index=True)[1]]
+    # (quote, value) pairs, distinct and sorted, cut into one array per quote
+    recorded = [pd.to_numeric(claims[c], errors="coerce").to_numpy(float) for c in values_cols]
+    values = pd.DataFrame({"code": np.repeat(codes, len(values_cols)),
+                           "value": np.column_stack(recorded).ravel() if recorded else np.zeros(0)})
+    values = values[values["code"] >= 0].dropna().drop_duplicates().sort_values(["code", "value"])
+    code_of, value = values["code"].to_numpy(), values["value"].to_numpy(float)
+    bounds = np.searchsorted(code_of, np.arange(n + 1))
+    # the numbers written in the text columns, per quote
     parsed: dict[str, frozenset] = {}
-    out = {}
-    for group, quote in enumerate(quotes):
-        rows = order[bounds[group]: bounds[group + 1]]
-        recorded = values[rows].ravel()
-        words: set[float] = set()
-        for text in pd.unique(texts[rows].ravel()):
-            if pd.isna(text):
-                continue
+    words: list[set[float]] = [set() for _ in range(n)]
+    for col in text_cols:
+        pairs = pd.DataFrame({"code": codes, "text": claims[col].array})
+        pairs = pairs[pairs["code"] >= 0].dropna().drop_duplicates()
+        for code, text in zip(pairs["code"].tolist(), pairs["text"].tolist()):
             if text not in parsed:
                 parsed[text] = numbers.numbers_in(str(text))
-            words |= parsed[text]
-        out[quote] = (claim_ids[rows[0]], np.unique(recorded[~np.isnan(recorded)]),
-                      np.asarray(sorted(words), float))
+            words[code] |= parsed[text]
+    out: dict[str, dict] = {}
+    for code, row in enumerate(first_rows.tolist()):
+        page, quote = pages[page_codes[row]], quotes[quote_codes[row]]
+        out.setdefault(page, {})[quote] = (claims["claim_id"].iat[row], value[bounds[code]: bounds[code + 1]],
+                                           np.asarray(sorted(words[code]), float))
     return out
+
+
+def recorded_numbers(claims: pd.DataFrame, source_id: str) -> dict[str, tuple[str, np.ndarray, np.ndarray]]:
+    """recorded_numbers_by_page for one page."""
+    return recorded_numbers_by_page(claims[claims["source_id"] == source_id]).get(source_id, {})
 
 
 def _recorded(token: Token, values: np.ndarray, words: np.ndarray) -> bool:
@@ -210,16 +224,18 @@ def _recorded(token: Token, values: np.ndarray, words: np.ndarray) -> bool:
 
 
 def number_ledger(source_id: str, text: str, claims: pd.DataFrame, exclusions: pd.DataFrame,
-                  first: float = np.nan, last: float = np.nan) -> pd.DataFrame:
+                  first: float = np.nan, last: float = np.nan, recorded: dict | None = None) -> pd.DataFrame:
     """Every number of a page's body with what accounts for it ('footnote marker', the claim_id of a claim
     that records it, or an exclusion reason); accounted_by is empty for a number nothing accounts for.
 
     A number inside a claim's quote is accounted for only when a claim with that quote records it (see
-    _recorded): "All patients ..." inside the quote of a duration claim still needs its own 100% claim."""
+    _recorded): "All patients ..." inside the quote of a duration claim still needs its own 100% claim.
+    `recorded` is the page's entry of recorded_numbers_by_page, when the caller has it for every page."""
     starts = _line_starts(text)
     in_body = body_mask(text, first, last)
     quotes = [(s, e, claim_id, values, words)
-              for quote, (claim_id, values, words) in recorded_numbers(claims, source_id).items()
+              for quote, (claim_id, values, words) in
+              (recorded_numbers(claims, source_id) if recorded is None else recorded).items()
               for s, e in _occurrences(text, quote)]
     marker_digits = {(m.start, m.end) for m in footnote_markers(text)}
     excluded = {}
@@ -258,7 +274,9 @@ def footnote_ledger(source_id: str, text: str, claims: pd.DataFrame, statements:
     number_of = dict(zip(references["ref_id"], references["ref_number"].astype(str)))
     cited = []  # (start, end, reference number, label) of every quote of this page that cites a reference
     for rows, kind in ((claims, "claim"), (statements, "statement")):
-        here = rows[(rows["source_id"] == source_id) & rows["ref_id"].notna()].drop_duplicates(["quote", "ref_id"])
+        columns = ["quote", "ref_id"] + (["claim_id"] if kind == "claim" else [])
+        here = rows.loc[(rows["source_id"] == source_id) & rows["ref_id"].notna(), columns].drop_duplicates(
+            ["quote", "ref_id"])
         for row in here.itertuples():
             if not isinstance(row.ref_id, str):
                 continue
