@@ -307,8 +307,10 @@ def measure(cmd: list[str], *, cwd: Path, env: dict, timeout: float | None = Non
 
 # -- the scratch copy ------------------------------------------------------------
 
-_NOT_COPIED = {".git", ".venv", "build", ".hypothesis", "__pycache__", ".pytest_cache",
-               ".ipynb_checkpoints", ".bench"}
+# Not copied anywhere in the tree; the project's own outputs (build/ and the venv) only at its top, so that
+# tests/build/ is copied and `make test` in the copy runs every test CI runs.
+_NOT_COPIED = {".git", ".hypothesis", "__pycache__", ".pytest_cache", ".ipynb_checkpoints", ".bench"}
+_NOT_COPIED_AT_TOP = {".venv", "build"}
 
 
 class Scratch:
@@ -318,7 +320,9 @@ class Scratch:
         self.root = Path(root).resolve()
         self.dir = Path(tempfile.mkdtemp(prefix="fbss-bench-", dir=parent)).resolve()
         shutil.copytree(self.root, self.dir, symlinks=True, dirs_exist_ok=True,
-                        ignore=lambda folder, names: [n for n in names if n in _NOT_COPIED])
+                        ignore=lambda folder, names: [
+                            n for n in names
+                            if n in _NOT_COPIED or (n in _NOT_COPIED_AT_TOP and Path(folder) == self.root)])
         (self.dir / ".venv").symlink_to((self.root / ".venv").resolve())
         self.work = self.dir / ".bench"
         self.work.mkdir()
