@@ -155,7 +155,7 @@ run: build/validated.stamp ## Run one notebook with other parameters: make run N
 
 # Both cores (pytest-xdist): unit tests spread one by one, a pipeline module's tests stay
 # together (tests/conftest.py), and each notebook's cells run on one worker.
-# PYTHONDONTWRITEBYTECODE (set on some machines, this one included) would also stop pytest keeping its
+# PYTHONDONTWRITEBYTECODE (some containers set it) would also stop pytest keeping its
 # rewritten test modules, so every run and every worker would rewrite them again (seconds each time).
 PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -n auto
 test: $(ENV_STAMP) ## Run every test, then nbval over the notebooks (CI runs exactly this)
@@ -201,7 +201,7 @@ bench: $(ENV_STAMP) ## Measure full, no-op, incremental, test and validation run
 	$(BIN)/python -m fbss_build.bench
 
 fuzz: $(ENV_STAMP) ## Long property-based fuzzing of the reader and validator
-	FBSS_FUZZ_EXAMPLES=5000 $(BIN)/python -m pytest -q -n auto tests/unit/test_fuzz.py
+	FBSS_FUZZ_EXAMPLES=5000 $(PYTEST) tests/unit/test_fuzz.py
 
 clean: ## Remove what make builds (never data/, never .venv)
 	rm -rf build

@@ -112,7 +112,9 @@ def _occurrences(text: str, quote: str) -> list[tuple[int, int]]:
 @functools.lru_cache(maxsize=64)
 def _sentence_ends(text: str) -> np.ndarray:
     """Where each sentence end of a whole text ends (one scan per text, kept for the next lookup)."""
-    return np.array([match.end() for match in _SENTENCE_END.finditer(text)], dtype=np.int64)
+    ends = np.array([match.end() for match in _SENTENCE_END.finditer(text)], dtype=np.int64)
+    ends.flags.writeable = False  # shared by every caller through the cache
+    return ends
 
 
 def sentence_start(text: str, offset: int) -> int:

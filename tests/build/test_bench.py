@@ -128,13 +128,16 @@ def test_the_scratch_copy_keeps_every_test_folder_and_leaves_out_the_outputs(tmp
     # copy measured 702 of CI's 819 tests.
     root = tmp_path / "project"
     for path in ("tests/build/test_x.py", "tests/unit/test_y.py", "build/run.ipynb", "src/pkg/__pycache__/m.pyc",
-                 "src/pkg/build/keep.py", ".git/HEAD"):
+                 "src/pkg/build/keep.py", ".git/HEAD", ".venv/bin/python"):
         (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).write_text("x")
     scratch = bench.Scratch(root, parent=tmp_path)
     try:
-        copied = {p.relative_to(scratch.dir).as_posix() for p in scratch.dir.rglob("*") if p.is_file()}
+        copied = {p.relative_to(scratch.dir).as_posix() for p in scratch.dir.rglob("*")
+                  if p.is_file() and ".venv" not in p.parts}
+        venv_is_shared = (scratch.dir / ".venv").is_symlink()
     finally:
         scratch.remove()
     assert {"tests/build/test_x.py", "tests/unit/test_y.py", "src/pkg/build/keep.py"} <= copied
     assert not copied & {"build/run.ipynb", "src/pkg/__pycache__/m.pyc", ".git/HEAD"}
+    assert venv_is_shared  # the environment is linked, never copied
