@@ -1186,29 +1186,13 @@ def build_report(build: Path, out: Path, paths=None, *, figures: Path | None = N
     return out / "index.html"
 
 
-# The option names of the tables other than claims, as fbss-validate spells them.
-_OPTIONS = {"statement_audit": "statements", "claim_questions": "links"}
-
-
-def _optional(value: str) -> Path | None:
-    return None if value == "none" else Path(value)
-
-
 def main(argv: list[str] | None = None) -> int:
-    from fbss_evidence.dataset import DataPaths
+    from fbss_evidence.cli import add_data_arguments, data_paths
     from fbss_evidence.problems import InputError
 
     parser = argparse.ArgumentParser(prog="python -m fbss_build.report",
                                      description=__doc__.split("\n")[0])
-    parser.add_argument("claims", nargs="?", type=Path, default=None,
-                        help="the claims file (default: claims.csv in --data)")
-    parser.add_argument("--data", type=Path, default=config.DATA,
-                        help="the folder of the tables (default: data/); the options below override one file")
-    for name in DataPaths.names():
-        if name != "claims":
-            option = _OPTIONS.get(name, name).replace("_", "-")
-            parser.add_argument(f"--{option}", dest=name, type=_optional, default=argparse.SUPPRESS,
-                                metavar="CSV", help=f"the {name.replace('_', ' ')} table ('none' to skip it)")
+    add_data_arguments(parser)
     parser.add_argument("--build", type=Path, default=None,
                         help=f"folder of executed notebooks (default: {config.BUILD})")
     parser.add_argument("--out", type=Path, default=None,
@@ -1221,8 +1205,7 @@ def main(argv: list[str] | None = None) -> int:
     build = args.pop("build") or config.BUILD
     out = args.pop("out") or build / "report"
     figures, tables = args.pop("figures"), args.pop("tables")
-    folder, claims = args.pop("data"), args.pop("claims")
-    paths = DataPaths.in_folder(folder, **args, **({"claims": claims} if claims is not None else {}))
+    paths = data_paths(args)
     if paths.sources is None:
         parser.error("the report lists every source: --sources cannot be 'none'")
     try:

@@ -23,12 +23,9 @@ def _optional(value: str) -> Path | None:
     return None if value == "none" else Path(value)
 
 
-def validate_main(argv: list[str] | None = None) -> int:
-    """Validate the dataset; print `file:line: column: message` for each problem; exit 1 if any."""
-    parser = argparse.ArgumentParser(
-        prog="fbss-validate",
-        description="Validate the claims and every table they refer to; print each problem as "
-                    "file:line: column: message.")
+def add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    """The data a command reads, the same for every command (fbss-validate, the report): a claims file,
+    the data folder, and an option per other table ('none' skips it)."""
     parser.add_argument("claims", nargs="?", type=Path, default=None,
                         help="the claims file (default: claims.csv in --data)")
     parser.add_argument("--data", type=Path, default=config.DATA,
@@ -38,12 +35,26 @@ def validate_main(argv: list[str] | None = None) -> int:
             option = _OPTIONS.get(name, name).replace("_", "-")
             parser.add_argument(f"--{option}", dest=name, type=_optional, default=argparse.SUPPRESS,
                                 metavar="CSV", help=f"the {name.replace('_', ' ')} table ('none' to skip it)")
-    # On the command line a relative path is relative to the working folder, as usual.
-    args = {name: (None if value is None else Path(value).absolute())
-            for name, value in vars(parser.parse_args(argv)).items()}
-    folder = args.pop("data")
-    claims = args.pop("claims")
-    paths = DataPaths.in_folder(folder, **args, **({"claims": claims} if claims is not None else {}))
+
+
+def data_paths(args: dict) -> DataPaths:
+    """Take add_data_arguments' values out of parsed arguments (a dict, as vars() gives). On the command
+    line a relative path is relative to the working folder, as usual."""
+    names = ["claims", "data"] + [n for n in DataPaths.names() if n != "claims" and n in args]
+    values = {n: args.pop(n) for n in names}
+    values = {n: None if v is None else Path(v).absolute() for n, v in values.items()}
+    folder, claims = values.pop("data"), values.pop("claims")
+    return DataPaths.in_folder(folder, **values, **({"claims": claims} if claims is not None else {}))
+
+
+def validate_main(argv: list[str] | None = None) -> int:
+    """Validate the dataset; print `file:line: column: message` for each problem; exit 1 if any."""
+    parser = argparse.ArgumentParser(
+        prog="fbss-validate",
+        description="Validate the claims and every table they refer to; print each problem as "
+                    "file:line: column: message.")
+    add_data_arguments(parser)
+    paths = data_paths(vars(parser.parse_args(argv)))
     try:
         data = load_dataset(paths)
     except InputError as err:

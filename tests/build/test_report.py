@@ -20,7 +20,7 @@ from bs4 import BeautifulSoup
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from PIL import Image
 
-from fbss_evidence import config, schema
+from fbss_evidence import cli, config, schema
 from fbss_evidence.dataset import DataPaths
 from fbss_build import report
 
@@ -231,7 +231,7 @@ def make_data(folder: Path) -> Path:
 # Every table but sources, claims and questions is skipped, as fbss-validate's options allow.
 SKIPPED = ["references", "studies", "audit", "statement_audit", "claim_questions", "results", "search_log",
            "screening", "number_exclusions"]
-SKIP_ARGS = [arg for name in SKIPPED for arg in (f"--{report._OPTIONS.get(name, name).replace('_', '-')}", "none")]
+SKIP_ARGS = [arg for name in SKIPPED for arg in (f"--{cli._OPTIONS.get(name, name).replace('_', '-')}", "none")]
 
 
 def data_paths(data: Path) -> DataPaths:
