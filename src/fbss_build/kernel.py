@@ -29,6 +29,10 @@ def reset(cwd: str) -> None:
     global _baseline
     plt.close("all")
     if _baseline is None:
+        # The inline backend turns interactive mode on when its first figure is made. Make
+        # one before taking the baseline, or restoring it would turn interactive mode off,
+        # and a new kernel has it on: figures would no longer be shown at the end of a cell.
+        plt.close(plt.figure())
         _baseline = ({k: v for k, v in mpl.rcParams.items() if k != "backend"}, list(warnings.filters),
                      np.geterr(), np.get_printoptions())
     else:

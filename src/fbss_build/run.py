@@ -190,6 +190,10 @@ def execute(notebook: Path, output: Path, parameters: dict, km=None, stage: Path
         if own_kernel is not None:
             _stop_kernel(own_kernel)
     try:
+        unshown = unshown_figures(partial, stage)
+        if unshown:
+            raise RuntimeError(f"it wrote figure(s) it does not show: {', '.join(unshown)} "
+                               "(save figures with run.save_figure, which shows them)")
         for f in stage.iterdir():
             destination(f)
     except RuntimeError as err:
@@ -199,6 +203,20 @@ def execute(notebook: Path, output: Path, parameters: dict, km=None, stage: Path
         return None
     failed.unlink(missing_ok=True)
     return Staged(name, stage, partial, output)
+
+
+def unshown_figures(executed: Path, folder: Path) -> list[str]:
+    """The figure files in `folder` that the executed notebook does not display (by the mark
+    notebook.show_figure puts on each figure it shows)."""
+    import nbformat
+
+    from fbss_evidence.notebook import FIGURE_MARK
+    from fbss_evidence.plotting.style import FIGURE_FORMATS
+
+    shown = {o.get("metadata", {}).get(FIGURE_MARK)
+             for cell in nbformat.read(executed, as_version=4).cells if cell.cell_type == "code"
+             for o in cell.get("outputs", []) if o.get("output_type") == "display_data"}
+    return sorted(f.name for f in folder.iterdir() if f.suffix.lstrip(".") in FIGURE_FORMATS and f.name not in shown)
 
 
 def known_parameters(notebook: Path, parameters: dict) -> bool:

@@ -93,6 +93,22 @@ def _slug(value) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text)[:40]
 
 
+FIGURE_MARK = "fbss_figure"  # the display metadata key naming the file a shown figure was written to
+
+
+def show_figure(fig, filename: str) -> None:
+    """Display `fig` once in a notebook (then close it, so the inline backend does not show it again)."""
+    from IPython import get_ipython
+
+    if get_ipython() is None:  # plain Python (a script, a unit test): nothing to show on
+        return
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    display(fig, metadata={FIGURE_MARK: filename})
+    plt.close(fig)
+
+
 @dataclass
 class Run:
     """One run of a notebook: its parameters, its data, and where its outputs go."""
@@ -109,8 +125,16 @@ class Run:
         return self.params.get("fig_format", "png")
 
     def save_figure(self, fig, name: str) -> Path:
+        """Write the figure and show it in the notebook, marked with its file's name.
+
+        Shown here, not left to the inline backend's end-of-cell flush: that flush
+        depends on matplotlib's interactive state, which a kernel that has run other
+        notebooks may have lost. The runner checks every figure written was shown
+        (fbss_build.run.unshown_figures) by this mark.
+        """
         path = style.save_figure(fig, self.output_dir, name, self.fig_format)
         self.saved.append(path)
+        show_figure(fig, path.name)
         return path
 
     def save_table(self, frame: pd.DataFrame, name: str) -> pd.DataFrame:

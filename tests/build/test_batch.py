@@ -24,6 +24,7 @@ import nbformat
 import pytest
 
 from fbss_evidence import config
+from fbss_evidence.notebook import FIGURE_MARK
 from fbss_build import run
 
 from test_run import MAYBE_FAIL, WRITE_OUTPUTS, write_notebook
@@ -48,17 +49,19 @@ def _published(root: Path, prefix: str) -> dict[str, str]:
             for folder in ("figures", "tables") for p in sorted((root / folder).glob(f"{prefix}*"))}
 
 
+def _output(o) -> str:
+    """One output as a reader sees it: its text, or its image (by digest) and the file it shows."""
+    data = o.get("data", {})
+    if "image/png" in data:
+        return f"image {hashlib.sha256(data['image/png'].encode()).hexdigest()} {o.metadata.get(FIGURE_MARK)}"
+    return o.get("text") or data.get("text/markdown") or data.get("text/plain")
+
+
 def _shown(path: Path) -> list[tuple]:
-    """What a reader sees of an executed notebook: each code cell's count and text outputs."""
+    """What a reader sees of an executed notebook: each code cell's count and every output, charts included."""
     nb = nbformat.read(path, as_version=4)
-    shown = []
-    for cell in nb.cells:
-        if cell.cell_type != "code" or "injected-parameters" in cell.metadata.get("tags", []):
-            continue
-        texts = [o.get("text") or o.get("data", {}).get("text/plain") or o.get("data", {}).get("text/markdown")
-                 for o in cell.outputs if o["output_type"] != "display_data"]
-        shown.append((cell.execution_count, texts))
-    return shown
+    return [(cell.execution_count, [_output(o) for o in cell.outputs]) for cell in nb.cells
+            if cell.cell_type == "code" and "injected-parameters" not in cell.metadata.get("tags", [])]
 
 
 @pytest.fixture(scope="module")
@@ -102,6 +105,16 @@ def test_a_used_kernel_shows_the_same_outputs_numbered_from_one(fresh_and_warm, 
     shown = _shown(warm / "build" / f"{name}.ipynb")
     assert shown == _shown(fresh / "build" / f"{name}.ipynb")
     assert shown[0][0] == 1  # the parameters cell, as in a new kernel
+
+
+@pytest.mark.parametrize("name", COMPARED)
+def test_a_used_kernel_shows_every_figure_it_writes(fresh_and_warm, name):
+    for root in fresh_and_warm:
+        listed = (root / "build" / f"{name}.outputs").read_text().split()
+        figures = {Path(m).name for m in listed if m.startswith("figures/")}
+        shown = [line.split()[-1] for _, outputs in _shown(root / "build" / f"{name}.ipynb")
+                 for line in outputs if line and line.startswith("image ")]
+        assert figures and sorted(shown) == sorted(figures), root.name
 
 
 def _left(queue: Path) -> list[str]:

@@ -21,6 +21,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from fbss_evidence import config
+from fbss_evidence.notebook import FIGURE_MARK
 from fbss_build import run
 
 KERNEL = "fbss-evidence"
@@ -32,11 +33,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 from fbss_evidence.outputs import save_table
+from fbss_evidence.notebook import show_figure
 from fbss_evidence.plotting import style
 
 fig, ax = plt.subplots(figsize=(3, 2))
 ax.plot([0, 1], [0, 2 if fail else 1])
 style.save_figure(fig, output_dir, "t-fig", "png")
+show_figure(fig, "t-fig.png")
 save_table(pd.DataFrame({"label": [label], "type": [type(label).__name__]}), output_dir, "t-label")
 if extra:
     save_table(pd.DataFrame({"x": [1]}), output_dir, "t-extra")
@@ -176,16 +179,24 @@ def test_destination_refuses_other_files(redirected, name):
 
 # -- run() with papermill replaced (no kernel) ------------------------------------------------------
 
-def _fake_papermill(monkeypatch, files: dict[str, bytes], error=None):
+def _fake_papermill(monkeypatch, files: dict[str, bytes], error=None, shown=None):
+    """papermill writing `files`, and an executed notebook that displays `shown` (by default every
+    .png of `files`), each marked as notebook.show_figure marks it."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     calls = []
+    shown = [f for f in files if f.endswith((".png", ".svg", ".pdf"))] if shown is None else shown
 
     def execute_notebook(input_path, output_path, parameters, **kwargs):
         calls.append(dict(parameters=parameters, **kwargs))
         seed(Path(parameters["output_dir"]), files)
-        Path(output_path).write_text("executed")
+        cell = new_code_cell("run.save_figure(...)")
+        cell.outputs = [nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo="},
+                                               metadata={FIGURE_MARK: name}) for name in shown]
+        nb = new_notebook()
+        nb.cells = [cell]
+        nbformat.write(nb, output_path)
         if error:
             raise PapermillExecutionError(4, 5, "raise x", "ValueError", error, [])
 
@@ -201,7 +212,7 @@ def test_run_passes_parameters_and_the_stage_folder(notebook, redirected, monkey
     assert call["parameters"] == {"label": "a\nb", "output_dir": str(redirected / "build" / "stage" / "t")}
     assert call["kernel_name"] == "fbss-evidence"
     assert call["cwd"] == str(notebook.parent)
-    assert output.read_text() == "executed"
+    assert "run.save_figure(...)" in output.read_text()
     assert (redirected / "figures" / "t-fig.svg").read_bytes() == b"<svg/>"
     assert not (redirected / "build" / "t.partial.ipynb").exists()
 
@@ -215,7 +226,7 @@ def test_run_failure_reports_cell_and_keeps_failed_copy(notebook, redirected, mo
     assert "cell 4 (In [5]) failed: ValueError: bad value" in err
     assert str(redirected / "build" / "t.failed.ipynb") in err
     assert (redirected / "figures" / "t-fig.png").read_bytes() == b"published"
-    assert (redirected / "build" / "t.failed.ipynb").read_text() == "executed"
+    assert "run.save_figure(...)" in (redirected / "build" / "t.failed.ipynb").read_text()
     assert not output.exists()
     assert not (redirected / "build" / "stage" / "t").exists()
 
@@ -254,6 +265,29 @@ def test_run_with_a_stray_output_fails_and_publishes_nothing(notebook, redirecte
     assert (redirected / "build" / "t.failed.ipynb").exists()
     assert not output.exists()
     assert not (redirected / "build" / "t.partial.ipynb").exists()
+
+
+def test_a_run_that_writes_a_figure_it_does_not_show_fails_and_publishes_nothing(
+        notebook, redirected, monkeypatch, capsys):
+    seed(redirected, {"figures/t-fig.png": b"published"})
+    _fake_papermill(monkeypatch, {"t-fig.png": b"new", "t-other.png": b"new"}, shown=["t-other.png"])
+    assert run.run(notebook, redirected / "build" / "t.ipynb", {}) == 1
+    assert "wrote figure(s) it does not show: t-fig.png" in capsys.readouterr().err
+    assert (redirected / "figures" / "t-fig.png").read_bytes() == b"published"
+    assert not (redirected / "figures" / "t-other.png").exists()
+    assert (redirected / "build" / "t.failed.ipynb").exists()
+
+
+def test_unshown_figures_reads_the_marks_of_displayed_figures(tmp_path):
+    folder = tmp_path / "stage"
+    seed(folder, {"a.png": b"", "b.svg": b"", "c.csv": b""})
+    executed = tmp_path / "x.ipynb"
+    cell = new_code_cell("")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"image/png": ""}, metadata={FIGURE_MARK: "a.png"})]
+    nb = new_notebook()
+    nb.cells = [cell]
+    nbformat.write(nb, executed)
+    assert run.unshown_figures(executed, folder) == ["b.svg"]
 
 
 # -- real kernel runs ---------------------------------------------------------------------------
