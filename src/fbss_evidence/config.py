@@ -25,6 +25,10 @@ TABLE_FILES = {
     "results": "results.csv",
     "search_log": "literature/search_log.csv",
     "screening": "literature/screening.csv",
+    "eligibility": "literature/eligibility.csv",
+    "risk_of_bias": "literature/risk_of_bias.csv",
+    "reviews": "literature/reviews.csv",
+    "reference_reviews": "literature/reference_reviews.csv",
     "number_exclusions": "number_exclusions.csv",
 }
 

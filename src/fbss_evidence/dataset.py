@@ -37,6 +37,10 @@ class DataPaths:
     search_log: Path | None
     screening: Path | None
     number_exclusions: Path | None
+    eligibility: Path | None = None
+    risk_of_bias: Path | None = None
+    reviews: Path | None = None
+    reference_reviews: Path | None = None
 
     @classmethod
     def in_folder(cls, folder: Path | str = config.DATA, **files) -> DataPaths:
@@ -74,6 +78,10 @@ class Dataset:
     search_log: pd.DataFrame | None = None
     screening: pd.DataFrame | None = None
     exclusions: pd.DataFrame | None = None  # number_exclusions
+    eligibility: pd.DataFrame | None = None
+    risk_of_bias: pd.DataFrame | None = None
+    reviews: pd.DataFrame | None = None
+    reference_reviews: pd.DataFrame | None = None
 
 
 class _Reader:
@@ -204,6 +212,19 @@ def load_dataset(paths: DataPaths | None = None) -> Dataset:
         if frame is not None and questions is not None:
             r.problems += validate.unknown_keys(table, frame, "question_id", _known(questions, "question_id"),
                                                 "question_id (see data/questions.csv)")
+    literature = {"results": results, "studies": studies, "questions": questions}
+    checked = {}
+    for name, table_schema in (("eligibility", schema.ELIGIBILITY), ("risk_of_bias", schema.RISK_OF_BIAS),
+                               ("reviews", schema.REVIEWS), ("reference_reviews", schema.REFERENCE_REVIEWS)):
+        table, frame = r.table(getattr(paths, name), table_schema)
+        checked[name] = frame
+        if frame is not None:
+            literature[name] = frame
+            r.problems += validate.key_problems(table, frame, table_schema, literature)
+            if name == "eligibility" and results is not None:
+                r.problems += validate.eligibility_problems(table, frame, results_table, results, questions)
+            if name == "risk_of_bias":
+                r.problems += validate.risk_of_bias_problems(table, frame, studies)
     exclusions_table, exclusions = r.table(paths.number_exclusions, schema.NUMBER_EXCLUSIONS)
     ledgers = exclusions is not None and claims is not None and statements is not None and references is not None
     if ledgers and not r.problems:
@@ -215,7 +236,7 @@ def load_dataset(paths: DataPaths | None = None) -> Dataset:
     if r.problems:
         raise InputError(r.problems, r.note)
     return Dataset(sources, texts, claims, references, studies, audit, statements, questions, links, results,
-                   search_log, screening, exclusions)
+                   search_log, screening, exclusions, **checked)
 
 
 def ledger_problems(sources_csv: Path, sources: pd.DataFrame, texts: dict[str, str], claims: pd.DataFrame,

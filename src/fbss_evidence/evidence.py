@@ -44,12 +44,25 @@ def study_label(ref: pd.Series) -> str:
     return f"{author} {int(year)}" if pd.notna(year) and str(year).strip() else author
 
 
+def canonical_link(pmid, doi, url) -> str:
+    """The link a reader follows: the PubMed page for a PMID, otherwise doi.org for a DOI, otherwise the
+    page read (url_seen stays the provenance of what was read)."""
+    if isinstance(pmid, str) and pmid:
+        return f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
+    if isinstance(doi, str) and doi:
+        return f"https://doi.org/{doi}"
+    return url if isinstance(url, str) else ""
+
+
 def studies_labelled(studies: pd.DataFrame) -> pd.DataFrame:
-    """The studies with a `study` label ('Klessinger 2012') for charts and tables."""
+    """The studies with a `study` label ('Klessinger 2012') for charts and tables, and their canonical `link`."""
     labelled = studies.copy()
     labelled["year"] = pd.to_numeric(labelled["year"], errors="coerce")
     labelled["study"] = [study_label(row) if isinstance(row.get("first_author"), str) else row["study_id"]
                          for _, row in labelled.iterrows()]
+    missing = pd.Series([None] * len(labelled), index=labelled.index)
+    labelled["link"] = [canonical_link(p, d, u) for p, d, u in
+                        zip(*(labelled.get(c, missing) for c in ("pmid", "doi", "url_seen")))]
     return labelled
 
 

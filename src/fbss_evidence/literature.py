@@ -14,16 +14,26 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import evidence, stats, synthesis
+from . import bias, eligibility, evidence, stats, synthesis
 from .dataset import Dataset
 
 
 def study_results(data: Dataset) -> pd.DataFrame:
-    """Every result with its study's label ('Ghiselli 2004'), design, setting and cohort."""
+    """Every result with its study's label ('Ghiselli 2004'), design, setting, cohort, canonical link and
+    risk of bias, and its eligibility (eligibility.overall; `matches` for every result when the
+    dataset has no eligibility table)."""
     studies = evidence.studies_labelled(data.studies)
-    return data.results.merge(
-        studies[["study_id", "study", "design", "setting", "cohort_id", "year"]],
+    rows = data.results.merge(
+        studies[["study_id", "study", "design", "setting", "cohort_id", "year", "link"]],
         on="study_id", how="left", validate="many_to_one")
+    if data.eligibility is not None:
+        rows = rows.merge(eligibility.overall(data.eligibility), on="result_id", how="left", validate="one_to_one")
+    else:
+        rows = rows.assign(eligibility="matches", eligibility_reason="")
+    risk = bias.overall(data.risk_of_bias) if data.risk_of_bias is not None else pd.DataFrame(
+        columns=["study_id", "risk_of_bias"])
+    rows = rows.merge(risk[["study_id", "risk_of_bias"]], on="study_id", how="left", validate="many_to_one")
+    return rows.assign(risk_of_bias=rows["risk_of_bias"].fillna("not appraised"))
 
 
 def question(data: Dataset, question_id: str) -> pd.Series:
@@ -48,6 +58,7 @@ class QuestionSynthesis:
 
     question: pd.Series
     rows: pd.DataFrame  # every result, with its count for pooling and, if refused, why
+    analysis: str = "primary"  # or "sensitivity": with the indirect results too
     pooled: dict[str, stats.PooledProportion] = field(default_factory=dict)  # group -> result
     pooled_rows: dict[str, pd.DataFrame] = field(default_factory=dict)  # group -> the rows pooled
     leave_one_out: dict[str, pd.DataFrame] = field(default_factory=dict)
@@ -64,20 +75,23 @@ class QuestionSynthesis:
 
 def synthesise(data: Dataset, question_id: str, *, method: str = "REML", level: float = 0.95,
                ci_method: str = stats.DEFAULT_CI_METHOD, hartung_knapp: bool = False,
-               include_derived_counts: bool = True, min_studies: int = 2) -> QuestionSynthesis:
-    """Pool each group of a question's comparable results (see synthesis.result_eligibility)."""
+               include_derived_counts: bool = True, min_studies: int = 2,
+               analysis: str = "primary") -> QuestionSynthesis:
+    """Pool each group of a question's comparable results (see synthesis.result_eligibility): in the
+    primary analysis only the results that match the question on every criterion, in the sensitivity
+    analysis the indirect ones too."""
     q = question(data, question_id)
     results = study_results(data)
     results = results[results["question_id"] == question_id]
     rows, groups = synthesis.result_eligibility(results, q, include_derived_counts=include_derived_counts,
-                                                min_studies=min_studies)
+                                                min_studies=min_studies, analysis=analysis)
     rows = stats.add_intervals(rows.rename(columns={"pool_events": "numerator", "pool_n": "denominator"}),
                                method=ci_method, level=level).rename(
         columns={"numerator": "pool_events", "denominator": "pool_n"})
     # A printed interval stands where there are no counts to compute one from.
     printed = rows["ci_low"].isna() & rows["printed_ci_low"].notna()
     rows.loc[printed, ["ci_low", "ci_high"]] = rows.loc[printed, ["printed_ci_low", "printed_ci_high"]].to_numpy()
-    result = QuestionSynthesis(q, rows)
+    result = QuestionSynthesis(q, rows, analysis)
     options = dict(method=method, level=level, ci_method=ci_method, hartung_knapp=hartung_knapp)
     for group, pooled in groups.items():
         labels = pooled["study"].tolist()
@@ -90,14 +104,14 @@ def synthesise(data: Dataset, question_id: str, *, method: str = "REML", level: 
     return result
 
 
-POOLED_COLUMNS = ["question_id", "group", "k", "total_n", "estimate", "ci_low", "ci_high", "pi_low", "pi_high",
+POOLED_COLUMNS = ["question_id", "analysis", "group", "k", "total_n", "estimate", "ci_low", "ci_high", "pi_low", "pi_high",
                   "tau2", "i2", "q", "q_pvalue", "method", "hartung_knapp", "studies"]
 
 
 def pooled_table(result: QuestionSynthesis) -> pd.DataFrame:
     rows = []
     for group, r in result.pooled.items():
-        rows.append(dict(question_id=result.question["question_id"], group=group, k=r.k,
+        rows.append(dict(question_id=result.question["question_id"], analysis=result.analysis, group=group, k=r.k,
                          total_n=int(r.studies["total"].sum()), estimate=r.estimate, ci_low=r.ci_low,
                          ci_high=r.ci_high, pi_low=r.pi_low, pi_high=r.pi_high, tau2=r.tau2, i2=r.i2, q=r.q,
                          q_pvalue=r.q_pvalue, method=r.method, hartung_knapp=r.hartung_knapp,
@@ -218,10 +232,10 @@ def certainty(result: QuestionSynthesis, group: str) -> dict:
     pooled, rows = result.pooled[group], result.pooled_rows[group]
     downgrades = {}
     weights = pooled.studies["weight"].to_numpy()
-    weak = rows["design"].isin(WEAK_DESIGNS).to_numpy() | rows["design"].isna().to_numpy()
-    if weights[weak].sum() >= 50:
-        downgrades["design"] = (1, f"{weights[weak].sum():.0f}% of the weight from case series, chart reviews or "
-                                   "studies of unknown design")
+    high = rows["risk_of_bias"].isin(["high", "not appraised"]).to_numpy()
+    if weights[high].sum() >= 50:
+        downgrades["risk_of_bias"] = (1, f"{weights[high].sum():.0f}% of the weight from studies at high risk of "
+                                         "bias (or not appraised)")
     if pooled.i2 >= 75 and math.isfinite(pooled.pi_high) and pooled.pi_high - pooled.pi_low > 30:
         downgrades["inconsistency"] = (2, f"I\u00b2 {pooled.i2:.0f}%; the prediction interval spans "
                                           f"{pooled.pi_high - pooled.pi_low:.0f} percentage points")
@@ -233,20 +247,20 @@ def certainty(result: QuestionSynthesis, group: str) -> dict:
         downgrades["imprecision"] = (2, f"{total} patients in all")
     elif total < 400 or width > 20:
         downgrades["imprecision"] = (1, f"{total} patients; confidence interval {width:.0f} points wide")
-    flagged = rows["flags"].astype(object).fillna("").astype(str).str.contains("indirect")
-    if result.question["indirectness"] == "serious" or flagged.any():
+    indirect = rows["eligibility"] == "indirect"
+    if result.question["indirectness"] == "serious" or indirect.any():
         reason = result.question["notes"] if result.question["indirectness"] == "serious" else \
-            f"{int(flagged.sum())} result(s) flagged indirect"
+            f"{int(indirect.sum())} result(s) judged indirect"
         downgrades["indirectness"] = (1, reason)
     level = min(sum(n for n, _ in downgrades.values()), len(CERTAINTY) - 1)
     return dict(certainty=CERTAINTY[level],
                 **{f"{domain}_downgrade": downgrades.get(domain, (0, ""))[0]
-                   for domain in ("design", "inconsistency", "imprecision", "indirectness")},
+                   for domain in ("risk_of_bias", "inconsistency", "imprecision", "indirectness")},
                 reasons="; ".join(f"{d}: {why}" for d, (_, why) in downgrades.items()))
 
 
 SOF_COLUMNS = ["question_id", "label", "group", "k", "cohorts", "total_n", "pooled", "ci_low", "ci_high",
-               "pi_low", "pi_high", "i2", "certainty", "design_downgrade", "inconsistency_downgrade",
+               "pi_low", "pi_high", "i2", "certainty", "risk_of_bias_downgrade", "inconsistency_downgrade",
                "imprecision_downgrade", "indirectness_downgrade", "reasons", "claims"]
 
 

@@ -171,9 +171,11 @@ QUESTIONS = table("questions", "The clinical questions the pages' claims speak t
     "question_id": text("The question: a slug.", slug(), unique=True),
     "label": text("A short name for charts."),
     "question": text("The question in full."),
-    "population": text("Who."),
-    "outcome": text("What the proportion counts (numerator and denominator)."),
-    "followup": text("When."),
+    "population": text("Who (an eligibility criterion)."),
+    "intervention": text("The exposure or intervention (an eligibility criterion); an arm-by-arm question "
+                         "judges each arm against its own group."),
+    "outcome": text("What the proportion counts, numerator and denominator (an eligibility criterion)."),
+    "followup": text("When (an eligibility criterion)."),
     "pool_by": text("How results are grouped before pooling (timepoint_group, arm, population_subgroup, all), "
                     "or not_pooled when definitions differ too much.", one_of(vocab.POOL_BY)),
     "headline_group": text("The group the summary of findings leads with.", required=False),
@@ -242,6 +244,65 @@ SCREENING = table("screening", "Every record looked at and not included, and why
     "extractor": text("Who screened it.", one_of(vocab.SEARCH_EXTRACTORS)),
     "notes": text("More on the reason.", required=False),
 }, foreign_keys=(("question_id", "questions", "question_id"),))
+
+ELIGIBILITY = table("eligibility", "Each result judged against its question's criteria and its group, one row "
+                    "per criterion, reconciled from two independent readers (extraction/eligibility/).", {
+    "result_id": text("The result.", pa.Check.str_matches(r"^[a-z0-9-]+$")),
+    "criterion": text("population, intervention, outcome or followup.", one_of(vocab.CRITERIA)),
+    "judgement": text("matches; indirect (a subgroup, a wider or different population, a neighbouring "
+                      "outcome, a follow-up outside the group's window); does_not_match.", one_of(vocab.JUDGEMENTS)),
+    "reason": text("The fact that decides it.", pa.Check.str_length(min_value=1)),
+    "decided_by": text("agreed (both readers), or the ruling that decided (E1 ...: extraction/eligibility/"
+                       "rulings.md).", pattern(vocab.DECIDED_BY_PATTERN)),
+}, primary_key=("result_id", "criterion"), foreign_keys=(("result_id", "results", "result_id"),))
+
+RISK_OF_BIAS = table("risk_of_bias", "Each study's risk of bias, item by item, with the tool fit for its design "
+                     "(JBI prevalence checklist or RoB 2), reconciled from two independent readers.", {
+    "study_id": text("The study.", slug()),
+    "tool": text("jbi_prevalence (Munn et al. 2015) or rob2 (Sterne et al. 2019).", one_of(vocab.ROB_TOOLS)),
+    "item": text("J1-J9 or D1-D5 (docs/literature.md lists them).",
+                 one_of(sorted({i for items in vocab.ROB_ITEMS.values() for i in items}))),
+    "answer": text("yes, no, unclear, not_applicable (JBI); low, some_concerns, high (RoB 2).",
+                   one_of(sorted({a for answers in vocab.ROB_ANSWERS.values() for a in answers}))),
+    "quote": text("The words of the abstract that support the answer, verbatim.", required=False),
+    "decided_by": text("agreed, or the ruling that decided (extraction/risk_of_bias/rulings.md).",
+                       pattern(vocab.DECIDED_BY_PATTERN)),
+}, primary_key=("study_id", "item"), foreign_keys=(("study_id", "studies", "study_id"),))
+
+REVIEWS = table("reviews", "Published systematic reviews on each question, and their own pooled figure, to set "
+                "beside this project's estimate.", {
+    "review_id": text("`<surname>-<year>-review` (suffix -a, -b for a second figure).", slug(), unique=True),
+    "question_id": text("The question.", slug()),
+    "citation": text("First author, year, journal.", pa.Check.str_length(min_value=1)),
+    "pmid": text("PubMed id, where shown.", pattern(PMID), required=False),
+    "doi": text("DOI, where shown.", pattern(DOI), required=False),
+    "url_seen": text("The page read.", pattern(URL)),
+    "pooled_outcome": text("What the review pooled.", required=False),
+    "compare_group": text("The group of this project's question its figure is set beside; empty when it gives "
+                          "no share to compare (an odds ratio, ranges only).", required=False),
+    "population": text("Who.", required=False),
+    "followup": text("When.", required=False),
+    "k": number("Studies pooled.", pa.Check.ge(1), whole=True),
+    "n_patients": number("Patients pooled.", pa.Check.ge(1), whole=True),
+    "estimate": number("Its pooled share, percent.", pa.Check.in_range(0, 100)),
+    "ci_low": number("Lower end of its interval, percent.", pa.Check.in_range(0, 100)),
+    "ci_high": number("Upper end of its interval, percent.", pa.Check.in_range(0, 100)),
+    "arithmetic_note": text("Where the review's own numbers do not add up.", required=False),
+    "difference_reason": text("Why its figure differs from this project's, where it does.", required=False),
+}, primary_key=("review_id",), foreign_keys=(("question_id", "questions", "question_id"),))
+
+REFERENCE_REVIEWS = table("reference_reviews", "The primary studies each reference review includes, and where each "
+                          "stands here: the measure of the search's sensitivity.", {
+    "review_id": text("The review (reviews.csv).", slug()),
+    "question_id": text("The question.", slug()),
+    "included_study": text("The included study as the review names it (author year); empty when the review's "
+                           "list was not visible in the stored copies.", required=False),
+    "study_id": text("The study here, when studies.csv has it.", slug(), required=False),
+    "status": text("in_studies, in_screening, new_result, new_excluded, not_found or not_listed.",
+                   one_of(vocab.REVIEW_STUDY_STATUSES)),
+    "note": text("Where it was seen, or why it is out.", required=False),
+}, foreign_keys=(("review_id", "reviews", "review_id"), ("question_id", "questions", "question_id"),
+                 ("study_id", "studies", "study_id")))
 
 
 NUMBER_EXCLUSIONS = table("number_exclusions", "Every number on a page that is not a claim, by position, with "

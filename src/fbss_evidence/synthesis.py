@@ -13,7 +13,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from . import stats
+from . import eligibility, stats
 
 MIN_GROUP = 2
 
@@ -122,6 +122,8 @@ def estimates_with_counts(claims: pd.DataFrame, *, method: str = "wilson", level
 RESULT_REASONS = {
     "not_pooled": "the question is not pooled: {question_notes}",
     "review": "a review's own pooled figure: shown beside its studies, never pooled with them",
+    "not_eligible": "does not answer the question: {eligibility_reason}",
+    "indirect": "indirect, so in the sensitivity analysis only: {eligibility_reason}",
     "no_counts": "no count and no n: a bare percentage has no sampling error",
     "derived_excluded": "its count would be derived from a percent, and include_derived_counts is False",
     "same_cohort": "the same cohort ({cohort_id}) as {kept}, which stands for it",
@@ -169,7 +171,7 @@ def complement_successes(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def result_eligibility(results: pd.DataFrame, question, *, include_derived_counts: bool = True,
-                       min_studies: int = 2) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+                       min_studies: int = 2, analysis: str = "primary") -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """Every result of one question with the group it belongs to and the count it is pooled with,
     or the reason (code and sentence) it is not; and the rows to pool, by group.
 
@@ -179,8 +181,10 @@ def result_eligibility(results: pd.DataFrame, question, *, include_derived_count
     results. A cohort's best result: not an as-treated analysis where another exists, then
     stated counts before derived ones, then the follow-up nearest the group's (5y: 60
     months) or, in groups that are not follow-ups, the longest, then the larger n and the
-    later study. A result flagged indirect is pooled; it lowers the certainty instead
-    (literature.certainty). A result that reports success where the question asks about a
+    later study. Eligibility (column `eligibility`, eligibility.overall) decides first: the
+    primary analysis takes only results that match the question on every criterion, the
+    sensitivity analysis also those that are indirect, and neither one that does not
+    match. A result that reports success where the question asks about a
     poor outcome (flag success_not_failure) enters as its complement, which says so.
     """
     rows = results.copy().reset_index(drop=True)
@@ -203,6 +207,8 @@ def result_eligibility(results: pd.DataFrame, question, *, include_derived_count
     flags = rows["flags"].astype(object).fillna("").astype(str)
     refuse(np.full(len(rows), by == "not_pooled"), "not_pooled", question_notes=question["notes"])
     refuse(rows["design"] == "systematic review", "review")
+    refuse(rows["eligibility"] == "does_not_match", "not_eligible")
+    refuse(~eligibility.enters(rows["eligibility"], analysis), "indirect")
     refuse(rows["pool_n"].isna(), "no_counts")
     derived = ~rows["count_note"].isin(["stated"])
     refuse(derived & (not include_derived_counts), "derived_excluded")

@@ -407,8 +407,10 @@ def result_problems(table: CsvTable, f: pd.DataFrame) -> list[Problem]:
                  lambda r: f"a derived count should be round({r.percent:g}% x {r.n:g}) = "
                  f"{round(r.percent * r.n / 100)}, not {r.events:g}")
     outside = (f["ci_low"] > f["percent"]) | (f["ci_high"] < f["percent"])
-    out += _flag(table, f, outside & ~disagree, "ci_low", lambda r: f"{r.percent:g}% lies outside its interval "
-                 f"{r.ci_low:g}-{r.ci_high:g}")
+    page_disagrees = flags.map(lambda t: "page_figures_disagree" in t)
+    out += _flag(table, f, outside & ~disagree & ~page_disagrees, "ci_low",
+                 lambda r: f"{r.percent:g}% lies outside its interval {r.ci_low:g}-{r.ci_high:g} (flag "
+                 "page_figures_disagree if the study prints them so)")
     unknown = flags.map(lambda t: [x for x in t if x not in vocab.RESULT_FLAGS])
     out += _flag(table, f, unknown.map(bool), "flags", lambda r: f"unknown flag(s) {', '.join(unknown[r.name])}; "
                  f"use: {', '.join(vocab.RESULT_FLAGS)}")
@@ -463,4 +465,70 @@ def question_problems(table: CsvTable, questions: pd.DataFrame, results: pd.Data
             elif present and q.headline_group not in present:
                 out.append(table.problem(i, "headline_group", f"'{q.headline_group}' is not among the {q.pool_by} "
                                          f"values of its results ({', '.join(sorted(present))})"))
+    return out
+
+
+# -- keys, eligibility and risk of bias --------------------------------------------------
+
+def key_problems(table: CsvTable, f: pd.DataFrame, table_schema, tables: dict[str, pd.DataFrame | None]
+                 ) -> list[Problem]:
+    """The schema's declared keys: the primary key unique, each foreign key pointing at a row that exists."""
+    out = []
+    key = list(table_schema.metadata["primary_key"])
+    if key:
+        repeated = f.duplicated(subset=key, keep="first") & f[key].notna().all(axis=1)
+        out += _flag(table, f, repeated, key[-1], lambda r: f"the key ({', '.join(key)}) = "
+                     f"({', '.join(str(r[k]) for k in key)}) is already on an earlier row: each must be unique")
+    for column, other, other_column in table_schema.metadata["foreign_keys"]:
+        if tables.get(other) is not None:
+            out += unknown_keys(table, f, column, set(tables[other][other_column].dropna()),
+                                f"{other_column} (see {other}.csv): a row may only point at one that exists")
+    return out
+
+
+def eligibility_problems(table: CsvTable, f: pd.DataFrame, results_table: CsvTable, results: pd.DataFrame,
+                         questions: pd.DataFrame | None) -> list[Problem]:
+    """Every result judged on every criterion; a subgroup never stands for everyone."""
+    out = []
+    judged = set(zip(f["result_id"], f["criterion"]))
+    for criterion in vocab.CRITERIA:
+        missing = ~results["result_id"].map(lambda rid: (rid, criterion) in judged)
+        out += _flag(results_table, results, missing, "result_id",
+                     lambda r: f"{r.result_id} has no '{criterion}' judgement in {table.name}: every result is "
+                     "judged on population, intervention, outcome and followup")
+    if questions is not None:
+        # In a question pooled by population subgroup, a row whose arm names a subgroup (one sex, one
+        # insurer) and whose population_subgroup is 'all' would enter the group that stands for everyone.
+        pool_by = questions.drop_duplicates("question_id").set_index("question_id")["pool_by"]
+        by_subgroup = results["question_id"].map(pool_by) == "population_subgroup"
+        whole = results["population_subgroup"].fillna("all").eq("all")
+        subgroup_arm = ~results["arm"].isin(["all"]) & ~results["arm"].eq(results["population_subgroup"])
+        out += _flag(results_table, results, by_subgroup & whole & subgroup_arm & ~results["arm"].eq("fusion"),
+                     "population_subgroup", lambda r: f"arm '{r.arm}' is a subgroup: it may enter only a group "
+                     f"defined for it (population_subgroup '{r.arm}'), never 'all'")
+    return out
+
+
+def risk_of_bias_problems(table: CsvTable, f: pd.DataFrame, studies: pd.DataFrame | None) -> list[Problem]:
+    """Each study appraised with one tool, on every item of that tool, with that tool's answers."""
+    out = []
+    items = f["tool"].map(vocab.ROB_ITEMS)
+    out += _flag(table, f, [item not in allowed for item, allowed in zip(f["item"], items)], "item",
+                 lambda r: f"{r.item} is not an item of {r.tool} (its items: {', '.join(vocab.ROB_ITEMS[r.tool])})")
+    answers = f["tool"].map(vocab.ROB_ANSWERS)
+    out += _flag(table, f, [a not in allowed for a, allowed in zip(f["answer"], answers)], "answer",
+                 lambda r: f"'{r.answer}' is not an answer of {r.tool} ({', '.join(vocab.ROB_ANSWERS[r.tool])})")
+    tools = f.groupby("study_id")["tool"].nunique()
+    out += _flag(table, f, f["study_id"].map(tools) > 1, "tool",
+                 lambda r: f"{r.study_id} is appraised with more than one tool: use the one fit for its design")
+    first = ~f.duplicated("study_id")
+    have = f.groupby("study_id")["item"].agg(set)
+    lacking = np.array([bool(set(vocab.ROB_ITEMS[t]) - have[s]) for s, t in zip(f["study_id"], f["tool"])], dtype=bool)
+    out += _flag(table, f, first.to_numpy() & lacking,
+                 "item", lambda r: f"{r.study_id} lacks item(s) "
+                 f"{', '.join(sorted(set(vocab.ROB_ITEMS[r.tool]) - have[r.study_id]))} of {r.tool}")
+    if studies is not None:
+        design = f["study_id"].map(studies.drop_duplicates("study_id").set_index("study_id")["design"])
+        out += _flag(table, f, first & (design == "RCT") & (f["tool"] != "rob2"), "tool",
+                     lambda r: f"{r.study_id} is a randomised trial: appraise it with rob2")
     return out

@@ -101,13 +101,13 @@ RESULT_FLAGS = (
     "crossover",
     "success_not_failure",      # a share with a good outcome, where the question asks about a poor one
 )
-EXTRACTORS = ("both", "e1", "e2", "third_read")
+EXTRACTORS = ("both", "e1", "e2", "third_read", "verified")  # verified: one extraction, re-read by a second reviewer
 SCREENING_REASONS = (
     "wrong_population", "wrong_outcome", "wrong_intervention", "no_extractable_figure",
     "duplicate_cohort", "review_not_primary", "abstract_without_results",
     "not_found_in_stored_copies", "secondary_only", "other",
 )
-SEARCH_EXTRACTORS = ("e1", "e2", "both", "supp", "third_read")
+SEARCH_EXTRACTORS = ("e1", "e2", "both", "supp", "third_read", "reviews")  # reviews: the reference-review pass
 # How a question's results are grouped before pooling: by follow-up, by arm, by population,
 # all together, or not pooled at all (definitions too different).
 POOL_BY = ("timepoint_group", "arm", "population_subgroup", "all", "not_pooled")
@@ -143,3 +143,16 @@ EXCLUSION_REASONS = (
     "hypothetical",         # an illustration, not a claim about patients
     "other",                # say why in the note
 )
+
+# Eligibility of a result for its question and group (data/literature/eligibility.csv).
+CRITERIA = ("population", "intervention", "outcome", "followup")
+JUDGEMENTS = ("matches", "indirect", "does_not_match")
+# How a reconciled judgement was reached: both readers agreed, or a written ruling decided.
+DECIDED_BY_PATTERN = r"^(agreed|E\d+|R\d+)$"
+
+# Risk of bias (data/literature/risk_of_bias.csv): the tool fit for the design and its items.
+ROB_TOOLS = ("jbi_prevalence", "rob2")
+ROB_ITEMS = {"jbi_prevalence": tuple(f"J{i}" for i in range(1, 10)), "rob2": tuple(f"D{i}" for i in range(1, 6))}
+ROB_ANSWERS = {"jbi_prevalence": ("yes", "no", "unclear", "not_applicable"), "rob2": ("low", "some_concerns", "high")}
+ROB_OVERALL = ("low", "some_concerns", "high")
+REVIEW_STUDY_STATUSES = ("in_studies", "in_screening", "new_result", "new_excluded", "not_found", "not_listed")

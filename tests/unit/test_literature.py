@@ -37,12 +37,19 @@ def _question(pool_by="timepoint_group", headline="5y", indirectness="none", not
                 pool_by=pool_by, headline_group=headline, indirectness=indirectness, notes=notes)
 
 
-def _data(results, studies, question=None, links=None, claims=None) -> Dataset:
+def _appraisal(study_id, answer="yes") -> list[dict]:
+    """A JBI prevalence appraisal of one study, every item answered `answer`."""
+    return [dict(study_id=study_id, tool="jbi_prevalence", item=f"J{i}", answer=answer, quote=NA, decided_by="agreed")
+            for i in range(1, 10)]
+
+
+def _data(results, studies, question=None, links=None, claims=None, eligibility=None, risk_of_bias=None) -> Dataset:
     return Dataset(sources=pd.DataFrame(), texts={}, claims=claims if claims is not None else pd.DataFrame(),
                    references=pd.DataFrame(), studies=pd.DataFrame(studies),
                    questions=pd.DataFrame([question or _question()]),
                    links=links if links is not None else pd.DataFrame(columns=["claim_id", "question_id"]),
-                   results=pd.DataFrame(results))
+                   results=pd.DataFrame(results), eligibility=eligibility,
+                   risk_of_bias=pd.DataFrame(risk_of_bias) if risk_of_bias is not None else None)
 
 
 STUDIES = [_study("alpha-2001"), _study("beta-2002"), _study("gamma-2003"),
@@ -181,19 +188,58 @@ def test_a_claim_of_a_group_with_nothing_pooled_says_where_the_studies_lie():
 def test_certainty_starts_high_and_each_downgrade_says_why():
     consistent = [_result(i, s, events=e, n=n) for i, (s, e, n) in enumerate(
         [("alpha-2001", 100, 1000), ("beta-2002", 101, 1000), ("gamma-2003", 99, 1000)], start=1)]
-    result = literature.synthesise(_data(consistent, STUDIES), "q")
+    low_risk = [a for s in ("alpha-2001", "beta-2002", "gamma-2003") for a in _appraisal(s)]
+    result = literature.synthesise(_data(consistent, STUDIES, risk_of_bias=low_risk), "q")
     assert literature.certainty(result, "5y")["certainty"] == "high"
     scattered = [_result(i, s, events=e, n=n) for i, (s, e, n) in enumerate(
         [("alpha-2001", 5, 40), ("beta-2002", 20, 40), ("gamma-2003", 35, 40)], start=1)]
-    weak_studies = [_study("alpha-2001", design="case series"), _study("beta-2002", design="case series"),
-                    _study("gamma-2003")]
-    result = literature.synthesise(_data(scattered, weak_studies, _question(indirectness="serious",
-                                                                             notes="definitions differ")), "q")
+    # Two of the three at high risk of bias (a "no" on every item), the third low: most of the weight is high.
+    risky = _appraisal("alpha-2001", "no") + _appraisal("beta-2002", "no") + _appraisal("gamma-2003")
+    result = literature.synthesise(_data(scattered, STUDIES, _question(indirectness="serious", notes="definitions differ"),
+                                         risk_of_bias=risky), "q")
     grade = literature.certainty(result, "5y")
     assert grade["certainty"] == "very low"
-    assert grade["design_downgrade"] == 1 and grade["inconsistency_downgrade"] == 2
+    assert grade["risk_of_bias_downgrade"] == 1 and grade["inconsistency_downgrade"] == 2
     assert grade["imprecision_downgrade"] == 1 and grade["indirectness_downgrade"] == 1
-    assert "I\u00b2" in grade["reasons"] and "case series" in grade["reasons"] and "definitions differ" in grade["reasons"]
+    assert "I\u00b2" in grade["reasons"] and "high risk of bias" in grade["reasons"]
+    assert "definitions differ" in grade["reasons"]
+
+
+def test_a_study_not_appraised_counts_as_high_risk():
+    consistent = [_result(i, s, events=e, n=n) for i, (s, e, n) in enumerate(
+        [("alpha-2001", 100, 1000), ("beta-2002", 101, 1000), ("gamma-2003", 99, 1000)], start=1)]
+    grade = literature.certainty(literature.synthesise(_data(consistent, STUDIES), "q"), "5y")
+    assert grade["risk_of_bias_downgrade"] == 1 and "not appraised" in grade["reasons"]
+
+
+def _judged(result_ids, judgement="matches", criterion="population") -> pd.DataFrame:
+    return pd.DataFrame([dict(result_id=r, criterion=c, judgement=judgement if c == criterion else "matches",
+                              reason="r", decided_by="agreed") for r in result_ids
+                         for c in ("population", "intervention", "outcome", "followup")])
+
+
+def test_the_primary_analysis_pools_only_results_that_match_every_criterion():
+    rows = [_result(i, s, events=e, n=100) for i, (s, e) in enumerate(
+        [("alpha-2001", 10), ("beta-2002", 12), ("gamma-2003", 40)], start=1)]
+    ids = [r["result_id"] for r in rows]
+    judged = pd.concat([_judged(ids[:2]), _judged(ids[2:], "indirect")], ignore_index=True)
+    primary = literature.synthesise(_data(rows, STUDIES, eligibility=judged), "q")
+    sensitivity = literature.synthesise(_data(rows, STUDIES, eligibility=judged), "q", analysis="sensitivity")
+    assert primary.pooled["5y"].k == 2 and sensitivity.pooled["5y"].k == 3
+    refused = primary.rows.set_index("result_id").loc[ids[2]]
+    assert refused["reason_code"] == "indirect" and "population indirect: r" in refused["reason"]
+    assert primary.table()["analysis"].tolist() == ["primary"]
+    assert literature.certainty(sensitivity, "5y")["indirectness_downgrade"] == 1
+
+
+def test_a_result_that_does_not_match_is_in_neither_analysis():
+    rows = [_result(i, s, events=e, n=100) for i, (s, e) in enumerate(
+        [("alpha-2001", 10), ("beta-2002", 12), ("gamma-2003", 40)], start=1)]
+    ids = [r["result_id"] for r in rows]
+    judged = pd.concat([_judged(ids[:2]), _judged(ids[2:], "does_not_match", "outcome")], ignore_index=True)
+    sensitivity = literature.synthesise(_data(rows, STUDIES, eligibility=judged), "q", analysis="sensitivity")
+    assert sensitivity.pooled["5y"].k == 2
+    assert sensitivity.rows.set_index("result_id").loc[ids[2], "reason_code"] == "not_eligible"
 
 
 def test_summary_of_findings_has_a_row_per_pooled_group_and_per_unpooled_question():
@@ -231,7 +277,10 @@ def test_the_literature_meets_its_targets(real):
     assert len(real.results) >= 30 and real.results["study_id"].nunique() >= 20
     pooled = [q for q in real.questions["question_id"] if literature.synthesise(real, q).pooled]
     assert len(pooled) >= 4
-    three = [q for q in pooled if max(r.k for r in literature.synthesise(real, q).pooled.values()) >= 3]
+    # Since eligibility is judged per criterion, the primary analysis pools only direct evidence; the
+    # sensitivity analysis (with the indirect results) keeps the earlier target of 3 studies for 4 questions.
+    with_indirect = [literature.synthesise(real, q, analysis="sensitivity") for q in real.questions["question_id"]]
+    three = [s for s in with_indirect if s.pooled and max(r.k for r in s.pooled.values()) >= 3]
     assert len(three) >= 4
 
 

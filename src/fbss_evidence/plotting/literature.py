@@ -22,6 +22,7 @@ GID_STUDY = "study"
 GID_STUDY_NOT_POOLED = "study-not-pooled"
 GID_STUDY_CI = "study-ci"
 GID_DIAMOND = "pooled-diamond"
+GID_SENSITIVITY = "sensitivity-diamond"
 GID_PREDICTION = "prediction-interval"
 GID_CLAIM = "claim"
 GID_COUNTS = "counts"
@@ -54,20 +55,25 @@ def _draw_claim(ax: Axes, claim, y: float) -> None:
     point.set_gid(GID_CLAIM)
 
 
-def evidence_forest(result, claims: pd.DataFrame, *, title: str, ax: Axes | None = None) -> Axes:
+def evidence_forest(result, claims: pd.DataFrame, *, title: str, sensitivity=None, ax: Axes | None = None) -> Axes:
     """One question: every study result (pooled ones as squares sized by weight, the others hollow),
-    the random-effects diamond and prediction interval of each pooled group, and the pages' comparable
-    claims of that group as markers coded by basis, with the cited study's own figure beside them.
+    the random-effects diamond and prediction interval of each pooled group (the primary analysis),
+    the sensitivity analysis's estimate as a hollow diamond where it differs (`sensitivity`: the
+    synthesis with the indirect results too), and the pages' comparable claims of that group as markers
+    coded by basis, with the cited study's own figure beside them.
 
     `claims`: the linked claims (literature.linked_claims) with a `group` column (literature.place_claims).
     """
     rows = result.rows
     blocks = []
+    extra = {} if sensitivity is None else {
+        g: p for g, p in sensitivity.pooled.items()
+        if g not in result.pooled or p.k != result.pooled[g].k}
     for group in result.groups:
         studies = rows[rows["group"] == group]
         here = claims[(claims["group"] == group) & (claims["comparable"] == "yes")] if len(claims) else claims
         blocks.append((group, studies, here))
-    n_rows = sum(len(s) + len(c) + 2 + (group in result.pooled) for group, s, c in blocks)
+    n_rows = sum(len(s) + len(c) + 2 + (group in result.pooled) + (group in extra) for group, s, c in blocks)
     if ax is None:
         _, ax = plt.subplots(figsize=(11, 1.6 + 0.36 * max(n_rows, 3)))
     labels, y = [], 0.0
@@ -103,7 +109,7 @@ def evidence_forest(result, claims: pd.DataFrame, *, title: str, ax: Axes | None
             label = f"{row['study']} ({row['design'] if isinstance(row['design'], str) else 'design unknown'})"
             if not pooled_here:
                 label += f" - not pooled: {str(row['reason_code']).replace('_', ' ')}"
-            elif isinstance(row.get("flags"), str) and "indirect" in row["flags"]:
+            elif row.get("eligibility") == "indirect":
                 label += " - indirect"
             if row.get("complemented"):
                 label += " [100% - success]"
@@ -127,6 +133,18 @@ def evidence_forest(result, claims: pd.DataFrame, *, title: str, ax: Axes | None
             ticks.append(y)
             labels.append(f"Pooled, {method} (k={pooled.k}; I\u00b2={pooled.i2:.0f}%)")
             y += 1
+        if group in extra:
+            other = extra[group]
+            h = 0.3
+            diamond = Polygon([(other.ci_low, y), (other.estimate, y - h), (other.ci_high, y), (other.estimate, y + h)],
+                              closed=True, facecolor="white", edgecolor=POOLED_COLOUR, linewidth=1.5, zorder=3)
+            diamond.set_gid(GID_SENSITIVITY)
+            ax.add_patch(diamond)
+            ax.text(1.01, y, f"{other.estimate:.1f}% ({other.ci_low:.1f}-{other.ci_high:.1f})",
+                    transform=right, ha="left", va="center", fontsize=8)
+            ticks.append(y)
+            labels.append(f"Sensitivity, with indirect results (k={other.k}; I\u00b2={other.i2:.0f}%)")
+            y += 1
         for _, claim in here.iterrows():
             _draw_claim(ax, claim, y)
             figure = claim.get("study_figure")
@@ -147,16 +165,18 @@ def evidence_forest(result, claims: pd.DataFrame, *, title: str, ax: Axes | None
     ax.set_xlabel("Share of patients (%)")
     ax.set_title(title)
     ax.grid(axis="y", visible=False)
-    ax.legend(handles=_legend(claims), loc="upper left", bbox_to_anchor=(1.22, 1.0), fontsize=8, frameon=False)
+    ax.legend(handles=_legend(claims, bool(extra)), loc="upper left", bbox_to_anchor=(1.22, 1.0), fontsize=8, frameon=False)
     return ax
 
 
-def _legend(claims: pd.DataFrame) -> list:
+def _legend(claims: pd.DataFrame, sensitivity: bool = False) -> list:
     handles = [Line2D([], [], marker="s", color=STUDY_COLOUR, linestyle="none", label="study (area: weight)"),
                Line2D([], [], marker="s", color="0.45", markerfacecolor="white", linestyle="none",
                       label="study not pooled (why: see the table)"),
-               Patch(color=POOLED_COLOUR, label="pooled estimate, 95% CI"),
+               Patch(color=POOLED_COLOUR, label="pooled estimate (primary), 95% CI"),
                Line2D([], [], color=POOLED_COLOUR, label="prediction interval")]
+    if sensitivity:
+        handles.append(Patch(facecolor="white", edgecolor=POOLED_COLOUR, label="sensitivity: with indirect results"))
     drawn = claims[claims["comparable"] == "yes"] if len(claims) else claims
     return handles + claim_handles(drawn)
 
