@@ -8,10 +8,11 @@
 # estimate that also takes the indirect ones (the sensitivity analysis), and every claim the pages
 # make on the question set beside it.
 #
-# **Reads** the data tables in `data/` (questions, studies, results, eligibility, risk of bias,
-# claim_questions and the claims with their sources and audit). **Writes** `figures/10-<question>`,
+# **Reads** the data tables in `data/` (questions, studies, results, eligibility, risk of bias, the
+# search and screening logs, the published reviews, claim_questions and the claims with their sources
+# and audit). **Writes** `figures/10-<question>`, `figures/10-<question>-prisma`,
 # `tables/10-<question>-results`, `tables/10-<question>-pooled`, `tables/10-<question>-claims`,
-# `tables/10-<question>-leave-one-out`.
+# `tables/10-<question>-leave-one-out`, `tables/10-<question>-reviews`.
 
 # %% tags=["parameters"]
 # Parameters (papermill -p NAME VALUE, or: make run NB=10-claims-vs-literature P="question=prp-lbp-success ...")
@@ -30,8 +31,9 @@ min_studies = 2  # the fewest comparable studies that are pooled
 # %%
 import pandas as pd
 from IPython.display import Markdown
-from fbss_evidence import literature, notebook
+from fbss_evidence import literature, notebook, prisma, reviews
 from fbss_evidence.plotting import literature as evidence_plots
+from fbss_evidence.plotting import prisma as prisma_plots
 
 run = notebook.start("10-claims-vs-literature", globals())
 q = literature.question(run.data, question)
@@ -42,8 +44,16 @@ Markdown(f"**Question.** {q['question']}  \n**Population.** {q['population']}  \
 # %% [markdown]
 # ## What was searched, and what was found
 
+# %% tags=["nbval-ignore-output"]
+flow = prisma.flow(run.data.search_log, run.data.screening, run.data.results, question)
+ax = prisma_plots.flow_diagram(flow, prisma.exclusion_reasons(run.data.screening, question),
+                               title=f"{q['label']}: the literature search (PRISMA 2020)")
+run.caption(ax.figure, None, "Counts from data/literature/search_log.csv (queries of stored copies of PubMed, PMC "
+            "and journal pages), data/literature/screening.csv and data/results.csv.")
+run.save_figure(ax.figure, f"10-{question}-prisma");
+
 # %%
-literature.prisma_counts(run.data, question)
+pd.Series(flow).to_frame("records")
 
 # %% [markdown]
 # ## Decide which results can be pooled, and say why not for the others
@@ -85,6 +95,17 @@ run.save_table(leave_one_out, f"10-{question}-leave-one-out").round(2)
 
 # %%
 result.subgroups.round(2)
+
+# %% [markdown]
+# ## Set the estimate beside the published systematic reviews
+
+# %%
+compared = reviews.comparison(run.data.reviews[run.data.reviews["question_id"] == question],
+                              {question: result}, {question: with_indirect})
+notebook.expect("reviews apart from this estimate without a reason", len(reviews.unexplained(compared)), 0)
+run.save_table(compared, f"10-{question}-reviews")[["citation", "group", "review_estimate", "review_ci_low",
+                                                    "review_ci_high", "analysis", "estimate", "ci_low", "ci_high",
+                                                    "apart"]].round(1)
 
 # %% [markdown]
 # ## Set the pages' claims beside the evidence

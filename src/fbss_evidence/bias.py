@@ -45,3 +45,28 @@ def overall(risk_of_bias: pd.DataFrame) -> pd.DataFrame:
         rows.append(dict(study_id=study_id, tool=tool, risk_of_bias=judge(tool, answers),
                          items_against=", ".join(sorted(against))))
     return pd.DataFrame(rows, columns=["study_id", "tool", "risk_of_bias", "items_against"])
+
+
+def agreement(first: pd.DataFrame, second: pd.DataFrame) -> pd.DataFrame:
+    """Cohen's kappa and the share agreed, per tool, between the two readers' item-by-item answers."""
+    from statsmodels.stats.inter_rater import cohens_kappa
+
+    both = first.merge(second, on=["study_id", "item"], suffixes=("_1", "_2"), validate="one_to_one")
+    both = both[both["tool_1"].isin(["jbi_prevalence", "rob2"])]
+    rows = []
+    for tool, part in both.groupby("tool_1", sort=True):
+        answers = sorted(set(part["answer_1"]) | set(part["answer_2"]))
+        table = pd.crosstab(pd.Categorical(part["answer_1"], answers), pd.Categorical(part["answer_2"], answers),
+                            dropna=False)
+        agreed = part["answer_1"] == part["answer_2"]
+        rows.append(dict(tool=tool, studies=part["study_id"].nunique(), answers=len(part), agreed=int(agreed.sum()),
+                         agreement=100 * float(agreed.mean()), kappa=cohens_kappa(table.to_numpy()).kappa))
+    return pd.DataFrame(rows)
+
+
+def readers(folder) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The two readers' own answers (extraction/risk_of_bias/r1.csv and r2.csv under `folder`)."""
+    from pathlib import Path
+
+    return tuple(pd.read_csv(Path(folder) / f"{reader}.csv", dtype=str, keep_default_na=False)
+                 for reader in ("r1", "r2"))

@@ -165,6 +165,7 @@ def load_dataset(paths: DataPaths | None = None) -> Dataset:
     studies_table, studies = r.table(paths.studies, schema.STUDIES)
     if studies is not None:
         r.problems += validate.study_problems(studies_table, studies)
+        r.problems += validate.url_problems(studies_table, studies)
     ref_table, references = r.table(paths.references, schema.REFERENCES)
     if references is not None:
         r.problems += validate.unknown_keys(ref_table, references, "source_id", set(texts),
@@ -196,6 +197,9 @@ def load_dataset(paths: DataPaths | None = None) -> Dataset:
     results_table, results = r.table(paths.results, schema.RESULTS)
     if results is not None:
         r.problems += validate.result_problems(results_table, results)
+        r.problems += validate.url_problems(results_table, results)
+        if studies is not None:
+            r.problems += validate.study_label_problems(studies_table, studies, results)
         if studies is not None:
             r.problems += validate.unknown_keys(results_table, results, "study_id", _known(studies, "study_id"),
                                                 "study_id (see data/studies.csv)")
@@ -223,6 +227,7 @@ def load_dataset(paths: DataPaths | None = None) -> Dataset:
             r.problems += validate.key_problems(table, frame, table_schema, literature)
             if name == "eligibility" and results is not None:
                 r.problems += validate.eligibility_problems(table, frame, results_table, results, questions)
+            r.problems += validate.url_problems(table, frame)
             if name == "risk_of_bias":
                 r.problems += validate.risk_of_bias_problems(table, frame, studies)
     exclusions_table, exclusions = r.table(paths.number_exclusions, schema.NUMBER_EXCLUSIONS)

@@ -51,3 +51,14 @@ def agreement(first: pd.DataFrame, second: pd.DataFrame) -> pd.DataFrame:
         rows.append(dict(criterion=criterion, results=len(both), agreed=int((a == b).sum()),
                          agreement=100 * float((a == b).mean()), kappa=cohens_kappa(table.to_numpy()).kappa))
     return pd.DataFrame(rows)
+
+
+def readers(folder) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The two readers' own judgements (extraction/eligibility/r1*.csv and r2*.csv under `folder`):
+    the first pass and the results added later, each reader's files together."""
+    from pathlib import Path
+
+    folder = Path(folder)
+    return tuple(pd.concat([pd.read_csv(f, dtype=str, keep_default_na=False)
+                            for f in sorted(folder.glob(f"{reader}*.csv"))], ignore_index=True)
+                 for reader in ("r1", "r2"))

@@ -6,6 +6,7 @@ that a notebook cell only calls, shows and saves.
 from __future__ import annotations
 
 import re
+import textwrap
 
 import pandas as pd
 
@@ -44,6 +45,20 @@ def study_label(ref: pd.Series) -> str:
     return f"{author} {int(year)}" if pd.notna(year) and str(year).strip() else author
 
 
+def _label(study: pd.Series) -> str:
+    """A study's label: 'Ghiselli 2004'; else its journal and year ('Neuromodulation 2021'); else, for a
+    study no page showed the authors of, 'Unidentified: <what it is>' (validation allows no other case)."""
+    if isinstance(study.get("first_author"), str) and study["first_author"].strip():
+        return study_label(study)
+    journal, year = study.get("journal"), study.get("year")
+    if isinstance(journal, str) and journal.strip() and pd.notna(year):
+        return f"{re.split(r'[0-9;(.]', journal, maxsplit=1)[0].strip()} {int(year)}"
+    if study.get("lookup_status") == "unidentified":
+        title = str(study.get("title") or "").replace("(title not displayed)", "").strip()
+        return "Unidentified: " + (textwrap.shorten(title, 48, placeholder="...") or "authors not shown")
+    return study["study_id"]
+
+
 def canonical_link(pmid, doi, url) -> str:
     """The link a reader follows: the PubMed page for a PMID, otherwise doi.org for a DOI, otherwise the
     page read (url_seen stays the provenance of what was read)."""
@@ -58,8 +73,12 @@ def studies_labelled(studies: pd.DataFrame) -> pd.DataFrame:
     """The studies with a `study` label ('Klessinger 2012') for charts and tables, and their canonical `link`."""
     labelled = studies.copy()
     labelled["year"] = pd.to_numeric(labelled["year"], errors="coerce")
-    labelled["study"] = [study_label(row) if isinstance(row.get("first_author"), str) else row["study_id"]
-                         for _, row in labelled.iterrows()]
+    labelled["study"] = [_label(row) for _, row in labelled.iterrows()]
+    # Two studies with one label ('Atlas 2005') become 'Atlas 2005a' and 'Atlas 2005b', in study_id order.
+    shared = labelled["study"].duplicated(keep=False)
+    if shared.any():
+        order = labelled[shared].sort_values("study_id").groupby("study", sort=False).cumcount()
+        labelled.loc[order.index, "study"] = labelled.loc[order.index, "study"] + order.map(lambda i: "abcdefgh"[i])
     missing = pd.Series([None] * len(labelled), index=labelled.index)
     labelled["link"] = [canonical_link(p, d, u) for p, d, u in
                         zip(*(labelled.get(c, missing) for c in ("pmid", "doi", "url_seen")))]

@@ -297,17 +297,6 @@ def summary_of_findings(results: list[QuestionSynthesis], placements: dict[str, 
     return table
 
 
-def prisma_counts(data: Dataset, question_id: str) -> dict:
-    """PRISMA-style counts of the search for one question."""
-    log = data.search_log[data.search_log["question_id"] == question_id]
-    screened = data.screening[data.screening["question_id"] == question_id]
-    results = data.results[data.results["question_id"] == question_id]
-    return dict(queries=len(log), records_returned=int(log["results_returned"].sum()),
-                records_read=int(log["records_read"].sum()), excluded=len(screened),
-                excluded_by_reason=screened["reason"].value_counts().to_dict(),
-                studies_included=int(results["study_id"].nunique()), results=len(results))
-
-
 # -- across the questions ----------------------------------------------------------------------
 
 OVERVIEW_COLUMNS = ["question_id", "label", "group", "pooled", "ci_low", "ci_high", "pi_low", "pi_high",

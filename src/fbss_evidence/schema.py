@@ -135,7 +135,8 @@ STUDIES = table("studies", "Each study once: the pages' cited studies and the pr
     "n_enrolled": number("Patients (or devices) enrolled, as stated.", pa.Check.ge(0), whole=True),
     "cohort_id": text("Studies reporting the same patients share it; a pooled estimate counts a cohort once.", slug()),
     "url_seen": text("The page actually read.", required=False),
-    "lookup_status": text("found (abstract read), citation_only or not_found.", one_of(vocab.LOOKUP_STATUSES)),
+    "lookup_status": text("found (abstract read), citation_only, not_found, or unidentified (its abstract read, but no "
+                          "page seen showed its authors, journal and year).", one_of(vocab.LOOKUP_STATUSES)),
     "notes": text("Anything a reader should know about the record.", required=False),
 }, primary_key=("study_id",))
 

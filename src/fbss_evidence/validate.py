@@ -9,6 +9,7 @@ files: dataset.py does, and calls these checks.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -110,7 +111,32 @@ def column_problems(table: CsvTable, frame: pd.DataFrame, table_schema: pa.DataF
     for name, column in table_schema.columns.items():
         if column.unique and name in frame.columns:
             problems += duplicates(table, frame, name)
+    problems += number_problems(table, frame, table_schema)
+    key = list(table_schema.metadata["primary_key"])
+    if len(key) > 1 and set(key) <= set(frame.columns):  # a one-column key is a unique column, checked above
+        problems += primary_key_problems(table, frame, key)
     return problems
+
+
+def number_problems(table: CsvTable, frame: pd.DataFrame, table_schema: pa.DataFrameSchema) -> list[Problem]:
+    """The rules every numeric column of every table keeps: a finite number, and a whole one where the
+    schema says the column counts (people, events, studies, lines)."""
+    out = []
+    for name, column in table_schema.columns.items():
+        if str(column.dtype) != "float64" or name not in frame.columns:
+            continue
+        values = frame[name]
+        out += _flag(table, frame, np.isinf(values), name, lambda r, name=name: f"{r[name]} is not a finite number")
+        if (column.metadata or {}).get("whole"):
+            out += _flag(table, frame, np.isfinite(values) & (values % 1 != 0), name,
+                         lambda r, name=name: f"{r[name]:g} is not a whole number: {name} counts")
+    return out
+
+
+def primary_key_problems(table: CsvTable, frame: pd.DataFrame, key: list[str]) -> list[Problem]:
+    repeated = frame.duplicated(subset=key, keep="first") & frame[key].notna().all(axis=1)
+    return _flag(table, frame, repeated, key[-1], lambda r: f"the key ({', '.join(key)}) = "
+                 f"({', '.join(str(r[k]) for k in key)}) is already on an earlier row: each must be unique")
 
 
 def _describe(table: CsvTable, table_schema, case) -> Problem:
@@ -125,7 +151,8 @@ def _describe(table: CsvTable, table_schema, case) -> Problem:
     elif check.startswith("str_matches") and isinstance(value, str):
         message = f"'{value}' has the wrong form (expected {check.removeprefix('str_matches')})"
     elif check.startswith("greater_than_or_equal_to"):
-        message = f"{value:g} is negative"
+        minimum = float(check[check.index("(") + 1:check.rindex(")")]) if "(" in check else 0.0
+        message = f"{value:g} is negative" if minimum == 0 else f"{value:g} is below the minimum {minimum:g}"
     elif check.startswith("greater_than"):
         message = f"{value:g} must be greater than 0"
     elif check.startswith("str_length"):
@@ -191,9 +218,6 @@ def value_problems(table: CsvTable, f: pd.DataFrame) -> list[Problem]:
         out += _flag(table, f, percent & ((f[col] < 0) | (f[col] > 100)), col,
                      lambda r, col=col: f"{r[col]:g} is not a percentage between 0 and 100 "
                      "(use unit percent_change for a change)")
-    for col in ("numerator", "denominator"):
-        out += _flag(table, f, f[col].notna() & (f[col] % 1 != 0), col,
-                     lambda r, col=col: f"{r[col]:g} is not a whole number of people or events")
     out += _flag(table, f, f["numerator"] > f["denominator"], "numerator",
                  lambda r: f"numerator {r.numerator:g} is greater than denominator {r.denominator:g}")
     out += _flag(table, f, f["numerator"].notna() != f["denominator"].notna(), "denominator",
@@ -472,13 +496,8 @@ def question_problems(table: CsvTable, questions: pd.DataFrame, results: pd.Data
 
 def key_problems(table: CsvTable, f: pd.DataFrame, table_schema, tables: dict[str, pd.DataFrame | None]
                  ) -> list[Problem]:
-    """The schema's declared keys: the primary key unique, each foreign key pointing at a row that exists."""
+    """The schema's declared foreign keys: each points at a row that exists (primary keys: column_problems)."""
     out = []
-    key = list(table_schema.metadata["primary_key"])
-    if key:
-        repeated = f.duplicated(subset=key, keep="first") & f[key].notna().all(axis=1)
-        out += _flag(table, f, repeated, key[-1], lambda r: f"the key ({', '.join(key)}) = "
-                     f"({', '.join(str(r[k]) for k in key)}) is already on an earlier row: each must be unique")
     for column, other, other_column in table_schema.metadata["foreign_keys"]:
         if tables.get(other) is not None:
             out += unknown_keys(table, f, column, set(tables[other][other_column].dropna()),
@@ -532,3 +551,47 @@ def risk_of_bias_problems(table: CsvTable, f: pd.DataFrame, studies: pd.DataFram
         out += _flag(table, f, first & (design == "RCT") & (f["tool"] != "rob2"), "tool",
                      lambda r: f"{r.study_id} is a randomised trial: appraise it with rob2")
     return out
+
+
+# -- links a reader follows ------------------------------------------------------------
+
+_PUBMED_HOSTS = ("pubmed.ncbi.nlm.nih.gov", "www.ncbi.nlm.nih.gov", "pubmed.gov", "www.pubmed.gov")
+_DOI_HOSTS = ("doi.org", "dx.doi.org")
+_URL = re.compile(r"https?://([^/\s?#]+)([^\s]*)")
+
+
+def url_problem(text) -> str | None:
+    """What is wrong with a PubMed or doi.org link in `text` (one or more URLs), or None."""
+    if not isinstance(text, str):
+        return None
+    for host, path in _URL.findall(text):
+        name = host.lower()
+        if ("pubmed" in name or name.endswith("ncbi.nlm.nih.gov.") or "doi.org" in name) and \
+                name not in _PUBMED_HOSTS + _DOI_HOSTS and not name.endswith(("laibokeji.com",)):
+            return f"'{host}' is a malformed PubMed or doi.org host (use {_PUBMED_HOSTS[0]} or doi.org)"
+        if name in _PUBMED_HOSTS and "/pubmed" not in path and not re.match(r"^/\d{1,9}/?(\?.*)?$", path):
+            return f"a PubMed link must be {_PUBMED_HOSTS[0]}/<PMID>/, not '{host}{path}'"
+        if name in _DOI_HOSTS and not re.match(r"^/10\.\d{4,9}/\S+$", path):
+            return f"a doi.org link must be doi.org/10.<registrant>/<suffix>, not '{host}{path}'"
+    return None
+
+
+def url_problems(table: CsvTable, f: pd.DataFrame, columns=("url_seen",)) -> list[Problem]:
+    out = []
+    for column in columns:
+        if column in f.columns:
+            found = f[column].map(url_problem)
+            out += [table.problem(i, column, found.iloc[i]) for i in np.flatnonzero(found.notna().to_numpy())]
+    return out
+
+
+def study_label_problems(table: CsvTable, f: pd.DataFrame, results: pd.DataFrame | None) -> list[Problem]:
+    """A study with results is labelled by its first author and year (or its journal and year); one whose
+    authors, journal and year no page showed is declared `unidentified`, so that its label says so."""
+    if results is None:
+        return []
+    used = f["study_id"].isin(set(results["study_id"]))
+    named = f["first_author"].notna() | (f["journal"].notna() & f["year"].notna())
+    return _flag(table, f, used & ~named & (f["lookup_status"] != "unidentified"), "first_author",
+                 lambda r: f"{r.study_id} has results but no first author (nor journal and year), so its label "
+                 "would be its identifier: give them, or set lookup_status unidentified if no page shows them")

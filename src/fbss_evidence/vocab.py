@@ -78,7 +78,7 @@ STUDY_DESIGNS = (
     "other",
 )
 
-LOOKUP_STATUSES = ("found", "citation_only", "not_found")
+LOOKUP_STATUSES = ("found", "citation_only", "not_found", "unidentified")  # unidentified: read, but no page showed its authors, journal and year
 
 # -- the literature layer --------------------------------------------------------
 

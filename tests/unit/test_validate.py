@@ -127,7 +127,7 @@ ROW_CASES = {
         [("denominator", "numerator and denominator go together: fill both or neither")]),
     "non-integer numerator": (
         "caring-fbss-options-05", {"numerator": "69.5"},
-        [("numerator", "69.5 is not a whole number of people or events"),
+        [("numerator", "69.5 is not a whole number: numerator counts"),
          ("numerator", "69.5 does not appear in the quote")]),
     "bad claim_id form": (
         "darrow-muscle-damage-02", {"claim_id": "Darrow_02"},

@@ -234,3 +234,47 @@ def overview(table: pd.DataFrame, claims: pd.DataFrame, *, title: str, ax: Axes 
     handles += claim_handles(claims)
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     return ax
+
+
+GID_REVIEW = "review-figure"
+
+
+def review_comparison(table: pd.DataFrame, *, title: str, ax: Axes | None = None) -> Axes:
+    """Each published review's pooled share (hollow circle, its interval where printed) beside this
+    project's estimate of the same group (diamond over its confidence interval; hollow for the
+    sensitivity analysis), one row per review figure. `table`: reviews.comparison(...)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 1.6 + 0.45 * max(len(table), 2)))
+    labels = []
+    for y, row in enumerate(table.itertuples(index=False)):
+        if pd.notna(row.estimate):
+            h = 0.22
+            hollow = row.analysis == "sensitivity"
+            diamond = Polygon([(row.ci_low, y - 0.12), (row.estimate, y - 0.12 - h), (row.ci_high, y - 0.12),
+                               (row.estimate, y - 0.12 + h)], closed=True, edgecolor=POOLED_COLOUR,
+                              facecolor="white" if hollow else POOLED_COLOUR, linewidth=1.2, zorder=3)
+            diamond.set_gid(GID_SENSITIVITY if hollow else GID_DIAMOND)
+            ax.add_patch(diamond)
+        if pd.notna(row.review_ci_low):
+            ax.hlines(y + 0.15, row.review_ci_low, row.review_ci_high, colors=[STUDY_COLOUR], linewidth=1.2)
+        (point,) = ax.plot([row.review_estimate], [y + 0.15], marker="o", markersize=7, color=STUDY_COLOUR,
+                           markerfacecolor="white", markeredgewidth=1.6, linestyle="none", zorder=4)
+        point.set_gid(GID_REVIEW)
+        mark = " *" if row.apart else ""
+        review = row.citation.split(",")[0]
+        follow = f", {row.followup}" if isinstance(row.followup, str) and row.followup else ""
+        labels.append(textwrap.shorten(f"{row.question_id}, {row.group}: {review}{follow}", 75, placeholder="...")
+                      + mark)
+    ax.set_yticks(range(len(table)), labels, fontsize=8)
+    ax.set_ylim(len(table) - 0.4, -0.6)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("Share of patients (%)")
+    ax.set_title(title)
+    ax.grid(axis="y", visible=False)
+    handles = [Line2D([], [], marker="o", color=STUDY_COLOUR, markerfacecolor="white", linestyle="none",
+                      label="published review's pooled figure (its CI where printed)"),
+               Patch(color=POOLED_COLOUR, label="this project: primary analysis, 95% CI"),
+               Patch(facecolor="white", edgecolor=POOLED_COLOUR, label="this project: sensitivity analysis"),
+               Line2D([], [], linestyle="none", label="* the two intervals do not overlap (reason in the table)")]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    return ax
