@@ -40,7 +40,8 @@ NOTEBOOKS := \
   06-after-fusion \
   08-citation-audit \
   09-statistics \
-  11-summary-of-findings
+  11-summary-of-findings \
+  12-claim-verdicts
 # The generic comparison notebook runs once per topic. A topic is one line here.
 TOPICS := \
   failure_persistent_pain \

@@ -42,7 +42,7 @@ from fbss_evidence.outputs import atomic_path, write_text
 from fbss_evidence.vocab import FIGURE_FORMATS
 
 KERNEL = "fbss-evidence"
-TABLE_SUFFIXES = (".csv", ".md")
+TABLE_SUFFIXES = (".csv", ".md", ".jsonld")  # .jsonld: the ClaimReview export
 JOURNAL = "publish.journal"
 
 

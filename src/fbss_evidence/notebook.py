@@ -137,6 +137,14 @@ class Run:
         show_figure(fig, path.name)
         return path
 
+    def save_text(self, text: str, filename: str) -> Path:
+        """Write a data file that is neither a figure nor a table (a JSON-LD export) into the outputs."""
+        from .outputs import write_text
+
+        path = write_text(self.output_dir / filename, text)
+        self.saved.append(path)
+        return path
+
     def save_table(self, frame: pd.DataFrame, name: str) -> pd.DataFrame:
         """Write the table (CSV and Markdown) and return it, to be shown."""
         self.saved += save_table(frame, self.output_dir, name)

@@ -7,6 +7,7 @@ here is a misspelling and stops the run with the nearest known name.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,6 +85,16 @@ def _slug(name, value):
         raise ParameterError(f"parameter {name}={value!r} must be a non-empty text")
 
 
+def _url(name, value):
+    if not isinstance(value, str) or not re.match(r"^https?://\S+$", value):
+        raise ParameterError(f"parameter {name}={value!r} must be an http(s) address")
+
+
+def _date(name, value):
+    if not isinstance(value, str) or not re.match(r"^\d{4}-\d{2}-\d{2}$", value):
+        raise ParameterError(f"parameter {name}={value!r} must be a date as YYYY-MM-DD")
+
+
 PARAMETERS: dict[str, Parameter] = {
     "data_dir": Parameter("the folder of the data tables (data/, or a copy of it)", _folder),
     "claims_path": Parameter("another claims file (None: the claims of data_dir)", _file),
@@ -101,6 +112,8 @@ PARAMETERS: dict[str, Parameter] = {
     "include_derived_counts": Parameter("pool counts derived from a printed percent and n (and Kaplan-Meier "
                                         "estimates)", _flag),
     "min_studies": Parameter("the fewest comparable studies that are pooled", _count(2)),
+    "site_url": Parameter("where the report is published (the ClaimReview records' url)", _url),
+    "date_published": Parameter("the ClaimReview records' datePublished, YYYY-MM-DD", _date),
 }
 
 
