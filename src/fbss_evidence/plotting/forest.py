@@ -77,21 +77,35 @@ def _finish(ax: Axes, title: str) -> Axes:
     return ax
 
 
+def diamond(ax: Axes, low: float, estimate: float, high: float, y: float, *, colour=POOLED_COLOUR,
+            hollow: bool = False, half_height: float = _DIAMOND_HALF_HEIGHT, gid: str = GID_DIAMOND) -> Polygon:
+    """A pooled estimate: a diamond spanning its confidence interval, its widest point at the estimate;
+    hollow for an estimate that is not the answer (a sensitivity analysis). Every forest-like chart of
+    the project draws its pooled estimates with this."""
+    shape = Polygon([(low, y), (estimate, y - half_height), (high, y), (estimate, y + half_height)],
+                    closed=True, facecolor="white" if hollow else colour, edgecolor=colour,
+                    linewidth=1.5 if hollow else 1.0, zorder=3)
+    shape.set_gid(gid)
+    ax.add_patch(shape)
+    return shape
+
+
+def prediction_line(ax: Axes, low: float, high: float, y: float, *, colour=POOLED_COLOUR):
+    """The prediction interval as a thin line (drawn only when it is finite)."""
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return None
+    (line,) = ax.plot([low, high], [y, y], color=colour, linewidth=1.0, solid_capstyle="butt", zorder=2)
+    line.set_gid(GID_PREDICTION)
+    return line
+
+
 def _draw_pooled(ax: Axes, result: PooledProportion, row: float,
                  colour: tuple[float, float, float]) -> None:
     """Diamond for the pooled CI, prediction interval below it, dashed estimate."""
     h = _DIAMOND_HALF_HEIGHT
-    diamond = Polygon(
-        [(result.ci_low, row), (result.estimate, row - h),
-         (result.ci_high, row), (result.estimate, row + h)],
-        closed=True, facecolor=colour, edgecolor=colour, zorder=3)
-    diamond.set_gid(GID_DIAMOND)
-    ax.add_patch(diamond)
-    if math.isfinite(result.pi_low) and math.isfinite(result.pi_high):
-        # Larger y is lower on the page because the y axis is inverted.
-        (line,) = ax.plot([result.pi_low, result.pi_high], [row + h + 0.2] * 2,
-                          color=colour, linewidth=1.0, solid_capstyle="butt")
-        line.set_gid(GID_PREDICTION)
+    diamond(ax, result.ci_low, result.estimate, result.ci_high, row, colour=colour)
+    # Larger y is lower on the page because the y axis is inverted.
+    prediction_line(ax, result.pi_low, result.pi_high, row + h + 0.2, colour=colour)
     estimate_line = ax.axvline(result.estimate, color="0.4", linestyle="--",
                                linewidth=0.8, zorder=1)
     estimate_line.set_gid(GID_ESTIMATE_LINE)

@@ -13,17 +13,18 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch, Polygon
+from matplotlib.patches import Patch
 from matplotlib.transforms import blended_transform_factory
 
+from . import forest
 from .style import BASIS_STYLE, POOLED_COLOUR, STUDY_COLOUR
 
 GID_STUDY = "study"
 GID_STUDY_NOT_POOLED = "study-not-pooled"
 GID_STUDY_CI = "study-ci"
-GID_DIAMOND = "pooled-diamond"
+GID_DIAMOND = forest.GID_DIAMOND
 GID_SENSITIVITY = "sensitivity-diamond"
-GID_PREDICTION = "prediction-interval"
+GID_PREDICTION = forest.GID_PREDICTION
 GID_CLAIM = "claim"
 GID_COUNTS = "counts"
 LABEL_WIDTH = 60
@@ -118,15 +119,8 @@ def evidence_forest(result, claims: pd.DataFrame, *, title: str, sensitivity=Non
             y += 1
         if pooled is not None:
             h = 0.35
-            diamond = Polygon([(pooled.ci_low, y), (pooled.estimate, y - h), (pooled.ci_high, y),
-                               (pooled.estimate, y + h)], closed=True, facecolor=POOLED_COLOUR,
-                              edgecolor=POOLED_COLOUR, zorder=3)
-            diamond.set_gid(GID_DIAMOND)
-            ax.add_patch(diamond)
-            if math.isfinite(pooled.pi_low):
-                (line,) = ax.plot([pooled.pi_low, pooled.pi_high], [y + h + 0.15] * 2, color=POOLED_COLOUR,
-                                  linewidth=1.0)
-                line.set_gid(GID_PREDICTION)
+            forest.diamond(ax, pooled.ci_low, pooled.estimate, pooled.ci_high, y, half_height=h)
+            forest.prediction_line(ax, pooled.pi_low, pooled.pi_high, y + h + 0.15)
             method = pooled.method + (", HK" if pooled.hartung_knapp else "")
             ax.text(1.01, y, f"{pooled.estimate:.1f}% ({pooled.ci_low:.1f}-{pooled.ci_high:.1f})",
                     transform=right, ha="left", va="center", fontsize=8, fontweight="bold")
@@ -135,11 +129,8 @@ def evidence_forest(result, claims: pd.DataFrame, *, title: str, sensitivity=Non
             y += 1
         if group in extra:
             other = extra[group]
-            h = 0.3
-            diamond = Polygon([(other.ci_low, y), (other.estimate, y - h), (other.ci_high, y), (other.estimate, y + h)],
-                              closed=True, facecolor="white", edgecolor=POOLED_COLOUR, linewidth=1.5, zorder=3)
-            diamond.set_gid(GID_SENSITIVITY)
-            ax.add_patch(diamond)
+            forest.diamond(ax, other.ci_low, other.estimate, other.ci_high, y, hollow=True, half_height=0.3,
+                           gid=GID_SENSITIVITY)
             ax.text(1.01, y, f"{other.estimate:.1f}% ({other.ci_low:.1f}-{other.ci_high:.1f})",
                     transform=right, ha="left", va="center", fontsize=8)
             ticks.append(y)
@@ -206,14 +197,8 @@ def overview(table: pd.DataFrame, claims: pd.DataFrame, *, title: str, ax: Axes 
         _, ax = plt.subplots(figsize=(10, 1.6 + 0.6 * len(table)))
     for y, row in enumerate(table.itertuples(index=False)):
         if pd.notna(row.pooled):
-            h = 0.3
-            diamond = Polygon([(row.ci_low, y), (row.pooled, y - h), (row.ci_high, y), (row.pooled, y + h)],
-                              closed=True, facecolor=POOLED_COLOUR, edgecolor=POOLED_COLOUR, zorder=3)
-            diamond.set_gid(GID_DIAMOND)
-            ax.add_patch(diamond)
-            if pd.notna(row.pi_low):
-                (line,) = ax.plot([row.pi_low, row.pi_high], [y, y], color=POOLED_COLOUR, linewidth=1.0, zorder=2)
-                line.set_gid(GID_PREDICTION)
+            forest.diamond(ax, row.ci_low, row.pooled, row.ci_high, y, half_height=0.3)
+            forest.prediction_line(ax, row.pi_low, row.pi_high, y)
         elif pd.notna(row.study_low):
             band = ax.barh(y, row.study_high - row.study_low, left=row.study_low, height=0.4, color="0.85",
                            zorder=1)
@@ -248,13 +233,9 @@ def review_comparison(table: pd.DataFrame, *, title: str, ax: Axes | None = None
     labels = []
     for y, row in enumerate(table.itertuples(index=False)):
         if pd.notna(row.estimate):
-            h = 0.22
             hollow = row.analysis == "sensitivity"
-            diamond = Polygon([(row.ci_low, y - 0.12), (row.estimate, y - 0.12 - h), (row.ci_high, y - 0.12),
-                               (row.estimate, y - 0.12 + h)], closed=True, edgecolor=POOLED_COLOUR,
-                              facecolor="white" if hollow else POOLED_COLOUR, linewidth=1.2, zorder=3)
-            diamond.set_gid(GID_SENSITIVITY if hollow else GID_DIAMOND)
-            ax.add_patch(diamond)
+            forest.diamond(ax, row.ci_low, row.estimate, row.ci_high, y - 0.12, hollow=hollow, half_height=0.22,
+                           gid=GID_SENSITIVITY if hollow else GID_DIAMOND)
         if pd.notna(row.review_ci_low):
             ax.hlines(y + 0.15, row.review_ci_low, row.review_ci_high, colors=[STUDY_COLOUR], linewidth=1.2)
         (point,) = ax.plot([row.review_estimate], [y + 0.15], marker="o", markersize=7, color=STUDY_COLOUR,
