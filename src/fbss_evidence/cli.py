@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import config
-from .dataset import DataPaths, load_dataset
+from .dataset import DataPaths, load_validated
 from .new_source import add_source, candidates, write_sheet
 from .problems import InputError, display_path
 
@@ -56,7 +56,7 @@ def validate_main(argv: list[str] | None = None) -> int:
     add_data_arguments(parser)
     paths = data_paths(vars(parser.parse_args(argv)))
     try:
-        data = load_dataset(paths)
+        data = load_validated(paths)
     except InputError as err:
         return _report(err.problems, err.note)
     ledgers = data.exclusions is not None and data.statements is not None

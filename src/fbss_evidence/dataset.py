@@ -282,3 +282,52 @@ def ledger_problems(sources_csv: Path, sources: pd.DataFrame, texts: dict[str, s
                                                      "not there, a claim records it, it is a footnote marker, or "
                                                      "it lies in the page's reference list)"))
     return problems
+
+
+# -- validate once per build ------------------------------------------------------------------
+
+def content_key(paths: DataPaths) -> str:
+    """A digest of everything validation depends on: the bytes of every table and page, the analysis
+    package's code and the versions of the libraries that check it. Equal keys, equal verdicts."""
+    import importlib.metadata
+
+    digest = hashlib.sha256()
+    files = sorted(set(paths.files()))
+    if paths.sources is not None:
+        files += sorted(Path(paths.sources).parent.joinpath("sources").glob("*"))
+    for file in files:
+        digest.update(str(file).encode() + b"\0")
+        digest.update(Path(file).read_bytes() if Path(file).is_file() else b"missing")
+    for module in sorted(Path(__file__).parent.rglob("*.py")):
+        digest.update(module.read_bytes())
+    for library in ("pandas", "pandera", "numpy", "pyarrow"):
+        digest.update(importlib.metadata.version(library).encode())
+    return digest.hexdigest()
+
+
+def load_validated(paths: DataPaths | None = None, cache: Path | None = None) -> Dataset:
+    """load_dataset, once per content: the checked tables are kept in build/validated/<key>.pickle
+    (content_key), so that make's runs, after `fbss-validate` has checked the data, read them back
+    instead of checking again; a run on data that changed since (papermill, JupyterLab) validates anew.
+    Nothing is kept for data that fails."""
+    import pickle
+
+    from .outputs import atomic_path
+
+    paths = paths or DataPaths.in_folder()
+    folder = cache or config.BUILD / "validated"
+    stored = folder / f"{content_key(paths)}.pickle"
+    if stored.is_file():
+        try:
+            return pickle.loads(stored.read_bytes())
+        except Exception:  # a damaged or foreign file: validate again and replace it
+            stored.unlink(missing_ok=True)
+    data = load_dataset(paths)
+    try:
+        for old in folder.glob("*.pickle"):  # one entry per folder: the data of the last build
+            old.unlink(missing_ok=True)
+        with atomic_path(stored) as tmp:
+            Path(tmp).write_bytes(pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+    except OSError:
+        pass  # a read-only build folder: the data were checked, only the shortcut is lost
+    return data

@@ -27,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import config, evidence
-from .dataset import Dataset, DataPaths, load_dataset
+from .dataset import Dataset, DataPaths, load_validated
 from .outputs import save_table
 from .params import ParameterError, check_parameters
 from .plotting import style
@@ -188,7 +188,7 @@ def start(name: str, namespace: dict) -> Run:
         else run_folder(name, values, defaults)
     output_dir.mkdir(parents=True, exist_ok=True)
     style.apply_style()
-    data = load_dataset(data_paths(values))
+    data = load_validated(data_paths(values))
     if "question" in values and values["question"] not in set(data.questions["question_id"]):
         raise ParameterError(f"parameter question={values['question']!r} is not a question of the data; use one of: "
                              + ", ".join(data.questions["question_id"]))
