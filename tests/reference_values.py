@@ -130,3 +130,33 @@ RAUDENBUSH2009_TABLE_16_3 = {
         "DL": {"tau2": 0.0259, "estimate": 0.0893, "se": 0.0636, "ci_low": -0.0442, "ci_high": 0.2229},
     },
 }
+
+# ---------------------------------------------------------------------------
+# Stijnen, Hamza & Ozdemir (2010), Table II (p. 3050), "binomial-normal model":
+# the same Niel-Weise et al. (2007) arms (NIELWEISE2007_* above), fitted as a
+# generalised linear mixed model, events_i ~ Binomial(n_i, p_i), logit(p_i) =
+# mu + u_i, u_i ~ N(0, tau^2), by maximum likelihood. The R calls and values as
+# metafor's test of this example records them (4 decimals; tolerance .01
+# relative, metafor's tests/testthat/settings.r), in
+#   https://github.com/wviechtb/metafor/blob/master/tests/testthat/test_analysis_example_stijnen2010.r
+# test "results for the binomial-normal normal are correct (measure=='PLO')"
+# (read from the repository at commit 71ae8f5ac9befeacc6654ead1b03ff05c065d54d):
+#   res <- rma.glmm(measure="PLO", xi=ci, ni=n2i, data=dat.nielweise2007)   # control
+#   res <- rma.glmm(measure="PLO", xi=ai, ni=n1i, data=dat.nielweise2007)   # treated
+#   coef(res); se(res); res$tau2; predict(res, transf=transf.ilogit)
+# rma.glmm fits this with lme4::glmer(..., nAGQ=7): adaptive Gauss-Hermite
+# quadrature with 7 nodes per study. Proportions are fractions (0-1).
+# ---------------------------------------------------------------------------
+
+STIJNEN2010_GLMM_METAFOR_4DP = {
+    "control": {
+        "logit": -3.4964, "se": 0.2570, "tau2": 0.8124,
+        "proportion": 0.0294, "ci_low": 0.0180, "ci_high": 0.0478,
+    },
+    "treated": {
+        "logit": -4.8121, "se": 0.3555, "tau2": 0.8265,
+        "proportion": 0.0081, "ci_low": 0.0040, "ci_high": 0.0161,
+    },
+}
+# The number of adaptive quadrature nodes behind those values (rma.glmm's nAGQ default).
+STIJNEN2010_GLMM_METAFOR_NODES = 7
