@@ -1,4 +1,4 @@
-"""Expected numbers for tests/test_stats.py, each block with where it comes from.
+"""Expected numbers for the statistics tests (tests/unit/test_stats.py, test_metaregression.py), each block with where it comes from.
 
 Numbers computed in the tests themselves (Wilson by formula, Clopper-Pearson by
 beta quantiles, statsmodels' combine_effects) are not stored here: only values
@@ -129,4 +129,94 @@ RAUDENBUSH2009_TABLE_16_3 = {
         "REML": {"tau2": 0.0188, "estimate": 0.0837, "se": 0.0616, "ci_low": -0.0457, "ci_high": 0.2131},
         "DL": {"tau2": 0.0259, "estimate": 0.0893, "se": 0.0636, "ci_low": -0.0442, "ci_high": 0.2229},
     },
+}
+
+# ---------------------------------------------------------------------------
+# Stijnen, Hamza & Ozdemir (2010), Table II (p. 3050), "binomial-normal model":
+# the same Niel-Weise et al. (2007) arms (NIELWEISE2007_* above), fitted as a
+# generalised linear mixed model, events_i ~ Binomial(n_i, p_i), logit(p_i) =
+# mu + u_i, u_i ~ N(0, tau^2), by maximum likelihood. The R calls and values as
+# metafor's test of this example records them (4 decimals; tolerance .01
+# relative, metafor's tests/testthat/settings.r), in
+#   https://github.com/wviechtb/metafor/blob/master/tests/testthat/test_analysis_example_stijnen2010.r
+# test "results for the binomial-normal normal are correct (measure=='PLO')"
+# (read from the repository at commit 71ae8f5ac9befeacc6654ead1b03ff05c065d54d):
+#   res <- rma.glmm(measure="PLO", xi=ci, ni=n2i, data=dat.nielweise2007)   # control
+#   res <- rma.glmm(measure="PLO", xi=ai, ni=n1i, data=dat.nielweise2007)   # treated
+#   coef(res); se(res); res$tau2; predict(res, transf=transf.ilogit)
+# rma.glmm fits this with lme4::glmer(..., nAGQ=7): adaptive Gauss-Hermite
+# quadrature with 7 nodes per study. Proportions are fractions (0-1).
+# ---------------------------------------------------------------------------
+
+STIJNEN2010_GLMM_METAFOR_4DP = {
+    "control": {
+        "logit": -3.4964, "se": 0.2570, "tau2": 0.8124,
+        "proportion": 0.0294, "ci_low": 0.0180, "ci_high": 0.0478,
+    },
+    "treated": {
+        "logit": -4.8121, "se": 0.3555, "tau2": 0.8265,
+        "proportion": 0.0081, "ci_low": 0.0040, "ci_high": 0.0161,
+    },
+}
+# The number of adaptive quadrature nodes behind those values (rma.glmm's nAGQ default).
+STIJNEN2010_GLMM_METAFOR_NODES = 7
+
+# ---------------------------------------------------------------------------
+# Konstantopoulos (2011). Fixed effects and variance components estimation in
+# three-level meta-analysis. Research Synthesis Methods 2:61-76. 56 studies of
+# a modified school calendar in 11 school districts (standardised mean
+# differences yi, sampling variances vi); studies nested in districts.
+#
+# Data as distributed in metadat (dataset dat.konstantopoulos2011), read from
+#   https://github.com/wviechtb/metadat/blob/master/data-raw/dat.konstantopoulos2011.txt
+# (repository at commit 0cb96ce4ff16586a9dbc8a9b0f9bc617538d2738).
+#
+# Results as metafor's test of this example records them, in
+#   https://github.com/wviechtb/metafor/blob/master/tests/testthat/test_analysis_example_konstantopoulos2011.r
+# (repository at commit 71ae8f5ac9befeacc6654ead1b03ff05c065d54d), each with
+# its test_that() title. Tolerance there: .01 relative (settings.r). Values are
+# rounded to 4 decimals, except those of the "restart" test (7-8 digits).
+# ---------------------------------------------------------------------------
+
+KONSTANTOPOULOS2011 = {
+    "district": (11, 11, 11, 11, 12, 12, 12, 12, 18, 18, 18, 27, 27, 27, 27, 56, 56, 56, 56, 58, 58, 58, 58, 58, 58,
+        58, 58, 58, 58, 58, 71, 71, 71, 86, 86, 86, 86, 86, 86, 86, 86, 91, 91, 91, 91, 91, 91, 108, 108,
+        108, 108, 108, 644, 644, 644, 644),
+    "study": (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27,
+        28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52,
+        53, 54, 55, 56),
+    "yi": (-0.18, -0.22, 0.23, -0.30, 0.13, -0.26, 0.19, 0.32, 0.45, 0.38, 0.29, 0.16, 0.65, 0.36, 0.60, 0.08,
+        0.04, 0.19, -0.06, -0.18, 0.00, 0.00, -0.28, -0.04, -0.30, 0.07, 0.00, 0.05, -0.08, -0.09, 0.30,
+        0.98, 1.19, -0.07, -0.05, -0.01, 0.02, -0.03, 0.00, 0.01, -0.10, 0.50, 0.66, 0.20, 0.00, 0.05, 0.07,
+        -0.52, 0.70, -0.03, 0.27, -0.34, 0.12, 0.61, 0.04, -0.05),
+    "vi": (0.118, 0.118, 0.144, 0.144, 0.014, 0.014, 0.015, 0.024, 0.023, 0.043, 0.012, 0.020, 0.004, 0.004,
+        0.007, 0.019, 0.007, 0.005, 0.004, 0.020, 0.018, 0.019, 0.022, 0.020, 0.021, 0.006, 0.007, 0.007,
+        0.007, 0.007, 0.015, 0.011, 0.010, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.010,
+        0.011, 0.010, 0.009, 0.013, 0.013, 0.031, 0.031, 0.030, 0.030, 0.030, 0.087, 0.082, 0.067, 0.067),
+    "year": (1976, 1976, 1976, 1976, 1989, 1989, 1989, 1989, 1994, 1994, 1994, 1976, 1976, 1976, 1976, 1997,
+        1997, 1997, 1997, 1976, 1976, 1976, 1976, 1976, 1976, 1976, 1976, 1976, 1976, 1976, 1997, 1997,
+        1997, 1997, 1997, 1997, 1997, 1997, 1997, 1997, 1997, 2000, 2000, 2000, 2000, 2000, 2000, 2000,
+        2000, 2000, 2000, 2000, 1995, 1995, 1994, 1994),
+}
+
+KONSTANTOPOULOS2011_RESULTS = {
+    # "results are correct for the three-level mixed-effects model fitted with rma.mv() using ML estimation."
+    # rma.mv(yi, vi, mods = ~ I(year-mean(year)), random = ~ 1 | district/study, data=dat, method="ML")
+    # (Table 5, p. 71; metafor notes the paper's intercept 0.183 "seems to be a misprint")
+    "ml_year": {"coef": (0.1780, 0.0051), "se": (0.0805, 0.0085), "sigma2": (0.0565, 0.0329)},
+    # "results are correct for the three-level random-effects model fitted with rma.mv() using ML estimation."
+    # rma.mv(yi, vi, random = ~ 1 | district/study, data=dat, method="ML"); predict(res.ml) (Table 5)
+    "ml": {"coef": (0.1845,), "se": (0.0805,), "sigma2": (0.0577, 0.0329), "pi": (-0.4262, 0.7951)},
+    # "results are correct for the three-level random-effects model fitted with rma.mv() using REML estimation."
+    # rma.mv(yi, vi, random = ~ 1 | district/study, data=dat); logLik(res.ml) (not in the paper)
+    "reml": {"coef": (0.1847,), "se": (0.0846,), "sigma2": (0.0651, 0.0327), "loglik": -7.9587,
+             "icc": 0.6653, "sigma2_total": 0.0978},
+    # "restarting with 'restart=TRUE' works.": the same REML model, to more digits
+    "reml_digits": {"coef": (0.1847132,), "se": (0.08455592,), "sigma2": (0.06506194, 0.03273652)},
+    # "results are correct for the two-level random-effects model fitted with rma.mv()."
+    # rma.mv(yi, vi, random = ~ 1 | study, data=dat) (Table 4, p. 70)
+    "two_level": {"coef": (0.1279,), "se": (0.0439,), "sigma2": (0.0884,)},
+    # "results are correct for the two-level mixed-effects model fitted with rma()."
+    # rma(yi, vi, mods = ~ I(year-mean(year)), data=dat) (REML; Table 4)
+    "two_level_year": {"coef": (0.1258, 0.0052), "se": (0.0440, 0.0044), "sigma2": (0.0889,)},
 }
