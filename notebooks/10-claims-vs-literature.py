@@ -126,6 +126,43 @@ run.caption(ax.figure, claims if len(claims) else None,
 run.save_figure(ax.figure, f"10-{question}");
 
 # %% [markdown]
+# ## Draw outcomes that grow with time as one curve
+#
+# Where the outcome is cumulative (reoperation, explant, adjacent-segment surgery), every timepoint of
+# every study enters one meta-regression of the logit share on log years, with a random effect per
+# cohort (docs/literature.md, "Outcomes that grow with time"): from the direct results if they allow a
+# fit, else from the sensitivity analysis with the indirect ones, which the title then says.
+
+# %% tags=["nbval-ignore-output"]
+from fbss_evidence import metaregression, stats
+from fbss_evidence.plotting import curves
+
+curve = None
+if q["grows_with_time"] == "yes":
+    for fitted, analysis, label in ((result, "primary", "direct results"),
+                                    (with_indirect, "sensitivity", "with the indirect results")):
+        try:
+            curve = metaregression.time_curve(fitted.rows, analysis=analysis, level=ci_level)
+            break
+        except stats.PoolingRefused as refused:
+            print(f"{label}: {refused}")
+if curve is not None:
+    at_times = metaregression.claim_times(claims.assign(group=placed["group"].to_numpy()) if len(claims)
+                                          else claims.assign(group=[]))
+    ax = curves.time_curve_chart(curve.curve, curve.rows, at_times[at_times["comparable"] == "yes"]
+                                 if len(at_times) else at_times,
+                                 title=f"{q['label']} against follow-up ({label})", level=ci_level)
+    run.caption(ax.figure, claims if len(claims) else None,
+                f"Studies: {', '.join(sorted(set(curve.rows['study'])))} (data/results.csv). Curve: logit share "
+                "on log years, random effects per cohort and per result (REML); band: "
+                f"{ci_level:.0%} confidence. " + " ".join(curve.notes))
+    run.save_figure(ax.figure, f"10-{question}-curve");
+
+# %%
+if curve is not None:
+    run.save_table(metaregression.fit_table(curve), f"10-{question}-curve").round(4)
+
+# %% [markdown]
 # ## Answer
 
 # %%

@@ -301,3 +301,21 @@ def time_curve(rows: pd.DataFrame, *, analysis: str = "primary", group: str | No
                      "estimates turned into counts with the number at the start, which overstates precision")
     return TimeCurve(fit=fit, rows=used, left_out=left_out, curve=curve[CURVE_COLUMNS], level=level,
                      analysis=analysis, group=group, notes=notes)
+
+
+def claim_times(claims: pd.DataFrame) -> pd.DataFrame:
+    """The claims (with the `group` each is compared with) at the follow-up their group stands for, in
+    years ('5y' -> 5); a claim whose group is no follow-up ('end-of-follow-up') gets none."""
+    from .synthesis import _nominal_months
+
+    return claims.assign(timepoint_years=claims["group"].map(_nominal_months) / 12.0)
+
+
+def fit_table(curve: TimeCurve) -> pd.DataFrame:
+    """A time curve's model as a table: each coefficient (logit scale) with its standard error, then the two
+    variance components, the number of results and cohorts, and the analysis it was fitted on."""
+    fit = curve.fit
+    rows = [dict(term=name, estimate=b, se=se) for name, b, se in zip(fit.names, fit.coef, fit.se)]
+    rows += [dict(term="sigma2 between cohorts", estimate=fit.sigma2_group, se=math.nan),
+             dict(term="sigma2 between results of a cohort", estimate=fit.sigma2_estimate, se=math.nan)]
+    return pd.DataFrame(rows).assign(results=fit.k, cohorts=fit.n_groups, analysis=curve.analysis)

@@ -179,6 +179,9 @@ QUESTIONS = table("questions", "The clinical questions the pages' claims speak t
     "followup": text("When (an eligibility criterion)."),
     "pool_by": text("How results are grouped before pooling (timepoint_group, arm, population_subgroup, all), "
                     "or not_pooled when definitions differ too much.", one_of(vocab.POOL_BY)),
+    "grows_with_time": text("yes when the outcome is cumulative (it can only grow with follow-up): its results "
+                            "are also drawn as one curve against time (metaregression.time_curve).",
+                            one_of(vocab.YES_NO)),
     "headline_group": text("The group the summary of findings leads with.", required=False),
     "indirectness": text("Whether the evidence answers the question only indirectly (GRADE).",
                          one_of(vocab.INDIRECTNESS)),
