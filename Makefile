@@ -147,11 +147,12 @@ candidates: $(ENV_STAMP) ## A page's candidate sheet again, with what is still u
 
 # One notebook with other parameters, into a folder of its own (never figures/ or tables/):
 #   make run NB=07-compare-topic P="topic=opioids ci_method=clopper-pearson"
+# NB is a name, a name with .ipynb or a path; P is handed over whole (the runner reads name=value pairs).
 NB ?=
 P ?=
-run: build/validated.stamp ## Run one notebook with other parameters: make run NB=name P="name=value ..."
+run: build/validated.stamp ## Run one notebook with other parameters: make run NB=name-or-path P="name=value ..."
 	@test -n "$(NB)" || { echo 'make run needs NB=<notebook>, e.g. make run NB=07-compare-topic P="topic=opioids"'; exit 2; }
-	$(RUN) --adhoc notebooks/$(NB:.ipynb=).ipynb $(DATA_PARAMS) $(foreach kv,$(P),-p $(firstword $(subst =, ,$(kv))) $(patsubst $(firstword $(subst =, ,$(kv)))=%,%,$(kv)))
+	$(RUN) --adhoc $(call quoted,NB) $(DATA_PARAMS) --set $(call quoted,P)
 
 # Both cores (pytest-xdist): unit tests spread one by one, a pipeline module's tests stay
 # together (tests/conftest.py), and each notebook's cells run on one worker.
