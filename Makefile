@@ -41,30 +41,15 @@ NOTEBOOKS := \
   08-citation-audit \
   09-statistics \
   11-summary-of-findings
-# The generic comparison notebook runs once per topic. A topic is one line here.
-TOPICS := \
-  failure_persistent_pain \
-  failure_cause \
-  recurrence \
-  reoperation_revision \
-  treatment_outcome \
-  spinal_cord_stimulation \
-  intrathecal_pump \
-  opioids \
-  imaging_diagnosis \
-  adjacent_segment
-# The literature notebook runs once per question of data/questions.csv. A question is one line here.
-QUESTIONS := \
-  fbss-after-lumbar-surgery \
-  reoperation-after-discectomy \
-  asd-surgery-after-fusion \
-  scs-explant-rate \
-  scs-explant-inadequate-relief \
-  scs-vs-cmm-50pct-relief \
-  opioid-use-after-fusion \
-  prp-lbp-success \
-  idd-off-systemic-opioids \
-  repeat-surgery-success
+# The generic comparison notebook runs once per topic some claim gives a rate on, and the literature
+# notebook once per question of questions.csv: both lists are read from the data (fbss_evidence.runs,
+# standard library only, so the system Python runs it before .venv exists) into build/runs.mk, which
+# make rewrites, and reads again, whenever the data changes. A new question is one row of questions.csv.
+RUN_LISTS := build/runs.mk
+include $(RUN_LISTS)
+$(RUN_LISTS): $(wildcard $(DATA_DIR)/questions.csv $(or $(CLAIMS),$(DATA_DIR)/claims.csv)) $(DATA_CHOICE) \
+  src/fbss_evidence/runs.py src/fbss_evidence/vocab.py
+	PYTHONPATH=src $(PYTHON) -m fbss_evidence.runs --data $(DATA_DIR) $(if $(CLAIMS),--claims $(CLAIMS)) --output $@
 
 RUNS := $(NOTEBOOKS) $(addprefix 07-compare-topic--,$(TOPICS)) $(addprefix 10-claims-vs-literature--,$(QUESTIONS))
 EXECUTED := $(addprefix build/,$(addsuffix .ipynb,$(RUNS)))

@@ -1,8 +1,8 @@
 # %% [markdown]
 # # What do the primary studies report, and where do the pages' claims fall?
 #
-# For one clinical question (the `question` parameter; `make` runs every question of
-# `data/questions.csv` listed in the Makefile): what was searched and found, which study results
+# For one clinical question (the `question` parameter; `make` runs it for every question of
+# `data/questions.csv`): what was searched and found, which study results
 # can be pooled and why the others cannot, the random-effects estimate of each comparable group
 # with its prediction interval, and every claim the pages make on the question set beside it.
 #
