@@ -59,6 +59,8 @@ def validate_main(argv: list[str] | None = None) -> int:
         data = load_dataset(paths)
     except InputError as err:
         return _report(err.problems, err.note)
+    for warning in data.warnings:
+        print(warning, file=sys.stderr)
     ledgers = data.exclusions is not None and data.statements is not None
     print(f"{display_path(paths.claims)}: {len(data.claims)} claims from {data.claims['source_id'].nunique()} "
           f"sources valid; {len(data.references)} references"
@@ -68,7 +70,8 @@ def validate_main(argv: list[str] | None = None) -> int:
           + (f"every number and footnote on the pages accounted for ({len(data.exclusions)} numbers excluded, "
              f"{len(data.statements)} statements audited)." if ledgers else
              "the number and footnote ledgers were not checked (they need the statement audit and "
-             "number_exclusions.csv)."))
+             "number_exclusions.csv).")
+          + (" The warnings above do not stop the build." if data.warnings else ""))
     return 0
 
 
