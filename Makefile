@@ -111,22 +111,27 @@ $(foreach run,$(RUNS),$(if $(call missing_outputs,$(run)),$(eval build/$(run).ip
 .PHONY: FORCE
 FORCE:
 
-# A new page: its text copied unchanged into data/sources/, its sources.csv row with the hash, and a
-# candidate sheet of every number on it in build/candidates/ID.csv (docs/adding-a-source.md).
+# A new page: its text copied unchanged into data/sources/, its sources.csv row with the hash, a
+# candidate sheet of every number on it in build/candidates/ID.csv and a candidate file for each table
+# a new page touches beside it, build/candidates/ID-<table>.csv (docs/adding-a-source.md).
 FILE ?=
 ID ?=
 TITLE ?=
 PUBLISHER ?=
+LABEL ?=
+AUTHOR ?=
+URL ?=
 REFS ?=
 # Each value single-quoted for the shell (a quote inside becomes '\''); no $(call), as a comma would split it.
 quoted = '$(subst ','\'',$($(1)))'
-new-source: $(ENV_STAMP) ## Add a page: make new-source FILE=page.txt ID=slug TITLE="..." PUBLISHER="..." [REFS=first-last]
-	@test -n "$(FILE)" && test -n "$(ID)" || { echo 'make new-source needs FILE=<page.txt> ID=<slug> TITLE="..." PUBLISHER="..."'; exit 2; }
+new-source: $(ENV_STAMP) ## Add a page: make new-source FILE=page.txt ID=slug TITLE="..." PUBLISHER="..." [LABEL= AUTHOR= URL= REFS=first-last]
+	@test -n "$(FILE)" && test -n "$(ID)" || { echo 'make new-source needs FILE=<page.txt> ID=<slug> TITLE="..." PUBLISHER="..." (and LABEL, AUTHOR, URL, REFS)'; exit 2; }
 	$(BIN)/fbss-new-source $(call quoted,FILE) --id $(call quoted,ID) \
 	  --title $(call quoted,TITLE) --publisher $(call quoted,PUBLISHER) \
-	  $(if $(REFS),--references $(call quoted,REFS)) --data $(DATA_DIR)
+	  $(if $(LABEL),--label $(call quoted,LABEL)) $(if $(AUTHOR),--author $(call quoted,AUTHOR)) \
+	  $(if $(URL),--url $(call quoted,URL)) $(if $(REFS),--references $(call quoted,REFS)) --data $(DATA_DIR)
 
-candidates: $(ENV_STAMP) ## A page's candidate sheet again, with what is still unaccounted: make candidates ID=slug
+candidates: $(ENV_STAMP) ## A page's candidate files again, with what is still to enter: make candidates ID=slug
 	@test -n "$(ID)" || { echo 'make candidates needs ID=<source id>'; exit 2; }
 	$(BIN)/fbss-candidates $(call quoted,ID) --data $(DATA_DIR)
 

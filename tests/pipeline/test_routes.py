@@ -93,3 +93,15 @@ def test_make_run_takes_every_parameter_the_readme_documents(tmp_path):
     assert "Trial Darrow" in set(table["source"])  # data_dir
     assert "an outcome from another claims file" in set(table["outcome"])  # claims_path over data_dir's claims
     assert not (tmp_path / "root" / "build" / "runs").exists()  # output_dir: not a folder under build/runs
+
+
+def test_make_new_source_passes_the_label_author_address_and_reference_lines():
+    proc = subprocess.run(["make", "-n", "new-source", "FILE=page.txt", "ID=clinic-topic", "TITLE=It's a title",
+                           "PUBLISHER=Clinic", "LABEL=Clinic, topic", "AUTHOR=A. O'Neil",
+                           "URL=https://example.org/a?b=1&c=2", "REFS=40-52"],
+                          cwd=config.ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    command = " ".join(proc.stdout.replace("\\\n", " ").split())
+    assert ("fbss-new-source 'page.txt' --id 'clinic-topic' --title 'It'\\''s a title' --publisher 'Clinic' "
+            "--label 'Clinic, topic' --author 'A. O'\\''Neil' --url 'https://example.org/a?b=1&c=2' "
+            "--references '40-52' --data data") in command
