@@ -183,22 +183,24 @@ _NUMBERED = re.compile(r"^\s*(?:\[(\d{1,3})\]|(\d{1,3})[.)])\s*(.*)$")
 
 
 def _reference_rows(source_id: str, text: str, lines: tuple[int, int] | None, data_dir: Path) -> pd.DataFrame:
-    """A references.csv row for each line of the page's reference list (given, or guessed), numbered as
-    printed ('1.', '[2]', '3)') or in order; study_id left for the analyst."""
+    """A references.csv row for each reference of the page's reference list (its lines given, or guessed),
+    numbered as printed ('1.', '[2]', '3)'; in a numbered list a line without a number continues the one
+    before) or in order; study_id left for the analyst."""
     if lines is None:
         return pd.DataFrame()
     known = set(_read(data_dir / "references.csv", schema.columns(schema.REFERENCES))["ref_id"])
-    rows, number = [], 0
-    for line in text.splitlines()[lines[0] - 1: lines[1]]:
-        if not line.strip():
-            continue
+    listed = [line for line in text.splitlines()[lines[0] - 1: lines[1]] if line.strip()]
+    numbered = any(_NUMBERED.match(line) for line in listed)
+    rows: list[dict] = []
+    for line in listed:
         match = _NUMBERED.match(line)
-        number = int(match[1] or match[2]) if match else number + 1
-        ref_id = f"{source_id}-r{number}"
-        if ref_id not in known:
-            rows.append(dict(ref_id=ref_id, source_id=source_id, ref_number=str(number),
-                             citation_as_printed=(match[3] if match else line).strip()))
-    return pd.DataFrame(rows)
+        if numbered and not match and rows:
+            rows[-1]["citation_as_printed"] += " " + line.strip()
+            continue
+        number = int(match[1] or match[2]) if match else len(rows) + 1
+        rows.append(dict(ref_id=f"{source_id}-r{number}", source_id=source_id, ref_number=str(number),
+                         citation_as_printed=(match[3] if match else line).strip()))
+    return pd.DataFrame([row for row in rows if row["ref_id"] not in known])
 
 
 def _audit_rows(claims: pd.DataFrame) -> pd.DataFrame:

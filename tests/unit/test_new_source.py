@@ -266,3 +266,15 @@ def test_following_the_guide_gives_valid_data_with_a_warning_for_each_rate_left_
     assert "22 numbers, 0 still to decide" in capsys.readouterr().out
     for name in ("claims", "number_exclusions", "references", "citation_audit", "statement_audit"):
         assert pd.read_csv(data.parent / f"again-{name}.csv").empty, name
+
+
+def test_a_reference_printed_over_two_lines_is_one_reference(data, tmp_path):
+    page = tmp_path / "page.txt"
+    page.write_text("Harbour notes\n\nPRP may help.(1) Rest helps.(2)\n\nReferences\n1. Smith A. PRP and ligaments.\n"
+                    "   Spine J. 2015;15:1-9.\n2. Brown C. Rest. Eur Spine J. 2012;21:1-9.\n", encoding="utf-8")
+    assert add(data, "--references", "6-8", page=page) == 0
+    references = pd.read_csv(data.parent / "sheet-references.csv", dtype=str, keep_default_na=False)
+    assert references[["ref_number", "citation_as_printed"]].values.tolist() == [
+        ["1", "Smith A. PRP and ligaments. Spine J. 2015;15:1-9."], ["2", "Brown C. Rest. Eur Spine J. 2012;21:1-9."]]
+    statements = pd.read_csv(data.parent / "sheet-statement_audit.csv", dtype=str, keep_default_na=False)
+    assert statements["quote"].tolist() == ["PRP may help.", "Rest helps."]
