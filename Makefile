@@ -42,30 +42,15 @@ NOTEBOOKS := \
   09-statistics \
   11-summary-of-findings \
   12-claim-verdicts
-# The generic comparison notebook runs once per topic. A topic is one line here.
-TOPICS := \
-  failure_persistent_pain \
-  failure_cause \
-  recurrence \
-  reoperation_revision \
-  treatment_outcome \
-  spinal_cord_stimulation \
-  intrathecal_pump \
-  opioids \
-  imaging_diagnosis \
-  adjacent_segment
-# The literature notebook runs once per question of data/questions.csv. A question is one line here.
-QUESTIONS := \
-  fbss-after-lumbar-surgery \
-  reoperation-after-discectomy \
-  asd-surgery-after-fusion \
-  scs-explant-rate \
-  scs-explant-inadequate-relief \
-  scs-vs-cmm-50pct-relief \
-  opioid-use-after-fusion \
-  prp-lbp-success \
-  idd-off-systemic-opioids \
-  repeat-surgery-success
+# The generic comparison notebook runs once per topic some claim gives a rate on, and the literature
+# notebook once per question of questions.csv: both lists are read from the data (fbss_evidence.runs,
+# standard library only, so the system Python runs it before .venv exists) into build/runs.mk, which
+# make rewrites, and reads again, whenever the data changes. A new question is one row of questions.csv.
+RUN_LISTS := build/runs.mk
+include $(RUN_LISTS)
+$(RUN_LISTS): $(wildcard $(DATA_DIR)/questions.csv $(or $(CLAIMS),$(DATA_DIR)/claims.csv)) $(DATA_CHOICE) \
+  src/fbss_evidence/runs.py src/fbss_evidence/vocab.py
+	PYTHONPATH=src $(PYTHON) -m fbss_evidence.runs --data $(DATA_DIR) $(if $(CLAIMS),--claims $(CLAIMS)) --output $@
 
 RUNS := $(NOTEBOOKS) $(addprefix 07-compare-topic--,$(TOPICS)) $(addprefix 10-claims-vs-literature--,$(QUESTIONS))
 EXECUTED := $(addprefix build/,$(addsuffix .ipynb,$(RUNS)))
@@ -127,32 +112,38 @@ $(foreach run,$(RUNS),$(if $(call missing_outputs,$(run)),$(eval build/$(run).ip
 .PHONY: FORCE
 FORCE:
 
-# A new page: its text copied unchanged into data/sources/, its sources.csv row with the hash, and a
-# candidate sheet of every number on it in build/candidates/ID.csv (docs/adding-a-source.md).
+# A new page: its text copied unchanged into data/sources/, its sources.csv row with the hash, a
+# candidate sheet of every number on it in build/candidates/ID.csv and a candidate file for each table
+# a new page touches beside it, build/candidates/ID-<table>.csv (docs/adding-a-source.md).
 FILE ?=
 ID ?=
 TITLE ?=
 PUBLISHER ?=
+LABEL ?=
+AUTHOR ?=
+URL ?=
 REFS ?=
 # Each value single-quoted for the shell (a quote inside becomes '\''); no $(call), as a comma would split it.
 quoted = '$(subst ','\'',$($(1)))'
-new-source: $(ENV_STAMP) ## Add a page: make new-source FILE=page.txt ID=slug TITLE="..." PUBLISHER="..." [REFS=first-last]
-	@test -n "$(FILE)" && test -n "$(ID)" || { echo 'make new-source needs FILE=<page.txt> ID=<slug> TITLE="..." PUBLISHER="..."'; exit 2; }
+new-source: $(ENV_STAMP) ## Add a page: make new-source FILE=page.txt ID=slug TITLE="..." PUBLISHER="..." [LABEL= AUTHOR= URL= REFS=first-last]
+	@test -n "$(FILE)" && test -n "$(ID)" || { echo 'make new-source needs FILE=<page.txt> ID=<slug> TITLE="..." PUBLISHER="..." (and LABEL, AUTHOR, URL, REFS)'; exit 2; }
 	$(BIN)/fbss-new-source $(call quoted,FILE) --id $(call quoted,ID) \
 	  --title $(call quoted,TITLE) --publisher $(call quoted,PUBLISHER) \
-	  $(if $(REFS),--references $(call quoted,REFS)) --data $(DATA_DIR)
+	  $(if $(LABEL),--label $(call quoted,LABEL)) $(if $(AUTHOR),--author $(call quoted,AUTHOR)) \
+	  $(if $(URL),--url $(call quoted,URL)) $(if $(REFS),--references $(call quoted,REFS)) --data $(DATA_DIR)
 
-candidates: $(ENV_STAMP) ## A page's candidate sheet again, with what is still unaccounted: make candidates ID=slug
+candidates: $(ENV_STAMP) ## A page's candidate files again, with what is still to enter: make candidates ID=slug
 	@test -n "$(ID)" || { echo 'make candidates needs ID=<source id>'; exit 2; }
 	$(BIN)/fbss-candidates $(call quoted,ID) --data $(DATA_DIR)
 
 # One notebook with other parameters, into a folder of its own (never figures/ or tables/):
 #   make run NB=07-compare-topic P="topic=opioids ci_method=clopper-pearson"
+# NB is a name, a name with .ipynb or a path; P is handed over whole (the runner reads name=value pairs).
 NB ?=
 P ?=
-run: build/validated.stamp ## Run one notebook with other parameters: make run NB=name P="name=value ..."
+run: build/validated.stamp ## Run one notebook with other parameters: make run NB=name-or-path P="name=value ..."
 	@test -n "$(NB)" || { echo 'make run needs NB=<notebook>, e.g. make run NB=07-compare-topic P="topic=opioids"'; exit 2; }
-	$(RUN) --adhoc notebooks/$(NB:.ipynb=).ipynb $(DATA_PARAMS) $(foreach kv,$(P),-p $(firstword $(subst =, ,$(kv))) $(patsubst $(firstword $(subst =, ,$(kv)))=%,%,$(kv)))
+	$(RUN) --adhoc $(call quoted,NB) $(DATA_PARAMS) --set $(call quoted,P)
 
 # Both cores (pytest-xdist): unit tests spread one by one, a pipeline module's tests stay
 # together (tests/conftest.py), and each notebook's cells run on one worker.

@@ -2,7 +2,7 @@
 # # What do the pages claim about one topic?
 #
 # The generic comparison: every rate of the chosen topic on one axis, grouped as asked, and every
-# claim of the topic in a table. `make` runs it once per topic listed in the Makefile.
+# claim of the topic in a table. `make` runs it once per topic the claims give a rate on.
 #
 # **Reads** the data tables in `data/` (claims, sources, references, the two audits).
 # **Writes** `figures/07-compare-<topic>`, `tables/07-compare-<topic>`.

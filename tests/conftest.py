@@ -146,6 +146,52 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.xdist_group(Path(str(item.path)).stem))
 
 
+# -- the tests leave nothing behind in the project ------------------------------------------
+
+def _project_state(root: Path = REPO) -> tuple[set[str], set[str]] | None:
+    """What git sees changed or new in the project (build/ aside: git ignores it), and the empty folders
+    of build/runs/; None when the project is not a git checkout."""
+    try:
+        proc = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=root,
+                              capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if proc.returncode:
+        return None
+    runs = root / "build" / "runs"
+    empty = {str(p.relative_to(root)) for p in runs.iterdir() if p.is_dir() and not any(p.iterdir())} \
+        if runs.is_dir() else set()
+    return set(proc.stdout.splitlines()), empty
+
+
+def pytest_sessionstart(session):
+    if not hasattr(session.config, "workerinput"):  # the controller, or a run without xdist
+        session.config.stash[_STATE] = _project_state()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fail the run when the tests left something in the project: a file outside build/ that git sees,
+    or an empty folder in build/runs/ (each test writes to tmp_path or FBSS_OUTPUT_ROOT)."""
+    before = session.config.stash.get(_STATE, None)
+    if before is None:
+        return
+    after = _project_state()
+    if after is None:
+        return
+    left = sorted(after[0] - before[0]) + [f"empty folder {p}" for p in sorted(after[1] - before[1])]
+    if left:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        message = "the tests left these in the project:\n  " + "\n  ".join(left)
+        if reporter is not None:
+            reporter.write_line(message, red=True)
+        else:
+            print(message, file=sys.stderr)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_STATE = pytest.StashKey[tuple | None]()
+
+
 @pytest.fixture(autouse=True)
 def _close_figures():
     """No figure outlives its test (charts are tested through their artists)."""

@@ -9,7 +9,7 @@ symlink and must be up to date):
 floor
     One Python process that imports the stack once and executes, in-process,
     every notebook run that `make` performs (the NOTEBOOKS of the Makefile, and
-    07-compare-topic once per TOPICS entry), with the parameters the runner
+    07 and 10 once per topic and question of the data), with the parameters the runner
     passes, writing the same figures and tables. Like make, it validates the data
     once (the first notebook stores the checked tables, the others read them).
     The cheapest way to produce make's outputs with this code; the other timings
@@ -100,13 +100,17 @@ class NotebookRun:
 
 
 def makefile_runs(makefile: Path) -> list[NotebookRun]:
-    """Every notebook run `make` performs, in the Makefile's order."""
-    text = Path(makefile).read_text()
-    runs = [NotebookRun(nb, nb) for nb in make_variable(text, "NOTEBOOKS")]
+    """Every notebook run `make` performs, in the Makefile's order: its NOTEBOOKS, then the topics and
+    questions it reads from the data beside it (fbss_evidence.runs, as the Makefile does)."""
+    from fbss_evidence import runs as lists
+
+    makefile = Path(makefile)
+    data = makefile.parent / "data"
+    runs = [NotebookRun(nb, nb) for nb in make_variable(makefile.read_text(), "NOTEBOOKS")]
     runs += [NotebookRun(f"{GENERIC}--{topic}", GENERIC, {"topic": topic})
-             for topic in make_variable(text, "TOPICS")]
+             for topic in lists.topics(data / "claims.csv")]
     runs += [NotebookRun(f"{LITERATURE}--{question}", LITERATURE, {"question": question})
-             for question in make_variable(text, "QUESTIONS")]
+             for question in lists.questions(data)]
     return runs
 
 

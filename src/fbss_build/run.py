@@ -3,7 +3,7 @@
     python -m fbss_build.run NOTEBOOK --output OUT [-p name value ...]        # run one, publish it
     python -m fbss_build.run NOTEBOOK --output OUT [-p ...] --queue QUEUE     # queue it
     python -m fbss_build.run --run-queue QUEUE [--jobs N]                     # run the queue
-    python -m fbss_build.run --adhoc NOTEBOOK [-p name value ...]             # make run: build/runs/...
+    python -m fbss_build.run --adhoc NOTEBOOK [-p name value ...] [--set "name=value ..."]  # make run
 
 Each run writes into a private staging folder. A batch publishes only when every run
 in it succeeded: the staged figures and tables of all its runs are moved into
@@ -21,8 +21,9 @@ notebooks, so the analysis stack is imported once per worker rather than once pe
 notebook. Before each notebook the kernel is reset (kernel.py).
 
 An ad-hoc run (`make run`) never publishes: it writes the executed notebook, figures
-and tables into a folder of its own, build/runs/<notebook>--<parameters>/, replaced
-whole when the run succeeds.
+and tables into a folder of its own, build/runs/<run name>/ (fbss_evidence.runs: the
+same name papermill and JupyterLab give a run), replaced whole when the run succeeds;
+or, given output_dir, into that folder, whose other files it leaves alone.
 """
 from __future__ import annotations
 
@@ -240,16 +241,54 @@ def run(notebook: Path, output: Path, parameters: dict, km=None) -> int:
     return 0
 
 
-def adhoc(notebook: Path, parameters: dict) -> int:
-    """`make run`: execute with these parameters into build/runs/<notebook>--<parameters>/, never published."""
-    from fbss_evidence.notebook import assignments, run_folder
+def find_notebook(given: str) -> Path:
+    """The notebook `make run NB=...` names: a name ('07-compare-topic'), a name with .ipynb, a path to it
+    (tab completion gives 'notebooks/07-compare-topic.ipynb'), its percent-script twin (.py), or any
+    other .ipynb file. ValueError, naming the notebooks there are, if none matches."""
     from fbss_evidence.params import closest
+
+    text = given.strip()
+    path = Path(text).expanduser()
+    for candidate in (path, config.ROOT / path):
+        if candidate.suffix == ".ipynb" and candidate.is_file():
+            return candidate.resolve()
+        if candidate.suffix == ".py" and candidate.with_suffix(".ipynb").is_file():
+            return candidate.with_suffix(".ipynb").resolve()
+    stem = path.name.removesuffix(".ipynb").removesuffix(".py")
+    if stem and (config.NOTEBOOKS / f"{stem}.ipynb").is_file():
+        return (config.NOTEBOOKS / f"{stem}.ipynb").resolve()
+    known = sorted(p.stem for p in config.NOTEBOOKS.glob("*.ipynb"))
+    hint = closest(stem, known) if stem else None
+    raise ValueError(f"no notebook {given!r}" + (f" (did you mean {hint!r}?)" if hint else "")
+                     + f"; give a name or a path, one of: {', '.join(known)}")
+
+
+def assignments(text: str) -> dict:
+    """`make run`'s P="name=value ..." as parameters; a value may be quoted ("label='two words'").
+    ValueError for a word that is not name=value."""
+    import shlex
+
+    values = {}
+    for word in shlex.split(text):
+        name, equals, value = word.partition("=")
+        if not equals or not name.isidentifier():
+            raise ValueError(f"{word!r} is not name=value (P=\"name=value name=value ...\")")
+        values[name] = parse_value(value)
+    return values
+
+
+def adhoc(notebook: Path, parameters: dict) -> int:
+    """`make run`: execute with these parameters into build/runs/<run name>/ (replaced whole when the run
+    succeeds), or into output_dir when given (its other files left alone); never published."""
+    from fbss_evidence import runs
+    from fbss_evidence.notebook import assignments as cell_assignments
+    from fbss_evidence.params import PARAMETERS, ParameterError, check_parameters, closest
 
     import nbformat
 
     name = notebook.name.removesuffix(".ipynb")
     cells = [c for c in nbformat.read(notebook, as_version=4).cells if "parameters" in c.metadata.get("tags", [])]
-    defaults = assignments(cells[0].source) if cells else {}
+    defaults = cell_assignments(cells[0].source) if cells else {}
     unknown = sorted(set(parameters) - set(defaults))
     for bad in unknown:
         hint = closest(bad, defaults)
@@ -257,20 +296,43 @@ def adhoc(notebook: Path, parameters: dict) -> int:
               + f"; it takes: {', '.join(sorted(defaults))}", file=sys.stderr)
     if unknown:
         return 2
-    folder = run_folder(name, {**defaults, **parameters}, defaults)
+    values = {**defaults, **parameters}
+    try:
+        # The project's parameters are checked here, before a kernel starts (the notebook checks them again).
+        check_parameters({k: v for k, v in values.items() if k in PARAMETERS}, declared=defaults)
+        given = parameters.get("output_dir")  # given for this run (a notebook's own default is make's business)
+        folder = config.resolve(given) if given is not None else runs.run_folder(name, values, defaults)
+    except (ParameterError, runs.RunNameError) as err:
+        print(f"{notebook.name}: {err}", file=sys.stderr)
+        return 2
+    folder = Path(os.path.abspath(folder))
     stage = folder.with_name(f".{folder.name}.stage")
     staged = execute(notebook, folder.with_name(f"{folder.name}.ipynb"), parameters, stage=stage)
     if staged is None:
         return 1
     os.replace(staged.partial, stage / f"{name}.ipynb")
-    old = folder.with_name(f".{folder.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if folder.exists():
-        os.replace(folder, old)
-    os.replace(stage, folder)
-    shutil.rmtree(old, ignore_errors=True)
-    print(f"{notebook.name}: done; its executed notebook, figures and tables are in {folder}")
+    if given is not None:  # the analyst's folder: the run's files go in, nothing else is touched
+        folder.mkdir(parents=True, exist_ok=True)
+        for f in sorted(stage.iterdir()):
+            os.replace(f, folder / f.name)
+        stage.rmdir()
+    else:
+        old = folder.with_name(f".{folder.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        if folder.exists():
+            os.replace(folder, old)
+        os.replace(stage, folder)
+        shutil.rmtree(old, ignore_errors=True)
+    print(f"{notebook.name}: done; its executed notebook, figures and tables are in {display(folder)}")
     return 0
+
+
+def display(path: Path) -> str:
+    """A path as the analyst would type it: relative to the working folder when inside it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 # -- the queue and the batch ---------------------------------------------------
@@ -526,13 +588,21 @@ def main(argv: list[str] | None = None) -> int:
                         help="copy executed notebooks' outputs back into notebooks/")
     parser.add_argument("--adhoc", action="store_true",
                         help="run one notebook into build/runs/<notebook>--<parameters>/ (make run)")
+    parser.add_argument("--set", default="", metavar='"NAME=VALUE ..."',
+                        help="with --adhoc: parameters as make run's P gives them (after any -p)")
     args = parser.parse_args(argv)
     if args.refresh:
         return refresh(args.notebooks)
     if args.adhoc:
         if len(args.notebooks) != 1:
             parser.error("give one notebook")
-        return adhoc(args.notebooks[0].resolve(), {name: parse_value(value) for name, value in args.parameter})
+        try:
+            notebook = find_notebook(str(args.notebooks[0]))
+            parameters = {name: parse_value(value) for name, value in args.parameter} | assignments(args.set)
+        except ValueError as err:
+            print(f"make run: {err}", file=sys.stderr)
+            return 2
+        return adhoc(notebook, parameters)
     if args.run_queue:
         return run_queue(args.run_queue.resolve(), args.jobs)
     if args.work:

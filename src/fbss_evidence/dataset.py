@@ -8,7 +8,7 @@ and the report all load the data through it, so they all see the same rules.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -82,6 +82,7 @@ class Dataset:
     risk_of_bias: pd.DataFrame | None = None
     reviews: pd.DataFrame | None = None
     reference_reviews: pd.DataFrame | None = None
+    warnings: list[Problem] = field(default_factory=list)  # located, but no reason to stop (fbss-validate prints them)
 
 
 class _Reader:
@@ -210,6 +211,8 @@ def load_dataset(paths: DataPaths | None = None) -> Dataset:
     links_table, links = r.table(paths.claim_questions, schema.CLAIM_QUESTIONS)
     if links is not None and claims is not None and questions is not None and results is not None:
         r.problems += validate.link_problems(links_table, links, claims, questions, results)
+    warnings = validate.unlinked_warnings(claims_table, claims, links) if links is not None and claims is not None \
+        else []
     log_table, search_log = r.table(paths.search_log, schema.SEARCH_LOG)
     screening_table, screening = r.table(paths.screening, schema.SCREENING)
     for table, frame in ((log_table, search_log), (screening_table, screening)):
@@ -241,7 +244,7 @@ def load_dataset(paths: DataPaths | None = None) -> Dataset:
     if r.problems:
         raise InputError(r.problems, r.note)
     return Dataset(sources, texts, claims, references, studies, audit, statements, questions, links, results,
-                   search_log, screening, exclusions, **checked)
+                   search_log, screening, exclusions, warnings=warnings, **checked)
 
 
 def ledger_problems(sources_csv: Path, sources: pd.DataFrame, texts: dict[str, str], claims: pd.DataFrame,

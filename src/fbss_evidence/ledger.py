@@ -314,13 +314,42 @@ _LEVEL = re.compile(r"\b[LSCT] ?\d\b|\b[LSCT] ?\d\s*[-–/]\s*[LSCT]?\d\b")
 _APPROX = re.compile(r"\b(?:about|around|approximately|nearly|almost|roughly|close to)\s*$", re.IGNORECASE)
 _UPPER = re.compile(r"\b(?:up to|as much as|as many as|no more than|at most|less than|under|within)\s*$", re.IGNORECASE)
 _LOWER = re.compile(r"\b(?:more than|over|at least|greater than|above)\s*$", re.IGNORECASE)
-_UNITS = (("%", "percent"), ("percent", "percent"), ("year", "years"), ("month", "months"), ("week", "weeks"),
-          ("day", "days"), ("hour", "hours"), ("minute", "minutes"), ("mg", "mg_per_day"))
+
+# A numbered list's marker: "1." or "2)" at the start of a line, or inline after a colon or a sentence's end
+# ("three steps: 1. Examine ... 2. Treat ..."), followed by a space.
+_LIST_MARKER = re.compile(r"(?:^[ \t]*|[:;.!?][ \t]+)(\d{1,2})[.)](?=[ \t]+\S)", re.MULTILINE)
 
 
-def suggest_exclusion(text: str, token: Token, line_text: str) -> str:
-    """The exclusion reason a number most likely has, or '' when it may well be a claim."""
-    before, after = text[max(0, token.start - 12):token.start], text[token.end: token.end + 12]
+def list_numbers(text: str) -> set[int]:
+    """Where each number of a numbered list starts: a marker at the start of a line, or inline markers that
+    count 1, 2, 3 ... (a lone inline "12. " is a sentence ending with a number, not a list)."""
+    starts: set[int] = set()
+    run: list[int] = []  # the inline markers counting 1, 2, 3 ... so far
+
+    def close():
+        if len(run) >= 2:
+            starts.update(run)
+
+    for match in _LIST_MARKER.finditer(text):
+        start, n = match.start(1), int(match.group(1))
+        if not text[text.rfind("\n", 0, start) + 1: start].strip():
+            starts.add(start)  # at the start of its line
+        elif n == 1:
+            close()
+            run = [start]
+        elif run and n == len(run) + 1:
+            run.append(start)
+        else:
+            close()
+            run = []
+    close()
+    return starts
+
+
+def suggest_exclusion(text: str, token: Token, line_text: str, listed: set[int] | None = None) -> str:
+    """The exclusion reason a number most likely has, or '' when it may well be a claim. `listed`: the
+    starts of the page's list numbers (list_numbers), when the caller has them."""
+    after = text[token.end: token.end + 12]
     if _PHONE.search(line_text) and token.kind == "number":
         return "phone_or_address"
     if _LEVEL.search(text[max(0, token.start - 2): token.end + 4]):
@@ -332,36 +361,197 @@ def suggest_exclusion(text: str, token: Token, line_text: str) -> str:
         return "ordinal_or_article"
     if token.kind == "number" and re.fullmatch(r"(?:19|20)\d\d", token.text):
         return "date_or_name"
-    if line_text.lstrip().startswith(token.text) and re.match(r"[.)]\s", after):
+    if token.start in (list_numbers(text) if listed is None else listed):
         return "list_numbering"
     return ""
 
 
-_RANGE_AFTER = re.compile(r"\s*%?\s*(?:-|–|to)\s*\d+(?:\.\d+)?")
-_RANGE_BEFORE = re.compile(r"\d\s*%?\s*(?:-|–|to)\s*$")
+# -- reading a number with the words around it: its value, range, unit and bound ---------------
+
+_NUMBER = numbers.NUMBER
+_PERCENT = r"(?:\s*%|\s+per\s?cent\b|\s*percent\b)"
+_RANGE_AFTER = re.compile(rf"{_PERCENT}?\s*(?P<connector>-|–|—|\bto\b|\band\b)\s*(?P<second>{_NUMBER})",
+                          re.IGNORECASE)
+_RANGE_BEFORE = re.compile(rf"(?P<first>{_NUMBER}){_PERCENT}?\s*(?P<connector>-|–|—|\bto\b|\band\b)\s*$",
+                           re.IGNORECASE)
+_BETWEEN = re.compile(r"\bbetween\s+$", re.IGNORECASE)
+_ONE_IN_AFTER = re.compile(rf"\s+(?:in|out\s+of)\s+(?P<whole>{_NUMBER})", re.IGNORECASE)
+_MULTIPLIER = re.compile(r"\s+(?P<word>hundred|thousand|million)\b", re.IGNORECASE)
+_MULTIPLIERS = {"hundred": 100, "thousand": 1_000, "million": 1_000_000}
+_UNIT_AFTER = re.compile(rf"(?P<percent>{_PERCENT})|\s*[- ]?(?P<time>years?|months?|weeks?|days?|hours?|minutes?)\b"
+                         r"|\s*(?P<mg>mg|milligrams?)\b", re.IGNORECASE)
+_TIME_UNITS = {"year": "years", "month": "months", "week": "weeks", "day": "days", "hour": "hours", "minute": "minutes"}
+_QUALIFIERS = ((_UPPER, "upper"), (_LOWER, "lower"), (_APPROX, "approx"))
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A number read with the words around it: `start:end` is the number as printed with its qualifier and
+    unit ('about 85%', 'twenty-two to forty percent', 'Nearly half', 'one in four'), a claim's value_text."""
+
+    start: int
+    end: int
+    value: float | None  # None for a range
+    low: float | None
+    high: float | None
+    unit: str
+    bound: str
+
+
+def _qualified(text: str, start: int) -> tuple[int, str]:
+    """Where a qualifier before `start` begins ('about', 'up to', 'more than'), and the bound it gives."""
+    window = max(0, start - 25)
+    for pattern, bound in _QUALIFIERS:
+        match = pattern.search(text, window, start)
+        if match:
+            return match.start(), bound
+    return start, "exact"
+
+
+def _is_range(connector: str, text: str, first_start: int) -> bool:
+    """'20-40', 'twenty to forty'; 'and' only after 'between' ('between twenty and forty')."""
+    return connector.lower() != "and" or bool(_BETWEEN.search(text, max(0, first_start - 12), first_start))
+
+
+def read_number(text: str, token: Token) -> Reading:
+    """The number a token starts, read with the words around it: a range in digits or words
+    ('20-40%', 'twenty-two to forty percent', 'between 20 and 40%'), 'one in four' (25 percent),
+    'three hundred', 'half' (50 percent), 'all patients' (100 percent), its unit and its qualifier."""
+    if token.kind == "universal":
+        people = re.compile(rf"(?:\s+[\w-]+){{0,2}}?\s+{_PEOPLE}\b", re.IGNORECASE).match(text, token.end)
+        none = token.text.lower() in ("none", "no", "nobody")
+        return Reading(token.start, people.end() if people else token.end, 0.0 if none else 100.0, None, None,
+                       "percent", "exact")
+    found = numbers.numbers_in(token.text)
+    first = numbers.number_value(token.text) if re.fullmatch(_NUMBER, token.text, re.IGNORECASE) else \
+        (min(found) if found else None)
+    start, end = token.start, token.end
+    value, low, high, unit = first, None, None, None
+    one_in = _ONE_IN_AFTER.match(text, end)
+    range_after = _RANGE_AFTER.match(text, end)
+    multiplier = _MULTIPLIER.match(text, end)
+    if one_in and first is not None and numbers.number_value(one_in["whole"]):
+        value, unit, end = round(100 * first / numbers.number_value(one_in["whole"]), 1), "percent", one_in.end()
+    elif range_after and first is not None and _is_range(range_after["connector"], text, start):
+        value, low, high, end = None, first, numbers.number_value(range_after["second"]), range_after.end()
+    elif multiplier and first is not None:
+        value, end = first * _MULTIPLIERS[multiplier["word"].lower()], multiplier.end()
+    if unit is None:
+        after = _UNIT_AFTER.match(text, end)
+        if token.text.lower() == "half":
+            unit = "percent"
+        elif after and after["percent"]:
+            unit, end = "percent", after.end()
+        elif after and after["time"]:
+            unit, end = _TIME_UNITS[after["time"].lower().rstrip("s")], after.end()
+        elif after and after["mg"]:
+            unit, end = "mg_per_day", after.end()
+        else:
+            unit = "count"
+    if low is not None:
+        return Reading(start, end, None, low, high, unit, "range")
+    start, bound = _qualified(text, start)
+    return Reading(start, end, value, None, None, unit, bound)
+
+
+def _fmt(value: float | None) -> str:
+    """A value as a sheet shows it: 26.8, 25, 2000000 (never 2e+06)."""
+    return "" if value is None else np.format_float_positional(value, trim="-")
 
 
 def guess(text: str, token: Token) -> tuple[str, str, str]:
-    """(value, unit, bound) a number most likely states, read from the words around it."""
-    word = token.text.lower()
+    """(value, unit, bound) a number most likely states, read from the words around it; each number of a
+    range gives its own value ('20' and '40' of '20-40%', both percent and range)."""
     if token.kind == "universal":
-        return ("0" if word == "none" else "100"), "percent", "exact"
-    values = sorted(numbers.numbers_in(token.text))
-    value = f"{values[0]:g}" if values else ""
-    after = text[token.end: token.end + 40]
-    range_after = _RANGE_AFTER.match(after)
-    # The unit of "20-40%" is printed after the range's second number.
-    unit_text = after[range_after.end() if range_after else 0:].lstrip().lower()
-    unit = "percent" if word == "half" else next((u for key, u in _UNITS if unit_text.startswith(key)), "count")
-    before = text[max(0, token.start - 25):token.start]
-    bound = "range" if range_after or _RANGE_BEFORE.search(before) else \
-        "upper" if _UPPER.search(before) else "lower" if _LOWER.search(before) else \
-        "approx" if _APPROX.search(before) else "exact"
-    return value, unit, bound
+        reading = read_number(text, token)
+        return _fmt(reading.value), reading.unit, reading.bound
+    before = _RANGE_BEFORE.search(text, max(0, token.start - 40), token.start)
+    if before and _is_range(before["connector"], text, before.start("first")):
+        own = read_number(text, Token(before.start("first"), before.end("first"), before["first"], "number"))
+        found = numbers.numbers_in(token.text)
+        return _fmt(min(found) if found else None), own.unit, "range"
+    reading = read_number(text, token)
+    if reading.bound == "range":
+        return _fmt(reading.low), reading.unit, "range"
+    return _fmt(reading.value), reading.unit, reading.bound
 
 
 CANDIDATE_COLUMNS = ["source_id", "line", "column", "text", "kind", "sentence", "guessed_value", "guessed_unit",
                      "guessed_bound", "nearest_footnote", "suggested_exclusion", "accounted_by"]
+
+
+def _closing_marker(text: str, token: Token, markers: list[Token]) -> Token | None:
+    """The marker that closes a number's sentence (printed just after its full stop, or before it)."""
+    end_match = _SENTENCE_END.search(text, token.end)
+    end = end_match.end() if end_match else len(text)
+    return next((m for m in markers if token.end <= m.start <= end), None)
+
+
+def footnote_as_printed(text: str, marker: Token) -> str:
+    """A marker as the page prints it: '(2)', '(23,24,25)', '1', '¹'."""
+    for match in _BRACKETED_MARKERS.finditer(text, max(0, marker.start - 40)):
+        if match.start() < marker.start < match.end():
+            return match.group(0)
+        if match.start() > marker.start:
+            break
+    return text[marker.start: marker.end]
+
+
+CLAIM_CANDIDATE_COLUMNS = ["line", "column", "quote", "value_text", "value", "value_low", "value_high", "bound",
+                           "unit", "footnote", "reference", "marker_start"]
+
+
+def claim_candidates(source_id: str, text: str, claims: pd.DataFrame | None = None,
+                     exclusions: pd.DataFrame | None = None, first: float = np.nan, last: float = np.nan
+                     ) -> pd.DataFrame:
+    """The claim each number still to decide would make, when nothing suggests excluding it: its sentence
+    (the quote), the number as printed with its qualifier and unit (value_text), its value or range, bound and
+    unit (read_number), and the footnote closing its sentence as printed (with its reference number). The
+    second number of a range, the 'four' of 'one in four' and the 'hundred' of 'three hundred' belong to the
+    claim of the number before them."""
+    sheet = candidate_sheet(source_id, text, claims, exclusions, first, last)
+    starts = _line_starts(text)
+    tokens = {locate(text, starts, t.start): t for t in number_tokens(text)}
+    markers = footnote_markers(text)
+    rows, covered = [], -1
+    for entry in sheet.itertuples():
+        token = tokens[(entry.line, entry.column)]
+        if token.start < covered or entry.accounted_by or entry.suggested_exclusion:
+            continue
+        reading = read_number(text, token)
+        covered = reading.end
+        begin, end = sentence_span(text, token.start)
+        quote = text[min(begin, reading.start): max(end, reading.end)].strip()
+        marker = _closing_marker(text, token, markers)
+        rows.append(dict(line=entry.line, column=entry.column, quote=quote,
+                         value_text=text[reading.start: reading.end], value=_fmt(reading.value),
+                         value_low=_fmt(reading.low), value_high=_fmt(reading.high), bound=reading.bound,
+                         unit=reading.unit, footnote=footnote_as_printed(text, marker) if marker else "",
+                         reference=marker.text if marker else "", marker_start=marker.start if marker else -1))
+    return pd.DataFrame(rows, columns=CLAIM_CANDIDATE_COLUMNS)
+
+
+STATEMENT_CANDIDATE_COLUMNS = ["line", "column", "marker", "quote"]
+
+
+def statement_candidates(source_id: str, text: str, claimed_markers: set[int], claims: pd.DataFrame,
+                         statements: pd.DataFrame, references: pd.DataFrame, exclusions: pd.DataFrame | None = None,
+                         first: float = np.nan, last: float = np.nan) -> pd.DataFrame:
+    """Each footnote marker of the body that nothing accounts for yet and that closes no candidate claim (its
+    start not in `claimed_markers`): the statement it marks, verbatim (its sentence up to the marker), for a
+    statement_audit.csv row."""
+    ledger = footnote_ledger(source_id, text, claims, statements, references, exclusions, first, last)
+    starts = _line_starts(text)
+    rows = []
+    for entry in ledger[ledger["accounted_by"].isna()].itertuples():
+        offset = int(starts[entry.line - 1]) + entry.column - 1
+        if offset in claimed_markers:
+            continue
+        begin = sentence_start(text, offset)
+        quote = text[begin:offset].rstrip(" ([,").strip()
+        if quote:
+            rows.append(dict(line=entry.line, column=entry.column, marker=entry.marker, quote=quote))
+    return pd.DataFrame(rows, columns=STATEMENT_CANDIDATE_COLUMNS)
 
 
 def candidate_sheet(source_id: str, text: str, claims: pd.DataFrame | None = None,
@@ -377,6 +567,7 @@ def candidate_sheet(source_id: str, text: str, claims: pd.DataFrame | None = Non
     starts = _line_starts(text)
     lines = text.split("\n")
     markers = footnote_markers(text)
+    listed = list_numbers(text)
     rows = []
     by_position = {(r.line, r.column): r for r in ledger.itertuples()}
     for token in number_tokens(text):
@@ -385,15 +576,13 @@ def candidate_sheet(source_id: str, text: str, claims: pd.DataFrame | None = Non
             continue  # in the reference list
         entry = by_position[(line, column)]
         value, unit, bound = guess(text, token)
-        end_match = _SENTENCE_END.search(text, token.end)
-        end = end_match.end() if end_match else len(text)
-        # The marker that closes the number's sentence (printed just after its full stop, or before it).
-        marker = next((m.text for m in markers if token.end <= m.start <= end), "")
+        closing = _closing_marker(text, token, markers)
+        marker = closing.text if closing else ""
         rows.append(dict(source_id=source_id, line=line, column=column, text=token.text, kind=token.kind,
                          sentence=text[sentence_start(text, token.start):token.start].strip(" (")
                          if entry.how == "rule" else sentence(text, token.start), guessed_value=value, guessed_unit=unit,
                          guessed_bound=bound, nearest_footnote=marker,
                          suggested_exclusion="" if entry.how == "rule" else
-                         suggest_exclusion(text, token, lines[line - 1]),
+                         suggest_exclusion(text, token, lines[line - 1], listed),
                          accounted_by=entry.accounted_by if isinstance(entry.accounted_by, str) else ""))
     return pd.DataFrame(rows, columns=CANDIDATE_COLUMNS)

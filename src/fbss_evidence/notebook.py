@@ -12,21 +12,21 @@ checks every value, refuses a parameter the notebook does not declare (a misspel
 on the command line, in papermill or in JupyterLab), sets the chart style, and loads
 and validates the data. Figures and tables go to `output_dir`: the staging folder
 `make` passes, or, when it is None, a folder of its own under build/runs/ named by the
-notebook and the parameters that differ from its defaults, so that no run ever
-overwrites another or the published figures/ and tables/.
+notebook and the parameters that differ from its defaults (runs.run_name: the same rule
+as `make run`), so that no run ever overwrites another or the published figures/ and
+tables/. The folder is made by the first figure or table saved, so a run stopped by a
+wrong parameter or data leaves nothing behind.
 """
 from __future__ import annotations
 
 import ast
-import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from . import config, evidence
+from . import config, evidence, runs
 from .dataset import Dataset, DataPaths, load_validated
 from .outputs import save_table
 from .params import ParameterError, check_parameters
@@ -73,24 +73,6 @@ def injected_names(namespace: dict) -> set[str]:
             except SyntaxError:
                 continue
     return names
-
-
-def run_folder(name: str, values: dict, defaults: dict) -> Path:
-    """build/runs/<notebook>[--<name>=<value>...]: a folder per notebook and set of parameters."""
-    changed = {k: v for k, v in sorted(values.items()) if k != "output_dir" and v != defaults.get(k)}
-    parts = [name] + [f"{k}={_slug(v)}" for k, v in changed.items()]
-    folder = "--".join(parts)
-    # Where a slug loses something (a path's folder, a long value), a digest of the full values keeps
-    # two different runs apart.
-    if len(folder) > 100 or any(_slug(v) != str(v) for v in changed.values()):
-        digest = hashlib.sha256(repr(sorted(changed.items())).encode()).hexdigest()[:10]
-        folder = f"{folder[:100]}--{digest}"
-    return config.BUILD / "runs" / folder
-
-
-def _slug(value) -> str:
-    text = Path(value).name if isinstance(value, str) and "/" in value else str(value)
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", text)[:40]
 
 
 FIGURE_MARK = "fbss_figure"  # the display metadata key naming the file a shown figure was written to
@@ -184,9 +166,11 @@ def start(name: str, namespace: dict) -> Run:
         raise ParameterError(f"run the parameters cell first (missing: {', '.join(missing)})")
     values = {n: namespace[n] for n in defaults}
     check_parameters(values, declared=defaults)
-    output_dir = config.resolve(values["output_dir"]) if values.get("output_dir") is not None \
-        else run_folder(name, values, defaults)
-    output_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        output_dir = config.resolve(values["output_dir"]) if values.get("output_dir") is not None \
+            else runs.run_folder(name, values, defaults)
+    except runs.RunNameError as err:
+        raise ParameterError(str(err)) from None
     style.apply_style()
     data = load_validated(data_paths(values))
     if "question" in values and values["question"] not in set(data.questions["question_id"]):

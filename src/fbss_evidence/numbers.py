@@ -31,6 +31,9 @@ TOKEN = re.compile(
     rf"|(?P<other>\b(?:{'|'.join(_OTHER_WORDS)})\b)",
     re.IGNORECASE | re.ASCII,
 )
+# One number as printed, for reading the words around a number: digits, or a cardinal number word
+# ("twenty-two", "forty", "half").
+NUMBER = rf"(?:{_DIGITS}|\b{_COMPOUND}|\b{_WORD}\b|\bhalf\b|\bdozen\b)"
 _ONE_IN = re.compile(rf"\b(?P<a>{_WORD}|\d+) (?:in|out of) (?P<b>{_WORD}|\d+)\b", re.IGNORECASE | re.ASCII)
 _HOURS_MINUTES = re.compile(
     rf"(?P<h>\d+|{_WORD}) hours? and (?P<m>\d+|{_WORD}) minutes?", re.IGNORECASE | re.ASCII
@@ -54,6 +57,11 @@ def _as_number(token: str) -> float:
     if token[0].isdigit():
         return float(token.replace(",", ""))
     return _word_value(token)
+
+
+def number_value(token: str) -> float:
+    """The value of one number as printed: '77,682', '26.8', 'twenty-two', 'forty', 'half' (50)."""
+    return _as_number(token)
 
 
 # Words that stand for a number in a claim's value ("all patients" = 100%, "once a

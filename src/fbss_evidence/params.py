@@ -61,6 +61,9 @@ def _output_dir(name, value):
         if folder == published.resolve() or published.resolve() in folder.parents:
             raise ParameterError(f"parameter output_dir={value!r}: {published.name}/ holds the outputs of "
                                  "make's default runs; leave output_dir as None (a folder under build/runs/)")
+    if folder == config.DATA.resolve() or config.DATA.resolve() in folder.parents:
+        raise ParameterError(f"parameter output_dir={value!r}: data/ holds the curated tables, which no run "
+                             "writes to; leave output_dir as None (a folder under build/runs/)")
 
 
 def _level(name, value):

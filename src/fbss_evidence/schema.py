@@ -68,6 +68,8 @@ SOURCES = table("sources", "One row per clinic web page: its text file and the S
     "title": text("The page's title as retrieved."),
     "publisher": text("Who publishes the page."),
     "author": text("The author the page names.", required=False),
+    "url": text("The page's address, where it was read (empty for the first five pages: not recorded).",
+                pattern(URL), required=False),
     "sha256": text("SHA-256 of the text file; a changed file fails validation.", pattern(SHA256)),
     "description": text("What the page is about.", required=False),
     "original_file": text("The file name the page was retrieved as.", required=False),

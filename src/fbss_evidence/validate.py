@@ -595,3 +595,39 @@ def study_label_problems(table: CsvTable, f: pd.DataFrame, results: pd.DataFrame
     return _flag(table, f, used & ~named & (f["lookup_status"] != "unidentified"), "first_author",
                  lambda r: f"{r.study_id} has results but no first author (nor journal and year), so its label "
                  "would be its identifier: give them, or set lookup_status unidentified if no page shows them")
+
+
+# -- claims a question should hear about (warnings: validation still passes) -------------------
+
+def question_topics(claims: pd.DataFrame, links: pd.DataFrame) -> dict[str, list[str]]:
+    """Each question's topics: the topics of the claims claim_questions.csv links to it."""
+    linked = links[["claim_id", "question_id"]].dropna().merge(
+        claims[["claim_id", "topic"]].dropna().drop_duplicates("claim_id"), on="claim_id")
+    return {q: sorted(set(t)) for q, t in linked.groupby("question_id", sort=True)["topic"]}
+
+
+def unlinked_claims(claims: pd.DataFrame, links: pd.DataFrame) -> pd.Series:
+    """For each claim that gives a rate (measure rate) on a topic of some question (question_topics) and has
+    no row in claim_questions.csv: the questions of its topic, by the claim's row; the others are left out."""
+    by_topic: dict[str, list[str]] = {}
+    for question, topics in question_topics(claims, links).items():
+        for topic in topics:
+            by_topic.setdefault(topic, []).append(question)
+    candidate = ((claims["measure"] == "rate") & member(claims["topic"], by_topic)
+                 & ~member(claims["claim_id"], set(links["claim_id"].dropna().tolist()))).to_numpy()
+    return claims.loc[candidate, "topic"].map(by_topic)
+
+
+def unlinked_warnings(table: CsvTable, claims: pd.DataFrame, links: pd.DataFrame, limit: int = 20) -> list[Problem]:
+    """A warning, located in the claims file, for each claim of unlinked_claims (at most `limit`, then how
+    many more): without a claim_questions.csv row, notebooks 10 and 11 never show it."""
+    found = unlinked_claims(claims, links)
+    rows = [claims.index.get_loc(i) for i in found.index[:limit]]
+    out = [table.problem(i, "claim_id", f"warning: {claims['claim_id'].iloc[i]} gives a rate on "
+                         f"{claims['topic'].iloc[i]}, a topic of question{'s' * (len(found.iloc[k]) > 1)} "
+                         f"{', '.join(found.iloc[k])}, and has no row "
+                         "in claim_questions.csv (link it, comparable yes or no, so that notebooks 10 and 11 show it)")
+           for k, i in enumerate(rows)]
+    if len(found) > limit:
+        out.append(Problem(table.name, 0, "claim_id", f"warning: and {len(found) - limit} more claims like these"))
+    return out

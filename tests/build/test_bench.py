@@ -13,14 +13,14 @@ from fbss_evidence.dataset import DataPaths, load_dataset
 from fbss_build import bench
 
 
-def test_makefile_runs_are_the_notebooks_and_one_generic_run_per_topic():
+def test_makefile_runs_are_the_notebooks_and_one_generic_run_per_topic_and_question_of_the_data():
+    from fbss_evidence import runs as lists
+
     runs = bench.makefile_runs(config.ROOT / "Makefile")
     names = [r.name for r in runs]
     assert len(names) == len(set(names))
-    text = (config.ROOT / "Makefile").read_text()
-    notebooks = bench.make_variable(text, "NOTEBOOKS")
-    topics = bench.make_variable(text, "TOPICS")
-    questions = bench.make_variable(text, "QUESTIONS")
+    notebooks = bench.make_variable((config.ROOT / "Makefile").read_text(), "NOTEBOOKS")
+    topics, questions = lists.topics(), lists.questions()
     assert names == notebooks + [f"07-compare-topic--{t}" for t in topics] + \
         [f"10-claims-vs-literature--{q}" for q in questions]
     assert all((config.NOTEBOOKS / f"{r.notebook}.ipynb").is_file() for r in runs)

@@ -437,3 +437,68 @@ def test_adhoc_runs_go_to_a_folder_of_their_own_never_to_the_published_ones(note
     misspelled = subprocess.run([*args[:5], "-p", "lable", "x"], capture_output=True, text=True, timeout=120, env=env)
     assert misspelled.returncode == 2
     assert "unknown parameter 'lable' (did you mean 'label'?)" in misspelled.stderr
+
+
+# -- make run: the notebook named every way, its parameters, output_dir -------------------------
+
+@pytest.mark.parametrize("given", ["07-compare-topic", "07-compare-topic.ipynb", "notebooks/07-compare-topic.ipynb",
+                                   "./notebooks/07-compare-topic.ipynb", "notebooks/07-compare-topic.py",
+                                   str(config.NOTEBOOKS / "07-compare-topic.ipynb")])
+def test_make_run_takes_a_name_a_name_with_ipynb_or_a_path(given, monkeypatch):
+    monkeypatch.chdir(config.ROOT)
+    assert run.find_notebook(given) == (config.NOTEBOOKS / "07-compare-topic.ipynb").resolve()
+
+
+def test_a_notebook_path_works_from_another_folder_too(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    assert run.find_notebook("notebooks/09-statistics.ipynb") == (config.NOTEBOOKS / "09-statistics.ipynb").resolve()
+
+
+def test_an_unknown_notebook_is_named_with_the_nearest_and_the_list():
+    with pytest.raises(ValueError, match=r"no notebook '07-compre' \(did you mean '07-compare-topic'\?\); give a "
+                                         r"name or a path, one of: 01-evidence-map, "):
+        run.find_notebook("07-compre")
+
+
+def test_make_run_parameters_are_name_value_pairs_read_as_data():
+    assert run.assignments("topic=opioids ci_level=0.9 hartung_knapp=True label='two words' x=a=b") == \
+        {"topic": "opioids", "ci_level": 0.9, "hartung_knapp": True, "label": "two words", "x": "a=b"}
+    assert run.assignments("") == {}
+    with pytest.raises(ValueError, match="'topic' is not name=value"):
+        run.assignments("topic")
+
+
+def test_main_reports_a_bad_notebook_or_parameter_without_a_traceback(capsys):
+    assert run.main(["--adhoc", "no-such-notebook", "--set", "topic=x"]) == 2
+    assert run.main(["--adhoc", "07-compare-topic", "--set", "topic"]) == 2
+    err = capsys.readouterr().err
+    assert "make run: no notebook 'no-such-notebook'" in err and "make run: 'topic' is not name=value" in err
+    assert "Traceback" not in err
+
+
+def test_a_bad_value_is_refused_before_a_kernel_starts(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(config, "BUILD", tmp_path / "build")
+    monkeypatch.setattr(run, "execute", lambda *a, **k: pytest.fail("a kernel was started"))
+    notebook = config.NOTEBOOKS / "07-compare-topic.ipynb"
+    assert run.adhoc(notebook, {"ci_level": 3}) == 2
+    assert run.adhoc(notebook, {"output_dir": "figures"}) == 2
+    assert run.adhoc(notebook, {"output_dir": "data/runs"}) == 2
+    err = capsys.readouterr().err
+    assert "parameter ci_level=3 must be a number in [0.5, 1)" in err
+    assert "figures/ holds the outputs of make's default runs" in err and "data/ holds the curated tables" in err
+    assert not (tmp_path / "build").exists()
+
+
+@pytest.mark.slow
+def test_adhoc_output_dir_takes_the_run_and_keeps_the_folder_s_other_files(notebook, root, tmp_path):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "keep.txt").write_text("mine")
+    env = {**os.environ, "FBSS_OUTPUT_ROOT": str(root), "PYTHONIOENCODING": "utf-8"}
+    proc = subprocess.run([sys.executable, "-m", "fbss_build.run", "--adhoc", str(notebook),
+                           "--set", f"label=other output_dir={mine}"], capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in mine.iterdir()) == ["keep.txt", "t-extra.csv", "t-extra.md", "t-fig.png",
+                                                      "t-label.csv", "t-label.md", "t.ipynb"]
+    assert pd.read_csv(mine / "t-label.csv")["label"].tolist() == ["other"]
+    assert not (root / "build" / "runs").exists() and not list(tmp_path.glob(".mine*"))

@@ -6,6 +6,8 @@ notebooks), so no notebook runs and nothing is installed.
 """
 from __future__ import annotations
 
+import csv
+import io
 import os
 import shutil
 import subprocess
@@ -14,6 +16,7 @@ import sys
 import pytest
 
 from fbss_evidence import config
+from fbss_evidence import runs as runs_module
 from fbss_build import bench
 
 MAKE = shutil.which("make")
@@ -30,11 +33,16 @@ def _touch(path, mtime):
 def built(tmp_path):
     """A mimic of a fully built project: every run done, each having published one figure."""
     shutil.copy(config.ROOT / "Makefile", tmp_path / "Makefile")
-    runs = bench.makefile_runs(config.ROOT / "Makefile")
     t = 1_700_000_000
     for name in ("requirements.lock", "pyproject.toml", "src/fbss_evidence/module.py", "src/fbss_build/run.py",
                  *(f"data/{file}" for file in config.TABLE_FILES.values()), "data/sources/page.txt"):
         _touch(tmp_path / name, t)
+    # What make reads the topics and questions with, and what it reads them from: the real ones.
+    for name in (*(f"src/fbss_evidence/{m}.py" for m in ("__init__", "config", "vocab", "runs")),
+                 "data/questions.csv", "data/claims.csv"):
+        shutil.copy(config.ROOT / name, tmp_path / name)
+        os.utime(tmp_path / name, (t, t))
+    runs = bench.makefile_runs(tmp_path / "Makefile")
     for run in runs:
         _touch(tmp_path / "notebooks" / f"{run.notebook}.ipynb", t)
     _touch(tmp_path / ".venv" / ".installed", t + 10)
@@ -111,7 +119,9 @@ def test_changing_the_claims_revalidates_and_reruns_everything(built):
 def test_another_claims_file_reaches_validation_and_every_run_and_switching_back_reruns_again(built):
     folder, runs = built
     other = folder / "elsewhere" / "claims.csv"
-    _touch(other, 1_600_000_000)  # older than everything built: its mtime alone would change nothing
+    _touch(other, 1_600_000_000)
+    shutil.copy(folder / "data" / "claims.csv", other)  # the same claims: the same topics
+    os.utime(other, (1_600_000_000, 1_600_000_000))  # older than everything built: its mtime alone changes nothing
     out = _make(folder, f"CLAIMS={other}", "-n").stdout
     assert f"fbss-validate {other} --data data" in out
     assert sorted(_reruns_with(folder, f"CLAIMS={other}")) == sorted(r.name for r in runs)
@@ -147,3 +157,42 @@ def test_a_real_make_runs_the_queue_it_filled(built):
     assert "--run-queue build/queue" in proc.stdout, proc.stdout + proc.stderr
     assert not (folder / "build" / "02-failure-rates.ipynb").exists()
     assert (folder / "build" / "01-evidence-map.ipynb").exists()  # not queued, not touched
+
+
+def test_the_topics_and_questions_are_read_from_the_data(built):
+    folder, runs = built
+    queued = {line.split(" -p ")[-1] for line in _make(folder, "-n", "-B").stdout.splitlines()
+              if "--queue build/queue" in line and (" -p topic " in line or " -p question " in line)}
+    assert queued == {f"topic {t}" for t in runs_module.topics()} | {f"question {q}" for q in runs_module.questions()}
+
+
+def test_a_new_question_row_is_enough_for_notebook_10_to_run_for_it(built):
+    folder, runs = built
+    with open(folder / "data" / "questions.csv", "a", encoding="utf-8") as f:
+        f.write("new-question,New,A new question?,who,what,when,all,,none,\n")
+    assert _make(folder, "-q").returncode == 1
+    out = _make(folder, "-n").stdout
+    assert "--output build/10-claims-vs-literature--new-question.ipynb" in out and "-p question new-question" in out
+    assert "QUESTIONS := " in (folder / "build" / "runs.mk").read_text()
+
+
+def test_a_topic_some_claim_first_gives_a_rate_on_gets_its_run(built):
+    folder, _ = built
+    claims = folder / "data" / "claims.csv"
+    text = claims.read_text(encoding="utf-8")
+    header, first = text.split("\n")[:2]
+    assert "surgical_volume" not in runs_module.topics(claims)
+    row = dict(zip(header.split(","), next(csv.reader([first]))))
+    row.update(claim_id="new-claim", topic="surgical_volume", measure="rate")
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(row.values())
+    claims.write_text(text + out.getvalue(), encoding="utf-8")
+    assert "--output build/07-compare-topic--surgical_volume.ipynb" in _make(folder, "-n").stdout
+
+
+def test_another_data_folder_gives_its_own_questions(built):
+    folder, _ = built
+    shutil.copytree(folder / "data", folder / "trial")
+    (folder / "trial" / "questions.csv").write_text("question_id,label\nonly-this-one,x\n", encoding="utf-8")
+    out = _make(folder, "DATA_DIR=trial", "-n").stdout
+    assert "-p question only-this-one" in out and "-p question prp-lbp-success" not in out

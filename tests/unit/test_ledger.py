@@ -322,3 +322,52 @@ def test_recorded_numbers_keep_each_page_apart():
     pd.testing.assert_frame_equal(alone, given)
     accounted = alone.set_index("text")["accounted_by"]
     assert accounted[["40", "Half"]].tolist() == ["a-1", "a-2"] and pd.isna(accounted["60"])
+
+
+# -- reading a number with its words: number words, ranges in words, list numbering --------------------
+
+@pytest.mark.parametrize("text, value_text, value, low, high, unit, bound", [
+    ("Twenty-two percent had pain.", "Twenty-two percent", 22, None, None, "percent", "exact"),
+    ("About forty percent of patients improve.", "About forty percent", 40, None, None, "percent", "approx"),
+    ("twenty-two to forty percent of patients", "twenty-two to forty percent", None, 22, 40, "percent", "range"),
+    ("between twenty and forty per cent", "twenty and forty per cent", None, 20, 40, "percent", "range"),
+    ("in 20 to 40% of cases", "20 to 40%", None, 20, 40, "percent", "range"),
+    ("Between 20-40% of patients", "20-40%", None, 20, 40, "percent", "range"),
+    ("seven to eleven years later", "seven to eleven years", None, 7, 11, "years", "range"),
+    ("nearly one in four patients", "nearly one in four", 25, None, None, "percent", "approx"),
+    ("three hundred patients", "three hundred", 300, None, None, "count", "exact"),
+    ("Nearly half of them", "Nearly half", 50, None, None, "percent", "approx"),
+    ("up to 25% of patients", "up to 25%", 25, None, None, "percent", "upper"),
+    ("for at least 12 months", "at least 12 months", 12, None, None, "months", "lower"),
+    ("All patients in the programme", "All patients", 100, None, None, "percent", "exact"),
+    ("two and three", "two", 2, None, None, "count", "exact"),  # 'and' is a range only after 'between'
+])
+def test_a_number_is_read_with_its_words(text, value_text, value, low, high, unit, bound):
+    token = ledger.number_tokens(text)[0]
+    reading = ledger.read_number(text, token)
+    assert (text[reading.start:reading.end], reading.value, reading.low, reading.high, reading.unit,
+            reading.bound) == (value_text, value, low, high, unit, bound)
+
+
+def test_the_sheet_guesses_each_number_of_a_range_in_words():
+    sheet = ledger.candidate_sheet("x", "Between twenty-two to forty percent of patients fail.")
+    assert sheet[["text", "guessed_value", "guessed_unit", "guessed_bound"]].values.tolist() == [
+        ["twenty-two", "22", "percent", "range"], ["forty", "40", "percent", "range"]]
+
+
+def test_a_range_in_words_is_one_candidate_claim():
+    claims = ledger.claim_candidates("x", "Between twenty-two to forty percent of patients fail.\n")
+    assert claims[["value_text", "value", "value_low", "value_high", "bound", "unit"]].values.tolist() == [
+        ["twenty-two to forty percent", "", "22", "40", "range", "percent"]]
+
+
+@pytest.mark.parametrize("text, listed", [
+    ("Our approach: 1. Examine the spine. 2. Treat the ligaments. 3. Rest.", ["1", "2", "3"]),
+    ("Steps:\n1. Examine.\n2) Treat.\n", ["1", "2"]),
+    ("Two steps; 1. look 2. treat", []),  # no sentence end before '2': not a list marker
+    ("We followed 12. Then 40% improved.", []),  # a sentence ending with a number
+    ("Results: 1. Most improved.", []),  # a lone inline '1.' counts nothing
+])
+def test_list_numbering_is_suggested_for_list_markers_inline_and_at_line_starts(text, listed):
+    sheet = ledger.candidate_sheet("x", text)
+    assert sheet.loc[sheet["suggested_exclusion"] == "list_numbering", "text"].tolist() == listed

@@ -52,19 +52,34 @@ def test_a_run_without_output_dir_writes_to_a_folder_named_by_its_parameters(mon
     monkeypatch.setattr(config, "BUILD", tmp_path / "build")
     run = notebook.start(NAME, _namespace(ci_method="clopper-pearson", ci_level=0.9))
     assert run.output_dir == tmp_path / "build" / "runs" / "02-failure-rates--ci_level=0.9--ci_method=clopper-pearson"
-    assert run.output_dir.is_dir() and len(run.claims) == len(run.data.claims)
+    assert len(run.claims) == len(run.data.claims)
+    assert not run.output_dir.exists()  # made by the first figure or table saved
+    run.save_table(run.claims.head(1)[["claim_id"]], "t")
+    assert (run.output_dir / "t.csv").is_file()
     default = notebook.start(NAME, _namespace())
     assert default.output_dir == tmp_path / "build" / "runs" / "02-failure-rates"
 
 
-def test_run_folders_stay_short_and_distinct():
-    defaults = {"claims_path": None, "topic": "a"}
-    long_a = notebook.run_folder("n", {"claims_path": "/x/" + "a" * 300 + ".csv", "topic": "a"}, defaults)
-    long_b = notebook.run_folder("n", {"claims_path": "/x/" + "a" * 299 + "b.csv", "topic": "a"}, defaults)
-    assert len(long_a.name) <= 120 and long_a != long_b
+def test_a_run_stopped_by_its_parameters_or_data_leaves_no_folder(monkeypatch, tmp_path):
+    monkeypatch.setattr(config, "BUILD", tmp_path / "build")
+    with pytest.raises(ParameterError):
+        notebook.start(NAME, _namespace(ci_level=1.5))
+    values = dict(notebook.declared_parameters("10-claims-vs-literature"), question="no-such-question")
+    with pytest.raises(ParameterError):
+        notebook.start("10-claims-vs-literature", {**values, "In": []})
+    assert not (tmp_path / "build").exists()
 
 
-def test_an_unknown_question_names_the_questions_of_the_data():
+def test_parameters_too_long_for_a_folder_name_are_refused_with_advice(monkeypatch, tmp_path):
+    monkeypatch.setattr(config, "BUILD", tmp_path / "build")
+    claims = tmp_path / ("c" * 250 + ".csv")
+    claims.write_text("")
+    with pytest.raises(ParameterError, match="more than a folder name may have .255.: give output_dir"):
+        notebook.start(NAME, _namespace(claims_path=str(claims)))
+
+
+def test_an_unknown_question_names_the_questions_of_the_data(monkeypatch, tmp_path):
+    monkeypatch.setattr(config, "BUILD", tmp_path / "build")
     values = dict(notebook.declared_parameters("10-claims-vs-literature"), question="no-such-question")
     with pytest.raises(ParameterError, match="question='no-such-question' is not a question of the data; use one of"):
         notebook.start("10-claims-vs-literature", {**values, "In": []})

@@ -48,7 +48,7 @@ def run(capsys) -> list[str]:
     status = validate_main(["--data", "data"])
     err = capsys.readouterr().err
     assert "Traceback" not in err
-    problems = [line for line in err.splitlines() if "problem(s) found." not in line]
+    problems = [line for line in err.splitlines() if "problem(s) found." not in line and ": warning: " not in line]
     assert (status == 1) == bool(problems)
     return problems
 
@@ -151,3 +151,45 @@ def test_search_log_and_screening_name_known_questions_and_reasons(data, capsys)
            "data/questions.csv)" in problems
     assert f"data/literature/screening.csv:{screen}: reason: 'boring' is not allowed; use one of: " \
            f"{', '.join(vocab.SCREENING_REASONS)}" in problems
+
+
+# -- a claim a question should hear about: a warning, not a failure ---------------------------
+
+def warnings(capsys) -> list[str]:
+    status = validate_main(["--data", "data"])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    return [line for line in captured.err.splitlines() if ": warning: " in line]
+
+
+def test_a_rate_on_a_question_s_topic_without_a_link_is_a_located_warning_not_a_failure(data, capsys):
+    header, rows = _rows(data / "claim_questions.csv")
+    _write(data / "claim_questions.csv", header, [r for r in rows if r["claim_id"] != "darrow-muscle-damage-01"])
+    line = mutate(data / "claims.csv", "claim_id", "darrow-muscle-damage-01")  # unchanged: its line
+    assert (f"data/claims.csv:{line}: claim_id: warning: darrow-muscle-damage-01 gives a rate on "
+            "failure_persistent_pain, a topic of question fbss-after-lumbar-surgery, and has no row in "
+            "claim_questions.csv (link it, comparable yes or no, so that notebooks 10 and 11 show it)") in warnings(capsys)
+
+
+def test_only_rates_on_a_linked_topic_are_warned_about(data, capsys):
+    import pandas as pd
+
+    claims = pd.read_csv(data / "claims.csv").set_index("claim_id")
+    links = pd.read_csv(data / "claim_questions.csv")
+    topics = set(claims.loc[links["claim_id"], "topic"])
+    warned = {line.split("warning: ")[1].split()[0] for line in warnings(capsys)}
+    unlinked = claims.drop(index=links["claim_id"])
+    assert warned == set(unlinked[(unlinked["measure"] == "rate") & unlinked["topic"].isin(topics)].index)
+
+
+def test_many_warnings_are_cut_short_with_how_many_more(data):
+    from fbss_evidence import schema, validate
+    from fbss_evidence.csvfile import read_csv_table
+
+    table = read_csv_table(data / "claims.csv", required=schema.columns(schema.CLAIMS))
+    claims = validate.clean(table.frame)
+    links = validate.clean(read_csv_table(data / "claim_questions.csv").frame).head(1)  # one link: few topics
+    found = validate.unlinked_claims(claims, links)
+    assert len(found) > 2
+    out = validate.unlinked_warnings(table, claims, links, limit=2)
+    assert len(out) == 3 and out[-1].message == f"warning: and {len(found) - 2} more claims like these"
