@@ -15,6 +15,8 @@ import math
 
 import pandas as pd
 
+from . import stats
+
 # A confidence interval wider than this (percentage points) spans outcomes from uncommon to common:
 # a claim is not judged against it, whichever side it falls.
 WIDTH_THRESHOLD = 30.0
@@ -198,8 +200,8 @@ def _arithmetic(claims: pd.DataFrame) -> pd.DataFrame:
 def claim_verdicts(data, claims: pd.DataFrame, *, level: float = 0.95, include_derived_counts: bool = True,
                    min_studies: int = 2, extra_methods: dict | None = None) -> pd.DataFrame:
     """Every claim with its evidence verdict (primary analysis, REML, against the group its link names),
-    that verdict under the other pooling methods (METHODS, and `extra_methods`: name -> function
-    (events, totals, labels) -> PooledProportion, such as the binomial-normal model), its claim verdict
+    that verdict under the other pooling methods (METHODS, the binomial-normal model, and `extra_methods`:
+    name -> function (events, totals, labels, level=) -> PooledProportion), its claim verdict
     and reason. `claims`: the enriched claims (evidence.enrich)."""
     from . import evidence, literature
 
@@ -231,10 +233,14 @@ def claim_verdicts(data, claims: pd.DataFrame, *, level: float = 0.95, include_d
             group = q["compare_with"] if isinstance(q["compare_with"], str) else question["headline_group"]
             group = group if isinstance(group, str) and group else "all"
             by_method = {name: fit.pooled.get(group) for name, fit in fits[q["question_id"]].items()}
-            for name, fit_group in (extra_methods or {}).items():
+            for name, fit_group in {"binomial-normal": stats.glmm_proportions, **(extra_methods or {})}.items():
                 pooled_rows = fits[q["question_id"]]["REML"].pooled_rows.get(group)
-                by_method[name] = None if pooled_rows is None else fit_group(
-                    pooled_rows["pool_events"], pooled_rows["pool_n"], pooled_rows["study"].tolist())
+                try:
+                    by_method[name] = None if pooled_rows is None else fit_group(
+                        pooled_rows["pool_events"], pooled_rows["pool_n"], pooled_rows["study"].tolist(),
+                        level=level)
+                except stats.PoolingRefused:
+                    by_method[name] = None
             primary = by_method["REML"]
             row |= dict(question_id=q["question_id"], question_label=question["label"], group=group,
                         figure=f"figures/10-{q['question_id']}.png", **evidence_verdict(claim, primary),
