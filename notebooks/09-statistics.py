@@ -58,7 +58,9 @@ notebook.expect("rate estimates either pooled or refused with a reason",
 run.save_table(refusals, "09-pooling-refusals")["reason_code"].value_counts()
 
 # %%
-pooled, results = synthesis.pool_groups(groups, method=pooling_method, level=ci_level, ci_method=ci_method)
+results = synthesis.pool_groups(groups, events="numerator", totals="denominator", labels="pool_label",
+                                method=pooling_method, level=ci_level, ci_method=ci_method)
+pooled = synthesis.pooled_table(results)
 run.save_table(pooled, "09-pooled-estimates")
 
 # %% tags=["nbval-ignore-output"]

@@ -93,13 +93,12 @@ def synthesise(data: Dataset, question_id: str, *, method: str = "REML", level: 
     rows.loc[printed, ["ci_low", "ci_high"]] = rows.loc[printed, ["printed_ci_low", "printed_ci_high"]].to_numpy()
     result = QuestionSynthesis(q, rows, analysis)
     options = dict(method=method, level=level, ci_method=ci_method, hartung_knapp=hartung_knapp)
+    result.pooled = synthesis.pool_groups(groups, **options)
     for group, pooled in groups.items():
-        labels = pooled["study"].tolist()
-        result.pooled[group] = stats.pool_proportions(pooled["pool_events"], pooled["pool_n"], labels, **options)
         result.pooled_rows[group] = pooled
         if len(pooled) >= 3:
-            result.leave_one_out[group] = stats.leave_one_out(pooled["pool_events"], pooled["pool_n"], labels,
-                                                              **options)
+            result.leave_one_out[group] = stats.leave_one_out(pooled["pool_events"], pooled["pool_n"],
+                                                              pooled["study"].tolist(), **options)
     result.subgroups = design_subgroups(groups, **options)
     return result
 

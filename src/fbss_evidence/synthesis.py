@@ -74,6 +74,8 @@ def pooling_candidates(claims: pd.DataFrame, *, group_by: str = "topic") -> tupl
         else:
             refused.append(_refusal(row, code, row[group_by]))
     kept = pd.DataFrame(poolable, columns=first.columns)
+    kept = kept.assign(pool_label=[f"{r.source}: {r.study if isinstance(r.study, str) else r.basis}"
+                                   for r in kept.itertuples()])
     groups = {}
     for group, rows in kept.groupby(group_by, sort=True):
         if len(rows) >= MIN_GROUP:
@@ -87,20 +89,20 @@ def pooling_candidates(claims: pd.DataFrame, *, group_by: str = "topic") -> tupl
 POOLED_COLUMNS = ["group", "k", "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "i2", "method"]
 
 
-def pool_group(rows: pd.DataFrame, *, method: str = "REML", level: float = 0.95,
-               ci_method: str = stats.DEFAULT_CI_METHOD) -> stats.PooledProportion:
-    labels = [f"{r.source}: {r.study if isinstance(r.study, str) else r.basis}" for r in rows.itertuples()]
-    return stats.pool_proportions(rows["numerator"], rows["denominator"], labels, method=method, level=level,
-                                  ci_method=ci_method)
+def pool_groups(groups: dict, *, events: str = "pool_events", totals: str = "pool_n", labels: str = "study",
+                **options) -> dict:
+    """The one pooling track: each group's rows pooled by stats.pool_proportions ({group: PooledProportion}).
+    The literature's results (the defaults) and the pages' own counts (events='numerator',
+    totals='denominator', labels='pool_label') both pool through it."""
+    return {group: stats.pool_proportions(rows[events], rows[totals], rows[labels].tolist(), **options)
+            for group, rows in groups.items()}
 
 
-def pool_groups(groups: dict, **options) -> tuple[pd.DataFrame, dict]:
-    """Pool each group: (one row per group, {group: PooledProportion})."""
-    results = {group: pool_group(rows, **options) for group, rows in groups.items()}
-    table = pd.DataFrame([dict(group=g, k=r.k, estimate=r.estimate, ci_low=r.ci_low, ci_high=r.ci_high,
-                               pi_low=r.pi_low, pi_high=r.pi_high, tau2=r.tau2, i2=r.i2, method=r.method)
-                          for g, r in results.items()], columns=POOLED_COLUMNS)
-    return table, results
+def pooled_table(results: dict) -> pd.DataFrame:
+    """One row per pooled group."""
+    return pd.DataFrame([dict(group=g, k=r.k, estimate=r.estimate, ci_low=r.ci_low, ci_high=r.ci_high,
+                              pi_low=r.pi_low, pi_high=r.pi_high, tau2=r.tau2, i2=r.i2, method=r.method)
+                         for g, r in results.items()], columns=POOLED_COLUMNS)
 
 
 def estimates_with_counts(claims: pd.DataFrame, *, method: str = "wilson", level: float = 0.95) -> pd.DataFrame:

@@ -58,7 +58,9 @@ def test_every_refusal_has_a_code_and_its_sentence():
 
 def test_the_kept_rows_pool_and_a_refused_row_would_not():
     groups, refusals = synthesis.pooling_candidates(ELIGIBILITY)
-    table, results = synthesis.pool_groups(groups, method="DL")
+    results = synthesis.pool_groups(groups, events="numerator", totals="denominator", labels="pool_label",
+                                    method="DL")
+    table = synthesis.pooled_table(results)
     assert table["k"].tolist() == [2] and list(table.columns) == synthesis.POOLED_COLUMNS
     assert results["recurrence"].k == 2
     with pytest.raises(stats.PoolingRefused, match="no denominator"):
@@ -107,11 +109,14 @@ def test_every_estimate_left_out_has_a_reason():
 def test_pooled_study_intervals_use_the_chosen_method():
     rows = pd.DataFrame([_rate("a", "f1", num=3, den=20), _rate("b", "f2", num=9, den=30)])
     for method in ("wilson", "clopper-pearson"):
-        result = synthesis.pool_group(rows, method="DL", ci_method=method)
+        result = synthesis.pool_groups({"g": rows}, events="numerator", totals="denominator", labels="claim_id", method="DL",
+                                         ci_method=method)["g"]
         for study, (x, n) in zip(result.studies.itertuples(), [(3, 20), (9, 30)]):
             assert (study.ci_low, study.ci_high) == pytest.approx(stats.proportion_ci(x, n, method=method))
-    wilson = synthesis.pool_group(rows, ci_method="wilson").studies["ci_low"]
-    exact = synthesis.pool_group(rows, ci_method="clopper-pearson").studies["ci_low"]
+    wilson = synthesis.pool_groups({"g": rows}, events="numerator", totals="denominator", labels="claim_id",
+                                   ci_method="wilson")["g"].studies["ci_low"]
+    exact = synthesis.pool_groups({"g": rows}, events="numerator", totals="denominator", labels="claim_id",
+                                  ci_method="clopper-pearson")["g"].studies["ci_low"]
     assert not wilson.equals(exact)
 
 
