@@ -57,9 +57,9 @@ def parse_value(text: str):
 
 
 def declared_parameters(notebook: Path) -> set[str]:
-    import papermill
+    from fbss_evidence.notebook import notebook_parameters
 
-    return set(papermill.inspect_notebook(str(notebook)))
+    return set(notebook_parameters(notebook))
 
 
 def destination(path: Path) -> Path:
@@ -281,14 +281,11 @@ def adhoc(notebook: Path, parameters: dict) -> int:
     """`make run`: execute with these parameters into build/runs/<run name>/ (replaced whole when the run
     succeeds), or into output_dir when given (its other files left alone); never published."""
     from fbss_evidence import runs
-    from fbss_evidence.notebook import assignments as cell_assignments
+    from fbss_evidence.notebook import notebook_parameters
     from fbss_evidence.params import PARAMETERS, ParameterError, check_parameters, closest
 
-    import nbformat
-
     name = notebook.name.removesuffix(".ipynb")
-    cells = [c for c in nbformat.read(notebook, as_version=4).cells if "parameters" in c.metadata.get("tags", [])]
-    defaults = cell_assignments(cells[0].source) if cells else {}
+    defaults = notebook_parameters(notebook)
     unknown = sorted(set(parameters) - set(defaults))
     for bad in unknown:
         hint = closest(bad, defaults)

@@ -38,7 +38,13 @@ INJECTED_MARK = "# Parameters"  # how papermill's injected cell (and ours) begin
 
 def declared_parameters(name: str) -> dict:
     """The parameters (name -> default) that notebooks/<name>.ipynb declares in its parameters cell."""
-    path = config.NOTEBOOKS / f"{name}.ipynb"
+    return notebook_parameters(config.NOTEBOOKS / f"{name}.ipynb")
+
+
+def notebook_parameters(path: Path) -> dict:
+    """The one reader of a notebook's parameters cell (name -> default), for the notebooks themselves,
+    make's runner and `make run`."""
+    path = Path(path)
     try:
         nb = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:

@@ -67,7 +67,9 @@ def test_a_run_stopped_by_its_parameters_or_data_leaves_no_folder(monkeypatch, t
     values = dict(notebook.declared_parameters("10-claims-vs-literature"), question="no-such-question")
     with pytest.raises(ParameterError):
         notebook.start("10-claims-vs-literature", {**values, "In": []})
-    assert not (tmp_path / "build").exists()
+    # No run folder; only the validated data, kept by content for the next run (dataset.load_validated).
+    assert not (tmp_path / "build" / "runs").exists()
+    assert [p.name for p in (tmp_path / "build").iterdir()] == ["validated"]
 
 
 def test_parameters_too_long_for_a_folder_name_are_refused_with_advice(monkeypatch, tmp_path):
