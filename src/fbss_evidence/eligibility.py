@@ -22,9 +22,9 @@ def overall(eligibility: pd.DataFrame) -> pd.DataFrame:
     rank = {j: i for i, j in enumerate(vocab.JUDGEMENTS)}
     worst = eligibility.assign(r=eligibility["judgement"].map(rank)).groupby("result_id", sort=False)["r"].max()
     off = eligibility[eligibility["judgement"] != "matches"]
-    why = off.groupby("result_id", sort=False).apply(
-        lambda g: "; ".join(f"{c} {j.replace('_', ' ')}: {r}" for c, j, r in
-                            zip(g["criterion"], g["judgement"], g["reason"])), include_groups=False)
+    why = pd.Series({result_id: "; ".join(f"{c} {j.replace('_', ' ')}: {r}" for c, j, r in
+                                          zip(g["criterion"], g["judgement"], g["reason"]))
+                     for result_id, g in off.groupby("result_id", sort=False)}, dtype=object)
     return pd.DataFrame({"result_id": worst.index,
                          "eligibility": worst.map(dict(enumerate(vocab.JUDGEMENTS))).to_numpy(),
                          "eligibility_reason": worst.index.map(why).to_numpy()})

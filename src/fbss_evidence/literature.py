@@ -232,9 +232,13 @@ def certainty(result: QuestionSynthesis, group: str) -> dict:
     downgrades = {}
     weights = pooled.studies["weight"].to_numpy()
     high = rows["risk_of_bias"].isin(["high", "not appraised"]).to_numpy()
+    concerns = high | (rows["risk_of_bias"] == "some_concerns").to_numpy()
     if weights[high].sum() >= 50:
-        downgrades["risk_of_bias"] = (1, f"{weights[high].sum():.0f}% of the weight from studies at high risk of "
+        downgrades["risk_of_bias"] = (2, f"{weights[high].sum():.0f}% of the weight from studies at high risk of "
                                          "bias (or not appraised)")
+    elif weights[concerns].sum() >= 50:
+        downgrades["risk_of_bias"] = (1, f"{weights[concerns].sum():.0f}% of the weight from studies at high risk "
+                                         "of bias or with some concerns")
     if pooled.i2 >= 75 and math.isfinite(pooled.pi_high) and pooled.pi_high - pooled.pi_low > 30:
         downgrades["inconsistency"] = (2, f"I\u00b2 {pooled.i2:.0f}%; the prediction interval spans "
                                           f"{pooled.pi_high - pooled.pi_low:.0f} percentage points")

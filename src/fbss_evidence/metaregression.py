@@ -186,6 +186,8 @@ CURVE_REASONS = {
     "not_eligible": "does not answer the question: {eligibility_reason}",
     "indirect": "indirect, so on the sensitivity curve only: {eligibility_reason}",
     "no_timepoint": "follow-up time not known",
+    "crude_share": "a crude share over variable follow-up (end-of-follow-up), not a cumulative share at a time: "
+                   "placed at its mean it would sit below the curve",
     "no_counts": "no count and no n: a bare percentage has no sampling error",
     "same_time": "the same cohort ({cohort_id}) at the same follow-up as {kept}, which stands for it",
 }
@@ -223,7 +225,8 @@ def curve_rows(rows: pd.DataFrame, *, analysis: str = "primary", group: str | No
 
     `rows`: literature.synthesise(...).rows of one question. Used: a primary study's result (not a
     review) that matches the question (primary analysis; the sensitivity analysis adds the indirect ones),
-    at a known follow-up time, with a count (pool_events / pool_n, complemented where the study reports
+    at a known follow-up time and not a crude share over variable follow-up (group end-of-follow-up),
+    with a count (pool_events / pool_n, complemented where the study reports
     success). Where one cohort gives several results at the same follow-up, one stands for it: a result
     that matches before an indirect one, then stated counts before derived ones, then the larger n and the
     later study. A question pooled by arm or population subgroup needs `group`: its groups are different
@@ -248,6 +251,7 @@ def curve_rows(rows: pd.DataFrame, *, analysis: str = "primary", group: str | No
     leave_out(rows["eligibility"] == "does_not_match", "not_eligible")
     leave_out(~eligibility.enters(rows["eligibility"], analysis), "indirect")
     leave_out(rows["timepoint_months"].isna() | ~(rows["timepoint_months"] > 0), "no_timepoint")
+    leave_out(rows["timepoint_group"] == "end-of-follow-up", "crude_share")
     leave_out(rows["pool_n"].isna() | rows["pool_events"].isna(), "no_counts")
     candidates = rows[reason.isna()].assign(
         indirect=lambda r: r["eligibility"] != "matches", rank=lambda r: r["count_basis"].map(_BASIS_RANK).fillna(9),

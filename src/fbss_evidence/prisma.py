@@ -1,17 +1,21 @@
 """PRISMA 2020 flow counts of the literature search, from the search log, the screening log and the results.
 
-What the logs record: every query with the records it returned and the records opened and
-read (search_log.csv), every record read and left out with its reason (screening.csv), and
-the studies whose results were extracted (results.csv). "Not read" is derived: records
-returned but never opened, which includes those returned by several queries (the log keeps
-no record of duplicates, so they are not counted apart).
+What the logs record: every query with the records it returned and the records opened and read
+(search_log.csv), every record read and left out with its reason (screening.csv), and the studies whose
+results were extracted (results.csv). Records are counted per query: a record returned by two queries, and
+read twice, counts twice (the log keeps no record of duplicates), so records and studies are different
+units and the flow never subtracts one from the other. Records logged as not found in the stored copies
+are reports not retrieved, apart from the exclusions. Studies added by the reference-review pass (their
+results extracted once and re-read by a second reviewer, `extracted_by` verified) are identified by other
+methods: the published reviews' lists and looking again for records once not found.
 """
 from __future__ import annotations
 
 import pandas as pd
 
-FLOW_COLUMNS = ["question_id", "queries", "identified", "not_read", "read", "excluded", "included_studies",
-                "included_results"]
+FLOW_COLUMNS = ["question_id", "queries", "identified", "not_read", "read", "excluded", "not_retrieved",
+                "included_studies", "included_results", "other_methods_studies"]
+NOT_RETRIEVED = "not_found_in_stored_copies"
 
 
 def flow(search_log: pd.DataFrame, screening: pd.DataFrame, results: pd.DataFrame,
@@ -23,9 +27,14 @@ def flow(search_log: pd.DataFrame, screening: pd.DataFrame, results: pd.DataFram
     log, out, included = mine(search_log), mine(screening), mine(results)
     identified = int(log["results_returned"].sum())
     read = int(log["records_read"].sum())
-    return dict(question_id=question_id or "all questions", queries=len(log), identified=identified,
-                not_read=identified - read, read=read, excluded=len(out),
-                included_studies=int(included["study_id"].nunique()), included_results=len(included))
+    counts = dict(question_id=question_id or "all questions", queries=len(log), identified=identified,
+                  not_read=identified - read, read=read, excluded=int((out["reason"] != NOT_RETRIEVED).sum()),
+                  not_retrieved=int((out["reason"] == NOT_RETRIEVED).sum()),
+                  included_studies=int(included["study_id"].nunique()), included_results=len(included))
+    if "extracted_by" in included.columns:
+        added = included.groupby("study_id")["extracted_by"].agg(lambda e: (e == "verified").all())
+        counts["other_methods_studies"] = int(added.sum())
+    return counts
 
 
 def flows(search_log: pd.DataFrame, screening: pd.DataFrame, results: pd.DataFrame,
@@ -37,6 +46,7 @@ def flows(search_log: pd.DataFrame, screening: pd.DataFrame, results: pd.DataFra
 
 
 def exclusion_reasons(screening: pd.DataFrame, question_id: str | None = None) -> pd.Series:
-    """Records excluded, by reason, most frequent first."""
+    """Records excluded, by reason, most frequent first (reports not retrieved are counted apart)."""
     out = screening if question_id is None else screening[screening["question_id"] == question_id]
+    out = out[out["reason"] != NOT_RETRIEVED]
     return out["reason"].value_counts().sort_index().sort_values(ascending=False, kind="stable")

@@ -29,6 +29,8 @@ EVIDENCE_VERDICTS = {
     "lower_than_evidence": "below the confidence interval of the matching evidence",
     "evidence_too_uncertain": f"the matching evidence's confidence interval is wider than {WIDTH_THRESHOLD:g} points",
     "no_comparable_evidence": "nothing pooled for the group the claim speaks to",
+    "not_comparable": "linked to a question, but not the share it asks (another treatment, outcome or count): "
+                      "the link's note says why",
     "not_a_literature_question": "the claim is not a share the studies measure (a count, a protocol, the "
                                  "clinic's own experience) or speaks to no question",
 }
@@ -45,7 +47,7 @@ CLAIM_VERDICTS = {
                      "evidence could confirm it",
 }
 # For the ClaimReview export: 1 (false) to 5 (true), as fact-checkers' ratings run.
-RATING = {"supported": 5, "understated": 4, "not_checkable": 3, "unsupported": 2, "overstated": 2,
+RATING = {"supported": 5, "not_checkable": 3, "unsupported": 2, "overstated": 2, "understated": 2,
           "misattributed": 2, "contradicted": 1}
 WORST_RATING, BEST_RATING = 1, 5
 
@@ -59,8 +61,24 @@ def claim_span(claim) -> tuple[float, float]:
     value = float(claim["value"])
     if claim["bound"] == "approx":
         slack = max(APPROX_MIN, APPROX_SHARE * value)
-        return value - slack, value + slack
+        return max(0.0, value - slack), min(100.0, value + slack)
     return value, value
+
+
+def position(claim, pooled) -> str:
+    """Where the claim lies against the confidence interval, whatever the verdict: inside, overlapping
+    (a range or 'about'), above or below."""
+    lo, hi = claim_span(claim)
+    if lo > pooled.ci_high:
+        return "above the CI"
+    if hi < pooled.ci_low:
+        return "below the CI"
+    return "inside the CI" if pooled.ci_low <= lo and hi <= pooled.ci_high else "overlapping the CI"
+
+
+def _highest_study(pooled) -> float:
+    studies = getattr(pooled, "studies", None)
+    return float(studies["proportion"].max()) if studies is not None and len(studies) else -math.inf
 
 
 def evidence_verdict(claim, pooled) -> dict:
@@ -68,16 +86,18 @@ def evidence_verdict(claim, pooled) -> dict:
     points when it lies outside, the interval's width.
 
     An exact, 'about' or range claim is consistent when it meets the confidence interval. 'Up to X'
-    claims the highest share: it is too high when X exceeds the top of the evidence (the prediction
-    interval's upper end where there is one, else the CI's), too low when X is below the CI. 'More than
-    X' is too high when X lies above the CI, else consistent."""
+    claims the highest share: it is too high when X exceeds both the CI and the highest share a single
+    pooled study reports, too low when X is below the CI. 'More than X' is too high when X lies above
+    the CI, else consistent. `position` says where the claim lies against the CI in every case, so a
+    verdict withheld for a wide interval still shows the direction."""
     if pooled is None:
-        return dict(evidence_verdict="no_comparable_evidence", gap=math.nan, width=math.nan)
+        return dict(evidence_verdict="no_comparable_evidence", gap=math.nan, width=math.nan, position="")
     low, high, width = pooled.ci_low, pooled.ci_high, pooled.ci_high - pooled.ci_low
+    where = position(claim, pooled)
     if width > WIDTH_THRESHOLD:
-        return dict(evidence_verdict="evidence_too_uncertain", gap=math.nan, width=width)
+        return dict(evidence_verdict="evidence_too_uncertain", gap=math.nan, width=width, position=where)
     lo, hi = claim_span(claim)
-    top = pooled.pi_high if math.isfinite(pooled.pi_high) else high
+    top = max(high, _highest_study(pooled))
     if claim["bound"] == "upper":
         above, below = lo - top, low - hi
     elif claim["bound"] == "lower":
@@ -85,10 +105,10 @@ def evidence_verdict(claim, pooled) -> dict:
     else:
         above, below = lo - high, low - hi
     if above > 0:
-        return dict(evidence_verdict="higher_than_evidence", gap=above, width=width)
+        return dict(evidence_verdict="higher_than_evidence", gap=above, width=width, position=where)
     if below > 0:
-        return dict(evidence_verdict="lower_than_evidence", gap=below, width=width)
-    return dict(evidence_verdict="consistent", gap=0.0, width=width)
+        return dict(evidence_verdict="lower_than_evidence", gap=below, width=width, position=where)
+    return dict(evidence_verdict="consistent", gap=0.0, width=width, position=where)
 
 
 def robustness(claim, pooled_by_method: dict) -> dict:
@@ -152,8 +172,9 @@ def reason(row) -> str:
             return f"{value} agrees with the evidence: {evidence}."
         return f"{value}: {cited} reports it ({row['study_figure'] or 'as the page says'})."
     why = {"evidence_too_uncertain": f"the evidence is too uncertain to judge it ({evidence}, an interval "
-                                     f"{row['width']:.0f} points wide)",
+                                     f"{row['width']:.0f} points wide; the claim lies {row['position']})",
            "no_comparable_evidence": "no pooled evidence matches it",
+           "not_comparable": f"the studies measure something else ({str(row.get('link_note', '')).rstrip('.')})",
            "not_a_literature_question": "it is not a share the studies measure"}[ev]
     if verdict == "not_checkable":
         source = "the clinic's own experience" if row["basis"] == "clinic_experience" else \
@@ -166,7 +187,8 @@ def reason(row) -> str:
 
 VERDICT_COLUMNS = ["claim_id", "source", "source_id", "value_text", "quote", "basis", "study", "study_link",
                    "audit", "arithmetic_agrees", "question_id", "group", "pooled", "ci_low", "ci_high", "width",
-                   "evidence_verdict", "gap", "by_method", "depends_on_method", "verdict", "reason", "figure"]
+                   "position", "evidence_verdict", "gap", "by_method", "depends_on_method", "verdict", "reason",
+                   "figure"]
 
 
 def scorecard(verdicts: pd.DataFrame) -> pd.DataFrame:
@@ -206,11 +228,11 @@ def claim_verdicts(data, claims: pd.DataFrame, *, level: float = 0.95, include_d
     from . import evidence, literature
 
     studies = evidence.studies_labelled(data.studies).set_index("study_id")
-    links = data.links[data.links["comparable"] == "yes"].drop_duplicates("claim_id")
+    links = data.links.sort_values("comparable", ascending=False, kind="stable").drop_duplicates("claim_id")
     questions = data.questions.set_index("question_id")
     fits = {}
     options = dict(level=level, include_derived_counts=include_derived_counts, min_studies=min_studies)
-    for question_id in links["question_id"].unique():
+    for question_id in links.loc[links["comparable"] == "yes", "question_id"].unique():
         fits[question_id] = {name: literature.synthesise(data, question_id, **options, **how)
                              for name, how in METHODS.items()}
     rows = claims.merge(_arithmetic(claims), on="claim_id", how="left")
@@ -223,10 +245,13 @@ def claim_verdicts(data, claims: pd.DataFrame, *, level: float = 0.95, include_d
                    study_link=studies["link"].get(claim.get("study_id"), "") if isinstance(claim.get("study_id"), str)
                    else "", arithmetic_agrees=None if pd.isna(claim.get("arithmetic_agrees")) else
                    bool(claim["arithmetic_agrees"]), question_id=None, group=None, pooled=math.nan,
-                   ci_low=math.nan, ci_high=math.nan, width=math.nan, gap=math.nan, by_method="",
-                   depends_on_method=False, figure="")
+                   ci_low=math.nan, ci_high=math.nan, width=math.nan, gap=math.nan, position="", by_method="",
+                   depends_on_method=False, figure="", link_note="")
         if link.empty or claim["unit"] != "percent":
             row["evidence_verdict"] = "not_a_literature_question"
+        elif link.iloc[0]["comparable"] != "yes":
+            row |= dict(evidence_verdict="not_comparable", question_id=link.iloc[0]["question_id"],
+                        link_note=link.iloc[0]["note"], figure=f"figures/10-{link.iloc[0]['question_id']}.png")
         else:
             q = link.iloc[0]
             question = questions.loc[q["question_id"]]

@@ -199,7 +199,7 @@ def test_certainty_starts_high_and_each_downgrade_says_why():
                                          risk_of_bias=risky), "q")
     grade = literature.certainty(result, "5y")
     assert grade["certainty"] == "very low"
-    assert grade["risk_of_bias_downgrade"] == 1 and grade["inconsistency_downgrade"] == 2
+    assert grade["risk_of_bias_downgrade"] == 2 and grade["inconsistency_downgrade"] == 2
     assert grade["imprecision_downgrade"] == 1 and grade["indirectness_downgrade"] == 1
     assert "I\u00b2" in grade["reasons"] and "high risk of bias" in grade["reasons"]
     assert "definitions differ" in grade["reasons"]
@@ -209,7 +209,17 @@ def test_a_study_not_appraised_counts_as_high_risk():
     consistent = [_result(i, s, events=e, n=n) for i, (s, e, n) in enumerate(
         [("alpha-2001", 100, 1000), ("beta-2002", 101, 1000), ("gamma-2003", 99, 1000)], start=1)]
     grade = literature.certainty(literature.synthesise(_data(consistent, STUDIES), "q"), "5y")
-    assert grade["risk_of_bias_downgrade"] == 1 and "not appraised" in grade["reasons"]
+    assert grade["risk_of_bias_downgrade"] == 2 and "not appraised" in grade["reasons"]
+
+
+def test_studies_with_some_concerns_lower_the_certainty_by_one():
+    consistent = [_result(i, s, events=e, n=n) for i, (s, e, n) in enumerate(
+        [("alpha-2001", 100, 1000), ("beta-2002", 101, 1000), ("gamma-2003", 99, 1000)], start=1)]
+    # Two of three with an unclear answer on three items: some concerns (bias.judge), the third low.
+    concerns = [dict(a, answer="unclear") if a["item"] in ("J2", "J4", "J5") else a
+                for s in ("alpha-2001", "beta-2002") for a in _appraisal(s)] + _appraisal("gamma-2003")
+    grade = literature.certainty(literature.synthesise(_data(consistent, STUDIES, risk_of_bias=concerns), "q"), "5y")
+    assert grade["risk_of_bias_downgrade"] == 1 and "some concerns" in grade["reasons"]
 
 
 def _judged(result_ids, judgement="matches", criterion="population") -> pd.DataFrame:

@@ -13,13 +13,16 @@ def _gids(ax, gid):
     return [a for a in ax.findobj() if getattr(a, "get_gid", lambda: None)() == gid]
 
 
-def test_the_flow_diagram_has_its_boxes_arrows_and_derived_remainder():
-    flow = dict(queries=3, identified=30, not_read=10, read=20, excluded=8, included_studies=4, included_results=6)
+def test_the_flow_diagram_has_its_boxes_and_arrows_and_never_subtracts_studies_from_records():
+    flow = dict(queries=3, identified=30, not_read=10, read=20, excluded=8, not_retrieved=2, included_studies=4,
+                included_results=6, other_methods_studies=1)
     ax = prisma.flow_diagram(flow, pd.Series({"wrong_population": 5, "other": 3}), title="t")
     texts = [t.get_text() for t in _gids(ax, prisma.GID_BOX)]
     assert len(texts) == 6 and len(_gids(ax, prisma.GID_ARROW)) == 5
     assert any("(n = 30)" in t for t in texts) and any("wrong population: 5" in t for t in texts)
-    assert any("(n = 8)" in t and "derived" in t for t in texts)  # 20 read - 8 excluded - 4 included
+    assert any("not retrieved" in t and "(n = 2)" in t for t in texts)
+    assert any("(n = 4)" in t and "1 identified by other" in t for t in texts)
+    assert not any("derived" in t for t in texts)
 
 
 def test_a_hollow_diamond_is_white_inside_and_keeps_its_gid():

@@ -14,9 +14,9 @@ import pytest
 from fbss_evidence import claimreview, verdicts, vocab
 
 
-def pooled(low, high, estimate=None, pi=(math.nan, math.nan)):
+def pooled(low, high, estimate=None, pi=(math.nan, math.nan), studies=()):
     return SimpleNamespace(ci_low=low, ci_high=high, estimate=estimate if estimate is not None else (low + high) / 2,
-                           pi_low=pi[0], pi_high=pi[1])
+                           pi_low=pi[0], pi_high=pi[1], studies=pd.DataFrame({"proportion": list(studies)}))
 
 
 def claim(value=None, bound="exact", low=None, high=None):
@@ -31,9 +31,9 @@ def claim(value=None, bound="exact", low=None, high=None):
     (claim(40, "approx"), pooled(10, 30), "higher_than_evidence", 6),  # about 40: from 36
     (claim(bound="range", low=25, high=40), pooled(10, 30), "consistent", 0),
     (claim(bound="range", low=31, high=40), pooled(10, 30), "higher_than_evidence", 1),
-    (claim(40, "upper"), pooled(10, 30, pi=(2, 45)), "consistent", 0),   # up to 40, the top reaches 45
-    (claim(50, "upper"), pooled(10, 30, pi=(2, 45)), "higher_than_evidence", 5),
-    (claim(50, "upper"), pooled(10, 30), "higher_than_evidence", 20),    # no PI: the CI's top
+    (claim(40, "upper"), pooled(10, 30, studies=(12, 45)), "consistent", 0),  # up to 40: a study reaches 45
+    (claim(50, "upper"), pooled(10, 30, studies=(12, 45)), "higher_than_evidence", 5),
+    (claim(50, "upper"), pooled(10, 30, pi=(1, 80)), "higher_than_evidence", 20),  # never the prediction interval
     (claim(5, "upper"), pooled(10, 30), "lower_than_evidence", 5),
     (claim(20, "lower"), pooled(10, 30), "consistent", 0),
     (claim(35, "lower"), pooled(10, 30), "higher_than_evidence", 5),

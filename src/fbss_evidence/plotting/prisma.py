@@ -25,27 +25,27 @@ def flow_diagram(flow: dict, reasons: pd.Series, *, title: str, ax: Axes | None 
 
     `flow`: prisma.flow(...); `reasons`: prisma.exclusion_reasons(...)."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(9, 6.5))
+        _, ax = plt.subplots(figsize=(9.5, 7.5))
     ax.set_axis_off()
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     _box(ax, _MAIN_X, 0.88, f"Records identified\nby {flow['queries']:,} logged queries\n(n = {flow['identified']:,})")
-    _box(ax, _SIDE_X, 0.88, f"Records not opened\n(returned but not read; includes\nrecords returned twice; derived)\n"
-                            f"(n = {flow['not_read']:,})")
-    _box(ax, _MAIN_X, 0.58, f"Records read and screened\n(n = {flow['read']:,})")
+    _box(ax, _SIDE_X, 0.88, f"Records not opened\n(returned but not read)\n(n = {flow['not_read']:,})")
+    _box(ax, _MAIN_X, 0.62, f"Records read and screened\n(n = {flow['read']:,}; counted per query)")
     listed = "\n".join(f"{reason.replace('_', ' ')}: {n}" for reason, n in reasons.items())
-    _box(ax, _SIDE_X, 0.50, f"Records excluded, with reasons\n(n = {flow['excluded']:,})\n{listed}")
-    other = flow["read"] - flow["excluded"] - flow["included_studies"]
-    _box(ax, _SIDE_X, 0.14, f"Read, neither included nor logged as excluded:\npages on other topics, copies of "
-                            f"included\nstudies (derived: read - excluded - included)\n(n = {other:,})")
-    _box(ax, _MAIN_X, 0.14, f"Studies included\n(n = {flow['included_studies']:,}),\n"
-                            f"reporting {flow['included_results']:,} results")
-    _arrow(ax, (_MAIN_X, 0.81), (_MAIN_X, 0.63))
-    _arrow(ax, (_MAIN_X + 0.17, 0.88), (_SIDE_X - 0.19, 0.88))
-    _arrow(ax, (_MAIN_X + 0.15, 0.58), (_SIDE_X - 0.17, 0.58))
-    _arrow(ax, (_MAIN_X, 0.53), (_MAIN_X, 0.20))
-    _arrow(ax, (_MAIN_X + 0.1, 0.53), (_SIDE_X - 0.2, 0.2))
-    for y, stage in ((0.88, "Identification"), (0.58, "Screening"), (0.14, "Included")):
+    _box(ax, _SIDE_X, 0.55, f"Records excluded, with reasons\n(n = {flow['excluded']:,})\n{listed}")
+    _box(ax, _SIDE_X, 0.20, f"Reports not retrieved\n(not found in the stored copies)\n(n = {flow['not_retrieved']:,})")
+    other = flow.get("other_methods_studies")
+    included = (f"Studies included\n(n = {flow['included_studies']:,}),\nreporting {flow['included_results']:,} results"
+                + (f"\nof which {other:,} identified by other\nmethods (published reviews' lists,\nrecords looked "
+                   "for again)" if other else ""))
+    _box(ax, _MAIN_X, 0.16, included)
+    _arrow(ax, (_MAIN_X, 0.81), (_MAIN_X, 0.67))
+    _arrow(ax, (_MAIN_X + 0.17, 0.88), (_SIDE_X - 0.17, 0.88))
+    _arrow(ax, (_MAIN_X + 0.19, 0.62), (_SIDE_X - 0.17, 0.58))
+    _arrow(ax, (_MAIN_X + 0.12, 0.58), (_SIDE_X - 0.17, 0.22))
+    _arrow(ax, (_MAIN_X, 0.57), (_MAIN_X, 0.26))
+    for y, stage in ((0.88, "Identification"), (0.6, "Screening"), (0.16, "Included")):
         ax.text(0.0, y, stage, rotation=90, ha="right", va="center", fontsize=9, fontweight="bold", color="0.3")
     ax.set_title(title)
     return ax
