@@ -112,17 +112,17 @@ def _as_float(value) -> float | None:
         return None
 
 
-def readable_number(value, *, percent: bool = False) -> str:
+def readable_number(value, *, percent: bool = False, group_from: int = 10_000) -> str:
     """A number as a person reads it: a percent to one decimal with its sign ('4.6%'), a whole
-    number without '.0' (thousands separated from 10,000 on, so years stay '2016'), any other
-    number to three significant digits; missing as ''. Text is returned as it is."""
+    number without '.0' (thousands separated from `group_from` on, so a year stays '2016'), any
+    other number to three significant digits; missing as ''. Text is returned as it is."""
     number = _as_float(value)
     if number is None:
         return "" if _is_missing(value) else str(value)
     if percent:
         return f"{number:.1f}%"
     if number.is_integer():
-        return f"{int(number):,}" if abs(number) >= 10_000 else str(int(number))
+        return f"{int(number):,}" if abs(number) >= group_from else str(int(number))
     return f"{number:.3g}"
 
 
@@ -136,7 +136,7 @@ def readable_range(low, high) -> str:
     return f"{lo_text}%" if lo_text == hi_text else f"{lo_text}{_RANGE_DASH}{hi_text}%"
 
 
-def readable_cell(value) -> str:
+def readable_cell(value, group_from: int = 10_000) -> str:
     """Any cell as text: numbers by readable_number, a mapping as 'key: value; ...', a list joined
     by commas, missing as ''; never a Python repr."""
     if isinstance(value, dict):
@@ -145,17 +145,19 @@ def readable_cell(value) -> str:
         return ", ".join(readable_cell(v) for v in value)
     if isinstance(value, str):
         return value.strip()
-    return readable_number(value)
+    return readable_number(value, group_from=group_from)
 
 
-def readable_table(frame: pd.DataFrame, *, percent=(), ranges: dict | None = None,
-                   repeated: int = 40) -> tuple[pd.DataFrame, list[str]]:
+def readable_table(frame: pd.DataFrame, *, percent=(), ranges: dict | None = None, grouped=(),
+                   repeated: int = 50) -> tuple[pd.DataFrame, list[str]]:
     """(a table of texts for reading, its notes).
 
     `percent` names percent columns (one decimal, with '%'); `ranges` maps a new column name to
-    the (low, high) columns it replaces, in place of the low one. A text part (cells split at
+    the (low, high) columns it replaces, in place of the low one. In a `grouped` column a value
+    is shown on the first row of a run of equal values only (a grouped row). A text part (cells split at
     '; ') of at least `repeated` characters that more than one row shows is printed once, as a
-    numbered note, and each row says '[n]' instead."""
+    numbered note, and each row says '[n]' instead. Within a column that holds a number of 10,000
+    or more, every number from 1,000 on has its thousands separated."""
     ranges = ranges or {}
     out = frame.copy()
     for name, (low, high) in ranges.items():
@@ -167,8 +169,12 @@ def readable_table(frame: pd.DataFrame, *, percent=(), ranges: dict | None = Non
             cells[name] = list(out[name])
         elif name in percent:
             cells[name] = [readable_number(v, percent=True) for v in out[name]]
-        else:
-            cells[name] = [readable_cell(v) for v in out[name]]
+        else:  # thousands separated throughout a column that has a number of 10,000 or more
+            big = pd.to_numeric(out[name], errors="coerce").abs().max() >= 10_000
+            cells[name] = [readable_cell(v, 1_000 if big else 10_000) for v in out[name]]
+    for name in grouped:
+        values = cells[name]
+        cells[name] = [v if i == 0 or v != values[i - 1] else "" for i, v in enumerate(values)]
     counts: dict[str, int] = {}
     for values in cells.values():
         for text in values:

@@ -265,13 +265,13 @@ def test_no_dict_or_list_is_printed_raw():
 
 
 def test_readable_table_formats_counts_percents_and_ranges():
-    frame = pd.DataFrame({"label": ["a", "b"], "k": [2.0, 3.0], "total_n": [32244.0, np.nan],
+    frame = pd.DataFrame({"label": ["a", "b"], "k": [2.0, 3.0], "total_n": [32244.0, 2292.0],
                           "pooled": [4.567, 50.0], "ci_low": [3.4, 68.0], "ci_high": [6.3, 68.0]})
     table, notes = readable_table(frame, percent=["pooled"], ranges={"CI": ("ci_low", "ci_high")})
     assert list(table.columns) == ["label", "k", "total_n", "pooled", "CI"]
     assert table.to_dict("records") == [
         {"label": "a", "k": "2", "total_n": "32,244", "pooled": "4.6%", "CI": "3.4\u20136.3%"},
-        {"label": "b", "k": "3", "total_n": "", "pooled": "50.0%", "CI": "68.0%"},
+        {"label": "b", "k": "3", "total_n": "2,292", "pooled": "50.0%", "CI": "68.0%"},
     ]
     assert notes == []
     assert "ci_low" in frame.columns  # the input is left alone
@@ -283,3 +283,10 @@ def test_a_long_text_repeated_row_after_row_is_shown_once_as_a_note():
     table, notes = readable_table(frame)
     assert list(table["reasons"]) == ["inconsistency: I\u00b2 93%; [1]", "[1]", "imprecision: 160 patients"]
     assert notes == [f"[1] {reason}"]
+
+
+def test_a_grouped_column_shows_each_value_once_per_run_of_rows():
+    frame = pd.DataFrame({"question": ["Reoperation", "Reoperation", "Explants", "Reoperation"], "group": list("abcd")})
+    table, _ = readable_table(frame, grouped=["question"])
+    assert list(table["question"]) == ["Reoperation", "", "Explants", "Reoperation"]
+    assert list(table["group"]) == list("abcd")
