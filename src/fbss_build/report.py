@@ -64,6 +64,7 @@ def html_table(frame: pd.DataFrame, headers: dict[str, str], **formats) -> str:
     table = table[[c for c in headers if c in table.columns]].rename(columns=headers)
     body = table.to_html(index=False, escape=True, border=0, classes="people", na_rep="")
     body = re.sub(r"<td>(?=[^<]{60})", '<td class="long">', body)  # a long text gets a wider column
+    body = re.sub(r"<td>(?=[-\d.,\u2013%]+</td>)", '<td class="num">', body)  # a number or range, on one line
     return ("\n```{raw} html\n<div class=\"table-wrap\">" + body.replace("\n\n", "\n") + "</div>\n"
             + "".join(f"<p class=\"notes\">{e(n)}</p>\n" for n in notes) + "```\n")
 
@@ -158,7 +159,7 @@ HEADLINE = {"value_text": "The page says", "source": "Page", "question": "Questi
 def index_page(data, tables: Path, figures: Path, groups: dict[str, list[str]]) -> str:
     sentences = plain_summary(len(data.claims), len(data.sources), *(read_table(tables, n) for n in (
         "11-summary-of-findings", "11-headline-claims", "08-audit-by-page")))
-    parts = [f"# {md(REPORT_TITLE)}\n\n", *(f"{md(s)}\n\n" for s in sentences), "## Figures\n\n"]
+    parts = ["---\nhtml_theme.sidebar_secondary.remove: true\n---\n", f"# {md(REPORT_TITLE)}\n\n", *(f"{md(s)}\n\n" for s in sentences), "## Figures\n\n"]
     parts += [figure_md(f"{stem}.png") for stem in HEADLINE_FIGURES if (figures / f"{stem}.png").is_file()]
     sof = read_table(tables, "11-summary-of-findings")
     if sof is not None:
@@ -223,7 +224,8 @@ def write_sources(build: Path, src: Path, data, figures: Path, tables: Path) -> 
         shown += (found := run_figures(build, stem, figures))
         nbformat.write(page_notebook(nb, f"{heading} \u2014 {label}" if label else heading, params, found,
                                      (str(build.absolute().parent), str(config.ROOT))), src / f"{stem}.ipynb")
-        groups.setdefault(heading if "--" in stem else "The notebooks", []).append(stem)
+        entry = f"{re.sub(r'[<>]', '', ' '.join(str(label).split()))} <{stem}>" if label else stem  # run: by its label
+        groups.setdefault(heading if "--" in stem else "The notebooks", []).append(entry)
     (src / "figures").mkdir()
     for figure in (f for f in shown if f.is_file()):
         shutil.copy2(figure, src / "figures" / figure.name)
@@ -248,7 +250,7 @@ def build_report(build: Path, out: Path, paths=None, *, figures: Path | None = N
                       Path(tables or build.absolute().parent / "tables"))
         footer = {"html_theme_options.extra_footer": f"<p>{e(provenance(paths))}</p>"}
         app = Sphinx(str(tmp), str(SITE), str(tmp / "_html"), str(tmp / "_doctrees"), "html", confoverrides=footer,
-                     status=None, warning=sys.stderr, freshenv=True, keep_going=True)
+                     status=None, warning=sys.stderr, freshenv=True, keep_going=True, parallel=os.cpu_count() or 1)
         app.build()
         if app.statuscode:
             raise RuntimeError("Sphinx failed; see the messages above")
