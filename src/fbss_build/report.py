@@ -38,7 +38,6 @@ ALLOWED_TAGS = {"a", "b", "br", "caption", "code", "div", "em", "i", "li", "ol",
                 "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul"}
 ALLOWED_ATTRIBUTES = {"*": ["class"], "a": ["href"], "td": ["colspan", "rowspan"], "th": ["colspan", "rowspan"]}
 SITE = Path(__file__).parent / "site"  # conf.py and _static/: Sphinx's configuration of the report
-e = html.escape
 
 
 def md(text) -> str:
@@ -66,7 +65,7 @@ def html_table(frame: pd.DataFrame, headers: dict[str, str], **formats) -> str:
     body = re.sub(r"<td>(?=[^<]{60})", '<td class="long">', body)  # a long text gets a wider column
     body = re.sub(r"<td>(?=[-\d.,\u2013%]+</td>)", '<td class="num">', body)  # a number or range, on one line
     return ("\n```{raw} html\n<div class=\"table-wrap\">" + body.replace("\n\n", "\n") + "</div>\n"
-            + "".join(f"<p class=\"notes\">{e(n)}</p>\n" for n in notes) + "```\n")
+            + "".join(f"<p class=\"notes\">{html.escape(n)}</p>\n" for n in notes) + "```\n")
 
 
 def read_table(tables: Path, name: str) -> pd.DataFrame | None:
@@ -91,13 +90,14 @@ def safe_outputs(outputs: list, roots: tuple[str, ...]) -> list:
     allow-list, Markdown rendered here, PNG/JPEG images; scripts, widgets and the rest dropped."""
     from markdown_it import MarkdownIt
 
+    markdown = MarkdownIt("commonmark", {"html": False})
     for out in outputs:
         if out.output_type == "stream":
             out.text = relative(out.text, roots)
         elif out.output_type in ("display_data", "execute_result"):
             data = {k: v for k, v in out.data.items() if k in IMAGES or k == "text/plain"}
             if "text/markdown" in out.data:  # rendered here, raw HTML in it escaped: MyST never parses it
-                data["text/html"] = clean_html(MarkdownIt("commonmark", {"html": False}).render(out.data["text/markdown"]))
+                data["text/html"] = clean_html(markdown.render(out.data["text/markdown"]))
             elif "text/html" in out.data:
                 data["text/html"] = clean_html(out.data["text/html"])
             out.data, out.metadata = {k: relative(v, roots) if k == "text/plain" else v for k, v in data.items()}, {}
@@ -128,7 +128,8 @@ def page_notebook(nb, title: str, parameters: dict, figures: list[Path], roots: 
                 cell.outputs = [o for o in cell.outputs if not any(k in IMAGES for k in o.get("data", {}))]
             cell.metadata = {"tags": ["remove-input"] if in_answer else ["hide-input"]}
         (answer if in_answer and cell.cell_type == "code" else rest).append(cell)
-    top = [new_markdown_cell(f"# {md(title)}\n\n{intro}"), *([new_markdown_cell("## Answer")] if answer else []), *answer]
+    top = [new_markdown_cell(f"# {md(title)}\n\n{intro}")]
+    top += [new_markdown_cell("## Answer"), *answer] if answer else []
     if figures:
         top.append(new_markdown_cell("## Figures\n\n" + "".join(figure_md(f.name) for f in figures)))
     top.append(new_markdown_cell("## The notebook\n\nThe code is folded: open *Show code cell source* to read it."))
@@ -159,7 +160,8 @@ HEADLINE = {"value_text": "The page says", "source": "Page", "question": "Questi
 def index_page(data, tables: Path, figures: Path, groups: dict[str, list[str]]) -> str:
     sentences = plain_summary(len(data.claims), len(data.sources), *(read_table(tables, n) for n in (
         "11-summary-of-findings", "11-headline-claims", "08-audit-by-page")))
-    parts = ["---\nhtml_theme.sidebar_secondary.remove: true\n---\n", f"# {md(REPORT_TITLE)}\n\n", *(f"{md(s)}\n\n" for s in sentences), "## Figures\n\n"]
+    parts = ["---\nhtml_theme.sidebar_secondary.remove: true\n---\n", f"# {md(REPORT_TITLE)}\n\n",
+             *(f"{md(s)}\n\n" for s in sentences), "## Figures\n\n"]
     parts += [figure_md(f"{stem}.png") for stem in HEADLINE_FIGURES if (figures / f"{stem}.png").is_file()]
     sof = read_table(tables, "11-summary-of-findings")
     if sof is not None:
@@ -175,7 +177,8 @@ def index_page(data, tables: Path, figures: Path, groups: dict[str, list[str]]) 
     if audit is not None:
         parts.append("\n## Citation audit by page\n" + html_table(audit, {c: c for c in audit.columns}))
     for caption, stems in [*groups.items(), ("Sources", ["sources"])]:
-        parts.append(f"\n```{{toctree}}\n:caption: {' '.join(caption.split())}\n:maxdepth: 1\n\n" + "\n".join(stems) + "\n```\n")
+        entries = "\n".join(stems)
+        parts.append(f"\n```{{toctree}}\n:caption: {' '.join(caption.split())}\n:maxdepth: 1\n\n{entries}\n```\n")
     return "".join(parts)
 
 
@@ -248,7 +251,7 @@ def build_report(build: Path, out: Path, paths=None, *, figures: Path | None = N
     try:
         write_sources(build, tmp, data, Path(figures or build.absolute().parent / "figures"),
                       Path(tables or build.absolute().parent / "tables"))
-        footer = {"html_theme_options.extra_footer": f"<p>{e(provenance(paths))}</p>"}
+        footer = {"html_theme_options.extra_footer": f"<p>{html.escape(provenance(paths))}</p>"}
         app = Sphinx(str(tmp), str(SITE), str(tmp / "_html"), str(tmp / "_doctrees"), "html", confoverrides=footer,
                      status=None, warning=sys.stderr, freshenv=True, keep_going=True, parallel=os.cpu_count() or 1)
         app.build()

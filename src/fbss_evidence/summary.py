@@ -26,7 +26,8 @@ def plain_summary(claims: int, sources: int, sof: pd.DataFrame | None = None, he
         outside = headline[headline["placement"].isin(OUTSIDE)]
         which = "; ".join(f"{v} ({q})" for v, q in zip(outside["value_text"], outside["question"]))
         parts.append(f"Of the pages' {len(headline)} headline numbers that can be set beside the studies, "
-                     f"{len(outside)} fall outside the interval of the pooled evidence" + (f": {which}." if which else "."))
+                     f"{len(outside)} fall outside the interval of the pooled evidence"
+                     + (f": {which}." if which else "."))
     if audit is not None:
         n = {k: int(v) for k, v in audit.drop(columns="source").sum().items()}
         cited = sum(n.values()) - n.get("clinic experience", 0) - n.get("uncited", 0)
