@@ -253,7 +253,7 @@ def build_report(build: Path, out: Path, paths=None, *, figures: Path | None = N
                       Path(tables or build.absolute().parent / "tables"))
         footer = {"html_theme_options.extra_footer": f"<p>{html.escape(provenance(paths))}</p>"}
         app = Sphinx(str(tmp), str(SITE), str(tmp / "_html"), str(tmp / "_doctrees"), "html", confoverrides=footer,
-                     status=None, warning=sys.stderr, freshenv=True, keep_going=True, parallel=os.cpu_count() or 1)
+                     status=None, warning=sys.stderr, freshenv=True, keep_going=True)
         app.build()
         if app.statuscode:
             raise RuntimeError("Sphinx failed; see the messages above")
