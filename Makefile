@@ -59,7 +59,11 @@ RUN := $(BIN)/python -m fbss_build.run
 .PHONY: all env validate test test-fast lab run report refresh-notebooks lock clean clean-env help bench fuzz \
   datapackage new-source candidates
 
-all: build/notebooks.stamp ## Set up the environment, validate the data and regenerate every figure and table
+all: build/notebooks.stamp figures/README.md ## Set up the environment, validate the data and regenerate every figure and table
+
+# figures/README.md lists every figure with a thumbnail (src/fbss_build/gallery.py); rewritten whenever one changes.
+figures/README.md: build/notebooks.stamp $(wildcard figures/*.png figures/*.svg) $(wildcard notebooks/*.ipynb) src/fbss_build/gallery.py
+	$(BIN)/python -m fbss_build.gallery
 
 $(ENV_STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -150,7 +154,16 @@ run: build/validated.stamp ## Run one notebook with other parameters: make run N
 # PYTHONDONTWRITEBYTECODE (some containers set it) would also stop pytest keeping its
 # rewritten test modules, so every run and every worker would rewrite them again (seconds each time).
 PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -n auto
-test: $(ENV_STAMP) ## Run every test, then nbval over the notebooks (CI runs exactly this)
+# Headless Chromium for the browser test of the report (tests/build/test_browser.py): installed from
+# Debian's packages when it is missing (CI runs as root on a fresh machine).
+CHROMIUM ?= /usr/bin/chromium
+$(CHROMIUM):
+	@test "$$(id -u)" = 0 || { echo "$@ is missing: install Debian's chromium package (apt-get install chromium)"; exit 1; }
+	apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium
+
+# The browser test loads every page of build/report, so the report (and the notebook runs it reads) is built first.
+test: $(ENV_STAMP) $(CHROMIUM) build/report/index.html ## Run every test, then nbval over the notebooks (CI runs exactly this)
 	$(PYTEST) --dist loadgroup
 	$(PYTEST) --dist loadfile --nbval --nbval-sanitize-with tests/nbval-sanitize.cfg notebooks/
 
@@ -181,9 +194,9 @@ lock: ## Re-resolve dependencies and rewrite requirements.lock (uv)
 	  --no-emit-package rfc3987-syntax --no-emit-package lark --no-annotate --quiet \
 	  --custom-compile-command "make lock" -o requirements.lock
 
-report: build/report/index.html ## Render the answers, the notebooks and every quote into build/report/ (offline HTML)
+report: build/report/index.html ## Build the report site into build/report/ (Sphinx + myst-nb, offline; docs/report.md)
 
-build/report/index.html: build/notebooks.stamp $(DATA_FILES) $(DATA_CHOICE) $(ANALYSIS) $(BUILD_CODE)
+build/report/index.html: build/notebooks.stamp $(DATA_FILES) $(DATA_CHOICE) $(ANALYSIS) $(BUILD_CODE) $(wildcard src/fbss_build/site/_static/*)
 	$(BIN)/python -m fbss_build.report --build build --out build/report $(DATA_ARGS)
 
 datapackage: $(ENV_STAMP) ## Rewrite data/datapackage.json and docs/data-dictionary.md from the schema (a test fails when either is stale)

@@ -215,6 +215,8 @@ def _within_range(claim, studies: pd.DataFrame) -> str:
     low, high = _claim_span(claim)
     lo, hi = studies["percent"].min(), studies["percent"].max()
     where = "within" if lo <= low and high <= hi else "outside"
+    if f"{lo:g}" == f"{hi:g}":  # one figure, or several equal ones: no range to state
+        return f"The claim lies {'at' if where == 'within' else 'away from'} the studies' figure ({lo:g}%)."
     return f"The claim lies {where} the range of the studies' figures ({lo:g}-{hi:g}%)."
 
 

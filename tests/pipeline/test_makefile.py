@@ -31,10 +31,11 @@ def _touch(path, mtime):
 
 @pytest.fixture
 def built(tmp_path):
-    """A mimic of a fully built project: every run done, each having published one figure."""
+    """A mimic of a fully built project: every run done, each having published one figure, the gallery written."""
     shutil.copy(config.ROOT / "Makefile", tmp_path / "Makefile")
     t = 1_700_000_000
     for name in ("requirements.lock", "pyproject.toml", "src/fbss_evidence/module.py", "src/fbss_build/run.py",
+                 "src/fbss_build/gallery.py",
                  *(f"data/{file}" for file in config.TABLE_FILES.values()), "data/sources/page.txt"):
         _touch(tmp_path / name, t)
     # What make reads the topics and questions with, and what it reads them from: the real ones.
@@ -53,6 +54,7 @@ def built(tmp_path):
         (tmp_path / "build" / f"{run.name}.outputs").write_text(figure + "\n")
         _touch(tmp_path / "build" / f"{run.name}.ipynb", t + 30)
     _touch(tmp_path / "build" / "notebooks.stamp", t + 40)
+    _touch(tmp_path / "figures" / "README.md", t + 50)  # the figure gallery, written after the runs
     _make(tmp_path, "-q")  # records which data the build uses (build/data-choice) ...
     os.utime(tmp_path / "build" / "data-choice", (t, t))  # ... as the real build did, long ago
     return tmp_path, runs
@@ -196,3 +198,21 @@ def test_another_data_folder_gives_its_own_questions(built):
     (folder / "trial" / "questions.csv").write_text("question_id,label\nonly-this-one,x\n", encoding="utf-8")
     out = _make(folder, "DATA_DIR=trial", "-n").stdout
     assert "-p question only-this-one" in out and "-p question prp-lbp-success" not in out
+
+
+def test_a_changed_figure_rewrites_the_gallery_and_nothing_else(built):
+    folder, _ = built
+    _touch(folder / "figures" / "02-failure-rates.png", 1_700_000_100)
+    out = _make(folder, "-n").stdout
+    assert "fbss_build.gallery" in out
+    assert _reruns(folder) == []
+
+
+def test_make_test_installs_chromium_from_debian_only_when_it_is_missing(built, tmp_path):
+    folder, _ = built
+    present = tmp_path / "chromium"
+    present.touch()
+    assert "apt-get" not in _make(folder, "-n", "test", f"CHROMIUM={present}").stdout
+    out = _make(folder, "-n", "test", f"CHROMIUM={tmp_path / 'missing' / 'chromium'}").stdout
+    assert "apt-get update" in out and "apt-get install -y -q --no-install-recommends chromium" in out
+    assert out.index("apt-get install") < out.index("-m pytest")  # before the tests, which need it

@@ -185,6 +185,15 @@ def test_a_claim_of_a_group_with_nothing_pooled_says_where_the_studies_lie():
     assert "outside the range of the studies' figures (10-30%)" in placed["why"].iloc[0]
 
 
+def test_studies_that_agree_on_one_figure_are_no_range():
+    rows = [_result(1, "alpha-2001", percent=30.0), _result(1, "beta-2002", percent=30.0)]
+    result = literature.synthesise(_data(rows, STUDIES), "q")
+    placed = literature.place_claims(result, _claims(("c", 30, "exact", NA, "yes"), ("d", 50, "exact", NA, "yes")))
+    assert "The claim lies at the studies' figure (30%)." in placed["why"].iloc[0]
+    assert "The claim lies away from the studies' figure (30%)." in placed["why"].iloc[1]
+    assert "30-30%" not in " ".join(placed["why"])
+
+
 def test_certainty_starts_high_and_each_downgrade_says_why():
     consistent = [_result(i, s, events=e, n=n) for i, (s, e, n) in enumerate(
         [("alpha-2001", 100, 1000), ("beta-2002", 101, 1000), ("gamma-2003", 99, 1000)], start=1)]

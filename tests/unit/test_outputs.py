@@ -231,3 +231,62 @@ def test_save_figure_rejects_unknown_formats(tmp_path, fmt):
     with pytest.raises(ValueError, match=f"figure format '{fmt}' is not one of png, svg, pdf"):
         style.save_figure(_figure(), tmp_path, "fig", fmt)
     assert list(tmp_path.iterdir()) == []
+
+
+# -- tables for people --------------------------------------------------------------------------
+
+from fbss_evidence.outputs import readable_cell, readable_number, readable_range, readable_table  # noqa: E402
+
+
+@pytest.mark.parametrize("value, expected", [
+    (32244.0, "32,244"), (2.0, "2"), (2016, "2016"), (np.int64(7), "7"), (0.0012, "0.0012"), (12.345, "12.3"),
+    (float("nan"), ""), (None, ""), (pd.NA, ""), ("text", "text"),
+])
+def test_readable_number(value, expected):
+    assert readable_number(value) == expected
+
+
+def test_percents_have_one_decimal_and_their_sign():
+    assert readable_number(4.5678, percent=True) == "4.6%"
+    assert readable_number(10, percent=True) == "10.0%"
+
+
+@pytest.mark.parametrize("low, high, expected", [
+    (3.44, 6.31, "3.4\u20136.3%"), (68, 68, "68.0%"), (67.96, 68.04, "68.0%"), (None, 5, "5.0%"),
+    (float("nan"), float("nan"), ""),
+])
+def test_a_range_reads_low_to_high_and_once_when_both_ends_agree(low, high, expected):
+    assert readable_range(low, high) == expected
+
+
+def test_no_dict_or_list_is_printed_raw():
+    assert readable_cell({"k": 2.0, "method": "REML"}) == "k: 2; method: REML"
+    assert readable_cell([1.0, 2.5]) == "1, 2.5"
+
+
+def test_readable_table_formats_counts_percents_and_ranges():
+    frame = pd.DataFrame({"label": ["a", "b"], "k": [2.0, 3.0], "total_n": [32244.0, 2292.0],
+                          "pooled": [4.567, 50.0], "ci_low": [3.4, 68.0], "ci_high": [6.3, 68.0]})
+    table, notes = readable_table(frame, percent=["pooled"], ranges={"CI": ("ci_low", "ci_high")})
+    assert list(table.columns) == ["label", "k", "total_n", "pooled", "CI"]
+    assert table.to_dict("records") == [
+        {"label": "a", "k": "2", "total_n": "32,244", "pooled": "4.6%", "CI": "3.4\u20136.3%"},
+        {"label": "b", "k": "3", "total_n": "2,292", "pooled": "50.0%", "CI": "68.0%"},
+    ]
+    assert notes == []
+    assert "ci_low" in frame.columns  # the input is left alone
+
+
+def test_a_long_text_repeated_row_after_row_is_shown_once_as_a_note():
+    reason = "indirectness: Follow-up, devices and indications differ between cohorts (not only FBSS)."
+    frame = pd.DataFrame({"reasons": [f"inconsistency: I\u00b2 93%; {reason}", reason, "imprecision: 160 patients"]})
+    table, notes = readable_table(frame)
+    assert list(table["reasons"]) == ["inconsistency: I\u00b2 93%; [1]", "[1]", "imprecision: 160 patients"]
+    assert notes == [f"[1] {reason}"]
+
+
+def test_a_grouped_column_shows_each_value_once_per_run_of_rows():
+    frame = pd.DataFrame({"question": ["Reoperation", "Reoperation", "Explants", "Reoperation"], "group": list("abcd")})
+    table, _ = readable_table(frame, grouped=["question"])
+    assert list(table["question"]) == ["Reoperation", "", "Explants", "Reoperation"]
+    assert list(table["group"]) == list("abcd")
