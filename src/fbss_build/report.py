@@ -4,12 +4,11 @@ myst-nb and sphinx-book-theme (Jupyter Book 1's engine; site/conf.py configures 
     python -m fbss_build.report [CLAIMS] [--data DIR] [--sources CSV ...] [--build DIR] [--out DIR]
                                 [--figures DIR] [--tables DIR]
 
-Glue only: it writes the site's sources into a staging folder (index.md: a summary whose numbers come
-from the data and tables/, the headline figures, tables for people; a page per run that reads answer
-first, then the notebook with its code folded; sources.md) and runs Sphinx on them. Text from the data
-is escaped wherever the glue writes it; notebook HTML passes an allow-list, notebook Markdown is
-rendered here with raw HTML off. Nothing is fetched; the site is renamed into place only when complete.
-"""
+Glue only: it writes the site's sources into a staging folder (index.md: a summary from the data, the
+scorecards, the headline figures, tables for people; a page per run, answer first, code folded;
+sources.md) and runs Sphinx on them. Text from the data is escaped wherever the glue writes it; notebook
+HTML passes an allow-list, its Markdown is rendered with raw HTML off. Nothing is fetched; the site is
+renamed into place only when complete."""
 from __future__ import annotations
 
 import argparse
@@ -33,7 +32,7 @@ from fbss_evidence.summary import plain_summary
 REPORT_TITLE = "Failed back surgery syndrome: what the clinic pages claim"  # as in site/conf.py
 IMAGES = ("image/png", "image/jpeg")  # with text/plain and text/html, all a page may show
 LABEL_PARAMETERS = ("topic", "question")  # tell the runs of one generic notebook apart
-HEADLINE_FIGURES = ("11-overview", "08-citation-audit", "04-treatments-compared", "02-failure-rates")
+HEADLINE_FIGURES = ("12-scorecards", "11-overview", "08-citation-audit", "04-treatments-compared", "02-failure-rates")
 ALLOWED_TAGS = {"a", "b", "br", "caption", "code", "div", "em", "i", "li", "ol", "p", "pre", "small", "span",
                 "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul"}
 ALLOWED_ATTRIBUTES = {"*": ["class"], "a": ["href"], "td": ["colspan", "rowspan"], "th": ["colspan", "rowspan"]}
@@ -79,10 +78,8 @@ def heading_of(nb) -> str:
     return m[1] if (m := re.search(r"^#{1,6}\s+(.+?)\s*#*\s*$", text, re.MULTILINE)) else ""
 
 
-def relative(text: str, roots: tuple[str, ...]) -> str:
-    for root in roots:  # the project folder and the build folder's, as the runs saw them
-        text = text.replace(root + "/", "")
-    return text
+def relative(text: str, roots: tuple[str, ...]) -> str:  # roots: the project's and the build's, as runs saw them
+    return re.sub("|".join(re.escape(r + "/") for r in roots), "", text) if roots else text
 
 
 def safe_outputs(outputs: list, roots: tuple[str, ...]) -> list:
@@ -159,12 +156,15 @@ HEADLINE = {"value_text": "The page says", "source": "Page", "question": "Questi
 
 def index_page(data, tables: Path, figures: Path, groups: dict[str, list[str]]) -> str:
     sentences = plain_summary(len(data.claims), len(data.sources), *(read_table(tables, n) for n in (
-        "11-summary-of-findings", "11-headline-claims", "08-audit-by-page")))
+        "11-summary-of-findings", "11-headline-claims", "08-audit-by-page", "12-claim-verdicts")))
+    cards = read_table(tables, "12-scorecards")  # the per-page scorecards lead, after the summary
     parts = ["---\nhtml_theme.sidebar_secondary.remove: true\n---\n", f"# {md(REPORT_TITLE)}\n\n",
-             *(f"{md(s)}\n\n" for s in sentences), "## Figures\n\n"]
-    parts += [figure_md(f"{stem}.png") for stem in HEADLINE_FIGURES if (figures / f"{stem}.png").is_file()]
-    sof = read_table(tables, "11-summary-of-findings")
-    if sof is not None:
+             *(f"{md(s)}\n\n" for s in sentences), "## How each page fares\n\n", figure_md("12-scorecards.png"),
+             html_table(cards, {c: c.replace("_", " ") for c in cards.columns}) if cards is not None else "",
+             "\n## Figures\n\n", *(figure_md(f"{n}.png") for n in HEADLINE_FIGURES[1:]
+                                   if (figures / f"{n}.png").is_file())]
+    sof = read_table(tables, "11-summary-of-findings")  # its primary analysis: results answering directly
+    if sof is not None and len(sof := sof[sof["analysis"] == "primary"] if "analysis" in sof.columns else sof):
         parts.append("\n## Summary of findings\n\nPooled share of patients (random effects), its intervals, "
                      "heterogeneity and GRADE-style certainty; empty: not pooled.\n"
                      + html_table(sof, SOF, percent=["pooled", "i2"], grouped=["label"],
