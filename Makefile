@@ -56,7 +56,7 @@ RUNS := $(NOTEBOOKS) $(addprefix 07-compare-topic--,$(TOPICS)) $(addprefix 10-cl
 EXECUTED := $(addprefix build/,$(addsuffix .ipynb,$(RUNS)))
 RUN := $(BIN)/python -m fbss_build.run
 
-.PHONY: all env validate test test-fast lab run report refresh-notebooks lock clean clean-env help bench fuzz \
+.PHONY: all env validate test test-fast lint lab run report refresh-notebooks lock clean clean-env help bench fuzz \
   datapackage new-source candidates
 
 all: build/notebooks.stamp figures/README.md ## Set up the environment, validate the data and regenerate every figure and table
@@ -163,9 +163,16 @@ $(CHROMIUM):
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium
 
 # The browser test loads every page of build/report, so the report (and the notebook runs it reads) is built first.
-test: $(ENV_STAMP) $(CHROMIUM) build/report/index.html ## Run every test, then nbval over the notebooks (CI runs exactly this)
+test: $(ENV_STAMP) $(CHROMIUM) build/report/index.html ## Lint, then every test, then nbval over the notebooks (CI runs exactly this)
+	$(MAKE) --no-print-directory lint
 	$(PYTEST) --dist loadgroup
 	$(PYTEST) --dist loadfile --nbval --nbval-sanitize-with tests/nbval-sanitize.cfg notebooks/
+
+# ruff: the linter everywhere (the notebooks through their percent twins), the formatter for the notebooks
+# and the tests (pyproject.toml, [tool.ruff]).
+lint: $(ENV_STAMP) ## Lint and format-check the code, notebooks and tests (ruff)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 test-fast: $(ENV_STAMP) ## The inner loop: the tests not marked slow (about half a minute)
 	$(PYTEST) --dist loadgroup -m "not slow"

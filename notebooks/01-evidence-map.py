@@ -37,11 +37,11 @@ notebook.expect("claims counted in the page-by-topic table", int(by_topic.to_num
 by_topic
 
 # %% tags=["nbval-ignore-output"]
-ax = charts.count_heatmap(by_topic.loc[:, by_topic.sum() > 0], title="Quantitative claims per page and topic",
-                          xlabel="Topic", ylabel="Page")
+ax = charts.count_heatmap(
+    by_topic.loc[:, by_topic.sum() > 0], title="Quantitative claims per page and topic", xlabel="Topic", ylabel="Page"
+)
 run.caption(ax.figure, claims)
-run.save_figure(ax.figure, "01-evidence-map-topics");
-
+run.save_figure(ax.figure, "01-evidence-map-topics")
 # %% [markdown]
 # ## Split each page's claims by basis
 
@@ -50,12 +50,13 @@ by_basis = evidence.claims_by(claims, "source", "basis")
 by_basis
 
 # %% tags=["nbval-ignore-output"]
-ax = charts.stacked_shares(by_basis.rename(columns=lambda b: style.BASIS_STYLE[b][2]),
-                           title="What each page's numbers rest on",
-                           colours={v[2]: v[0] for v in style.BASIS_STYLE.values()})
+ax = charts.stacked_shares(
+    by_basis.rename(columns=lambda b: style.BASIS_STYLE[b][2]),
+    title="What each page's numbers rest on",
+    colours={v[2]: v[0] for v in style.BASIS_STYLE.values()},
+)
 run.caption(ax.figure, claims, "Numbers in bars are counts of claims.")
-run.save_figure(ax.figure, "01-evidence-map-basis");
-
+run.save_figure(ax.figure, "01-evidence-map-basis")
 # %% [markdown]
 # ## Find the findings stated more than once
 
@@ -71,7 +72,11 @@ run.save_table(recurring, "01-recurring-findings")[["finding_id", "statements", 
 # %%
 from IPython.display import Markdown
 
-share = lambda basis: 100 * (claims["basis"] == basis).mean()
+
+def share(basis):
+    return 100 * (claims["basis"] == basis).mean()
+
+
 across = recurring[recurring["pages"] > 1]
 background = (claims["topic"] == "background").sum()
 Markdown(
@@ -79,6 +84,7 @@ Markdown(
     f"**{share('cited_study'):.0f}%** are attributed to a cited study, **{share('clinic_experience'):.0f}%** to the "
     f"clinics' own experience and **{share('uncited'):.0f}%** to nothing. **{len(recurring)}** findings are stated "
     f"more than once; {len(across)} of them on more than one page ({', '.join(across['finding_id'])}).\n\n"
-    f"**Caveats.** \"Cited study\" means the page attaches a footnote or names a study, not that the study says "
+    f'**Caveats.** "Cited study" means the page attaches a footnote or names a study, not that the study says '
     f"it: see `08-citation-audit`. The counts include {background} numbers from off-topic teaser paragraphs "
-    f"(topic *background*) and borderline numbers such as thresholds and study sizes (see the `measure` column).")
+    f"(topic *background*) and borderline numbers such as thresholds and study sizes (see the `measure` column)."
+)

@@ -32,9 +32,17 @@ print(f"{len(claims)} claims from {claims['source_id'].nunique()} pages")
 # A finding stated twice on one page is one estimate.
 
 # %%
-rates = evidence.comparison(claims, ["failure_persistent_pain", "recurrence"], intervention=None, measure="rate",
-                            clinic_experience=include_clinic_experience, ci=(ci_method, ci_level))
-notebook.expect("rates that cannot go on a percent axis (a count without its denominator)", evidence.off_scale(rates), [])
+rates = evidence.comparison(
+    claims,
+    ["failure_persistent_pain", "recurrence"],
+    intervention=None,
+    measure="rate",
+    clinic_experience=include_clinic_experience,
+    ci=(ci_method, ci_level),
+)
+notebook.expect(
+    "rates that cannot go on a percent axis (a count without its denominator)", evidence.off_scale(rates), []
+)
 
 # %%
 rates[["claim_id", "value_text", "bound", "ci_low", "ci_high", "basis"]]
@@ -43,10 +51,14 @@ rates[["claim_id", "value_text", "bound", "ci_low", "ci_high", "basis"]]
 # ## Draw every estimate on one axis
 
 # %% tags=["nbval-ignore-output"]
-ax = estimates_chart(rates, labels=rates.apply(evidence.estimate_label, axis=1), title='How often back surgery "fails", as the pages state it', xlabel='Share of patients (%)')
+ax = estimates_chart(
+    rates,
+    labels=rates.apply(evidence.estimate_label, axis=1),
+    title='How often back surgery "fails", as the pages state it',
+    xlabel="Share of patients (%)",
+)
 run.caption(ax.figure, rates, f"Intervals: {ci_method}, {ci_level:.0%}.")
-run.save_figure(ax.figure, "02-failure-rates");
-
+run.save_figure(ax.figure, "02-failure-rates")
 # %% [markdown]
 # ## Tabulate them with population, time and evidence
 
@@ -64,9 +76,11 @@ counted = rates[rates["ci_low"].notna()]
 bounds = rates[rates["bound"].isin(["upper", "range"])]
 Markdown(
     f'The pages put failure after back surgery anywhere from "{lowest}" to "{highest}". '
-    f"{len(bounds)} of the {len(rates)} estimates are ranges or \"up to\" bounds, quoted from reviews rather than "
+    f'{len(bounds)} of the {len(rates)} estimates are ranges or "up to" bounds, quoted from reviews rather than '
     f"measured. {evidence.describe_estimates(rates)}\n\n"
-    f"**Caveats.** Only {', '.join(counted['value_text'] + ' (' + counted['outcome'] + ')') or 'no estimate'} comes with "
+    f"**Caveats.** Only "
+    f"{', '.join(counted['value_text'] + ' (' + counted['outcome'] + ')') or 'no estimate'} comes with "
     "counts, so only it has an interval. The populations differ (discectomy, decompression, fusion), so these are "
     "not estimates of one quantity; `10-claims-vs-literature` sets them beside the primary studies, and "
-    "`08-citation-audit` says what the cited studies report.")
+    "`08-citation-audit` says what the cited studies report."
+)

@@ -31,9 +31,17 @@ print(f"{len(claims)} claims from {claims['source_id'].nunique()} pages")
 # A finding stated twice on one page is one estimate.
 
 # %%
-rates = evidence.comparison(claims, ["reoperation_revision", "adjacent_segment"], intervention=None, measure="rate",
-                            clinic_experience=include_clinic_experience, ci=(ci_method, ci_level))
-notebook.expect("rates that cannot go on a percent axis (a count without its denominator)", evidence.off_scale(rates), [])
+rates = evidence.comparison(
+    claims,
+    ["reoperation_revision", "adjacent_segment"],
+    intervention=None,
+    measure="rate",
+    clinic_experience=include_clinic_experience,
+    ci=(ci_method, ci_level),
+)
+notebook.expect(
+    "rates that cannot go on a percent axis (a count without its denominator)", evidence.off_scale(rates), []
+)
 
 # %%
 rates[["claim_id", "value_text", "bound", "ci_low", "ci_high", "basis"]]
@@ -42,10 +50,14 @@ rates[["claim_id", "value_text", "bound", "ci_low", "ci_high", "basis"]]
 # ## Draw every estimate on one axis
 
 # %% tags=["nbval-ignore-output"]
-ax = estimates_chart(rates, labels=rates.apply(evidence.estimate_label, axis=1), title='Success of repeat surgery and adjacent-segment disease, as the pages state it', xlabel='Share of patients (%)')
+ax = estimates_chart(
+    rates,
+    labels=rates.apply(evidence.estimate_label, axis=1),
+    title="Success of repeat surgery and adjacent-segment disease, as the pages state it",
+    xlabel="Share of patients (%)",
+)
 run.caption(ax.figure, rates, f"Intervals: {ci_method}, {ci_level:.0%}.")
-run.save_figure(ax.figure, "03-reoperation-revision");
-
+run.save_figure(ax.figure, "03-reoperation-revision")
 # %% [markdown]
 # ## Tabulate them with population, time and evidence
 
@@ -57,8 +69,12 @@ run.save_table(evidence.estimates_table(rates), "03-reoperation-revision")
 
 # %%
 risk = claims[claims["topic"] == "risk_factor"]
-run.save_table(risk[["claim_id", "source", "value_text", "unit", "outcome", "population", "study", "verdict"]]
-               .reset_index(drop=True), "03-risk-factors")
+run.save_table(
+    risk[["claim_id", "source", "value_text", "unit", "outcome", "population", "study", "verdict"]].reset_index(
+        drop=True
+    ),
+    "03-risk-factors",
+)
 
 # %% [markdown]
 # ## Answer
@@ -75,6 +91,8 @@ Markdown(
     f"{evidence.describe_estimates(rates)}\n\n"
     f"**Caveats.** The sequence comes from a narrative review, not a cohort that counted patients; the "
     f"adjacent-segment figure ({', '.join(asd['value_text'])}) is footnoted to a study whose abstract "
-    f"{'gives other figures' if (asd['verdict'] == 'figure_differs').any() else 'was checked'} (see `08-citation-audit`). "
+    f"{'gives other figures' if (asd['verdict'] == 'figure_differs').any() else 'was checked'} "
+    "(see `08-citation-audit`). "
     "The risk factors come from a study of complications and readmission after revision fusion, not of the need "
-    "for revision. `10-claims-vs-literature` shows what cohorts report on both questions.")
+    "for revision. `10-claims-vs-literature` shows what cohorts report on both questions."
+)

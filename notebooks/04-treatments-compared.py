@@ -32,9 +32,17 @@ print(f"{len(claims)} claims from {claims['source_id'].nunique()} pages")
 # A finding stated twice on one page is one estimate.
 
 # %%
-rates = evidence.comparison(claims, ["treatment_outcome", "spinal_cord_stimulation", "intrathecal_pump"], intervention=None, measure="rate",
-                            clinic_experience=include_clinic_experience, ci=(ci_method, ci_level))
-notebook.expect("rates that cannot go on a percent axis (a count without its denominator)", evidence.off_scale(rates), [])
+rates = evidence.comparison(
+    claims,
+    ["treatment_outcome", "spinal_cord_stimulation", "intrathecal_pump"],
+    intervention=None,
+    measure="rate",
+    clinic_experience=include_clinic_experience,
+    ci=(ci_method, ci_level),
+)
+notebook.expect(
+    "rates that cannot go on a percent axis (a count without its denominator)", evidence.off_scale(rates), []
+)
 
 # %%
 rates[["claim_id", "value_text", "bound", "ci_low", "ci_high", "basis"]]
@@ -43,10 +51,14 @@ rates[["claim_id", "value_text", "bound", "ci_low", "ci_high", "basis"]]
 # ## Draw every estimate on one axis
 
 # %% tags=["nbval-ignore-output"]
-ax = estimates_chart(rates, labels=rates.apply(evidence.estimate_label, axis=1), title='Treatment results claimed by the pages, by basis', xlabel='Share of patients (%)')
+ax = estimates_chart(
+    rates,
+    labels=rates.apply(evidence.estimate_label, axis=1),
+    title="Treatment results claimed by the pages, by basis",
+    xlabel="Share of patients (%)",
+)
 run.caption(ax.figure, rates, f"Intervals: {ci_method}, {ci_level:.0%}.")
-run.save_figure(ax.figure, "04-treatments-compared");
-
+run.save_figure(ax.figure, "04-treatments-compared")
 # %% [markdown]
 # ## Tabulate them with population, time and evidence
 
@@ -63,9 +75,11 @@ clinic = rates[rates["basis"] == "clinic_experience"]
 prp = evidence.claim(claims, "caring-prolotherapy-fbss-46")
 Markdown(
     f"The best-looking numbers are the least supported: {', '.join(clinic['value_text'].map(repr)) or 'none'} "
-    f"{'rests' if len(clinic) == 1 else 'rest'} on the clinics' own unmeasured experience, and PRP's {prp['value_text']} "
+    f"{'rests' if len(clinic) == 1 else 'rest'} on the clinics' own unmeasured experience, "
+    f"and PRP's {prp['value_text']} "
     f"on a {prp['grade']} ({prp['study']}) of {prp['population']}. {evidence.describe_estimates(rates)}\n\n"
     "**Caveats.** These rates measure different things (response to an injection, satisfaction, reasons for "
     "removing a stimulator, opioid elimination after a pump); they sit side by side to show what is claimed and on "
     "what basis, not to rank treatments. The clinic-experience rows (diamonds) have no counts, no definition of "
-    "success and no follow-up; `include_clinic_experience=False` drops them.")
+    "success and no follow-up; `include_clinic_experience=False` drops them."
+)

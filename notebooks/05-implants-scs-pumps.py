@@ -37,39 +37,47 @@ run.save_table(reasons, "05-scs-explant-reasons")
 
 # %% tags=["nbval-ignore-output"]
 ax = charts.composition_bar(reasons, title="Reasons spinal cord stimulators were explanted")
-run.caption(ax.figure, claims[claims["claim_id"].isin(reasons["claim_id"])], "Hatched: derived, not stated by the page.")
-run.save_figure(ax.figure, "05-scs-explant-reasons");
-
+run.caption(
+    ax.figure, claims[claims["claim_id"].isin(reasons["claim_id"])], "Hatched: derived, not stated by the page."
+)
+run.save_figure(ax.figure, "05-scs-explant-reasons")
 # %% [markdown]
 # ## Follow opioid elimination after a pump implant
 
 # %%
 elimination = evidence.time_course(claims, "idd-opioid-elimination-")
-run.save_table(elimination[["months", "value", "value_text", "timepoint", "source", "study", "verdict"]],
-               "05-pump-opioid-elimination")
+run.save_table(
+    elimination[["months", "value", "value_text", "timepoint", "source", "study", "verdict"]],
+    "05-pump-opioid-elimination",
+)
 
 # %% tags=["nbval-ignore-output"]
-ax = charts.time_course(elimination, title="Patients off all systemic opioids after an intrathecal pump",
-                        ylabel="Patients off systemic opioids (%)")
+ax = charts.time_course(
+    elimination,
+    title="Patients off all systemic opioids after an intrathecal pump",
+    ylabel="Patients off systemic opioids (%)",
+)
 run.caption(ax.figure, elimination)
-run.save_figure(ax.figure, "05-pump-opioid-elimination");
-
+run.save_figure(ax.figure, "05-pump-opioid-elimination")
 # %% [markdown]
 # ## Describe who received the pumps and what they had failed before
 
 # %%
 cohort = claims[(claims["topic"] == "intrathecal_pump") & (claims["measure"] == "characteristic")]
-run.save_table(cohort[["claim_id", "value_text", "value", "unit", "outcome", "study", "verdict"]]
-               .reset_index(drop=True), "05-pump-cohort")
+run.save_table(
+    cohort[["claim_id", "value_text", "value", "unit", "outcome", "study", "verdict"]].reset_index(drop=True),
+    "05-pump-cohort",
+)
 
 # %% tags=["nbval-ignore-output"]
 prior = cohort[cohort["outcome"].str.startswith("prior failed treatment: ")]
-ax = charts.share_bars(prior.set_index(prior["outcome"].str.removeprefix("prior failed treatment: "))["value"],
-                       title="Treatments pump patients had failed before the implant",
-                       xlabel="Patients who had failed the treatment (%)")
+ax = charts.share_bars(
+    prior.set_index(prior["outcome"].str.removeprefix("prior failed treatment: "))["value"],
+    title="Treatments pump patients had failed before the implant",
+    xlabel="Patients who had failed the treatment (%)",
+)
 run.caption(ax.figure, prior, "Treatments overlap: the shares do not add to 100%.")
-run.save_figure(ax.figure, "05-pump-prior-treatments");
-
+run.save_figure(ax.figure, "05-pump-prior-treatments")
 # %% [markdown]
 # ## Answer
 
@@ -85,5 +93,7 @@ Markdown(
     f"accounted for on the page. Opioid elimination after a pump rises from **{first['value_text']}** at "
     f"{first['timepoint']} to **{last['value_text']}** at {last['timepoint']}.\n\n"
     f"**Caveats.** The pump figures come from one {study['grade']} ({study['study']}); patients still followed at "
-    f"the last time point are a selected group. The explant shares' audit verdict: {explant_verdicts.replace('_', ' ')}. "
-    "`10-claims-vs-literature` sets both beside other cohorts.")
+    f"the last time point are a selected group. "
+    f"The explant shares' audit verdict: {explant_verdicts.replace('_', ' ')}. "
+    "`10-claims-vs-literature` sets both beside other cohorts."
+)

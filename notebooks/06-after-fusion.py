@@ -31,9 +31,17 @@ print(f"{len(claims)} claims from {claims['source_id'].nunique()} pages")
 # A finding stated twice on one page is one estimate.
 
 # %%
-rates = evidence.comparison(claims, ["failure_persistent_pain", "opioids", "muscle_degeneration", "adjacent_segment"], intervention="fusion", measure=("rate", "change"),
-                            clinic_experience=include_clinic_experience, ci=(ci_method, ci_level))
-notebook.expect("rates that cannot go on a percent axis (a count without its denominator)", evidence.off_scale(rates), [])
+rates = evidence.comparison(
+    claims,
+    ["failure_persistent_pain", "opioids", "muscle_degeneration", "adjacent_segment"],
+    intervention="fusion",
+    measure=("rate", "change"),
+    clinic_experience=include_clinic_experience,
+    ci=(ci_method, ci_level),
+)
+notebook.expect(
+    "rates that cannot go on a percent axis (a count without its denominator)", evidence.off_scale(rates), []
+)
 
 # %%
 rates[["claim_id", "value_text", "bound", "ci_low", "ci_high", "basis"]]
@@ -42,10 +50,14 @@ rates[["claim_id", "value_text", "bound", "ci_low", "ci_high", "basis"]]
 # ## Draw every estimate on one axis
 
 # %% tags=["nbval-ignore-output"]
-ax = estimates_chart(rates, labels=rates.apply(evidence.estimate_label, axis=1), title='Function, muscle and opioid use after lumbar fusion, as the pages state it', xlabel='Percent of patients, or change in muscle density (%)')
+ax = estimates_chart(
+    rates,
+    labels=rates.apply(evidence.estimate_label, axis=1),
+    title="Function, muscle and opioid use after lumbar fusion, as the pages state it",
+    xlabel="Percent of patients, or change in muscle density (%)",
+)
 run.caption(ax.figure, rates, f"Intervals: {ci_method}, {ci_level:.0%}.")
-run.save_figure(ax.figure, "06-after-fusion");
-
+run.save_figure(ax.figure, "06-after-fusion")
 # %% [markdown]
 # ## Tabulate them with population, time and evidence
 
@@ -57,9 +69,24 @@ run.save_table(evidence.estimates_table(rates), "06-after-fusion")
 
 # %%
 fusion = evidence.select(claims, ["muscle_degeneration", "opioids"], measure=None, intervention="fusion")
-run.save_table(fusion.loc[fusion["measure"] != "rate", ["claim_id", "source", "value_text", "unit", "measure", "outcome",
-                                                        "population", "timepoint", "study", "verdict"]]
-               .reset_index(drop=True), "06-muscle-and-dose")
+run.save_table(
+    fusion.loc[
+        fusion["measure"] != "rate",
+        [
+            "claim_id",
+            "source",
+            "value_text",
+            "unit",
+            "measure",
+            "outcome",
+            "population",
+            "timepoint",
+            "study",
+            "verdict",
+        ],
+    ].reset_index(drop=True),
+    "06-muscle-and-dose",
+)
 
 # %% [markdown]
 # ## Answer
@@ -67,7 +94,10 @@ run.save_table(fusion.loc[fusion["measure"] != "rate", ["claim_id", "source", "v
 # %%
 from IPython.display import Markdown
 
-on_opioids, higher_dose = evidence.claim(claims, "centeno-schultz-fbss-15"), evidence.claim(claims, "centeno-schultz-fbss-16")
+on_opioids, higher_dose = (
+    evidence.claim(claims, "centeno-schultz-fbss-15"),
+    evidence.claim(claims, "centeno-schultz-fbss-16"),
+)
 density = evidence.claim(claims, "darrow-muscle-damage-05")
 audit = run.data.audit.set_index("claim_id")
 Markdown(
@@ -77,4 +107,5 @@ Markdown(
     f"**Caveats.** The {density['value_text']} loss of muscle density was, in {density['study']}, "
     f"{audit.at[density['claim_id'], 'study_reports'][0].lower() + audit.at[density['claim_id'], 'study_reports'][1:]} "
     "The function figures are bounds the cited authors quote from earlier literature. `10-claims-vs-literature` "
-    "shows what cohorts of fusion patients report on long-term opioid use.")
+    "shows what cohorts of fusion patients report on long-term opioid use."
+)

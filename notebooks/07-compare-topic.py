@@ -34,32 +34,37 @@ print(f"{len(claims)} claims from {claims['source_id'].nunique()} pages")
 chosen = evidence.select(claims, topic, measure=None, include_clinic_experience=include_clinic_experience)
 rates = evidence.comparison(claims, topic, clinic_experience=include_clinic_experience, ci=(ci_method, ci_level))
 rates = rates.sort_values([group_by, "value_low", "value"], na_position="last", ignore_index=True)
-notebook.expect("rates that cannot go on a percent axis (a count without its denominator)", evidence.off_scale(rates), [])
+notebook.expect(
+    "rates that cannot go on a percent axis (a count without its denominator)", evidence.off_scale(rates), []
+)
 
 # %% [markdown]
 # ## Draw the rates, grouped
 
 # %% tags=["nbval-ignore-output"]
 import matplotlib.pyplot as plt
+
 from fbss_evidence.plotting.estimates import MAX_ROWS, chart_height
 
 fig, ax = plt.subplots(figsize=(9, chart_height(len(rates))))
 drawn = rates.head(MAX_ROWS)  # a chart draws at most MAX_ROWS rows; only those need labels
 if len(rates):
-    labels = [f"{g} | {label}" for g, label in zip(drawn[group_by].fillna("-"), drawn.apply(evidence.estimate_label, axis=1))]
+    labels = [
+        f"{g} | {label}" for g, label in zip(drawn[group_by].fillna("-"), drawn.apply(evidence.estimate_label, axis=1))
+    ]
     estimates_chart(rates, labels=labels, title=f"Rates the pages give on {topic.replace('_', ' ')}", ax=ax)
 else:
     ax.set_axis_off()
     ax.set_title(f"No rates on {topic.replace('_', ' ')}: see the table of its claims")
 run.caption(fig, rates if len(rates) else chosen, f"Grouped by {group_by}; intervals: {ci_method}, {ci_level:.0%}.")
-run.save_figure(fig, f"07-compare-{topic}");
-
+run.save_figure(fig, f"07-compare-{topic}")
 # %% [markdown]
 # ## Tabulate every claim of the topic
 
 # %%
-run.save_table(evidence.estimates_table(stats.add_intervals(chosen, method=ci_method, level=ci_level)),
-               f"07-compare-{topic}")
+run.save_table(
+    evidence.estimates_table(stats.add_intervals(chosen, method=ci_method, level=ci_level)), f"07-compare-{topic}"
+)
 
 # %% [markdown]
 # ## Answer
@@ -73,4 +78,5 @@ Markdown(
     f"{by_basis.get('cited_study', 0)} cite a study, {by_basis.get('clinic_experience', 0)} rest on clinic "
     f"experience, {by_basis.get('uncited', 0)} on nothing.\n\n"
     "**Caveats.** Rates within a topic may still measure different outcomes in different populations: read the "
-    "table before comparing. `08-citation-audit` says whether the cited studies say what the pages claim.")
+    "table before comparing. `08-citation-audit` says whether the cited studies say what the pages claim."
+)

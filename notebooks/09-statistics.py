@@ -32,8 +32,9 @@ print(f"{len(claims)} claims from {claims['source_id'].nunique()} pages")
 
 # %%
 rederived = arithmetic.rederive(claims)
-run.save_table(rederived, "09-rederived-arithmetic")[["claim_id", "page_figure", "parts", "recomputed", "difference",
-                                                     "rounding_tolerance", "agrees"]]
+run.save_table(rederived, "09-rederived-arithmetic")[
+    ["claim_id", "page_figure", "parts", "recomputed", "difference", "rounding_tolerance", "agrees"]
+]
 
 # %% [markdown]
 # ## Draw every proportion the pages give with counts
@@ -44,22 +45,34 @@ counted.round(2)
 
 # %% tags=["nbval-ignore-output"]
 ax = interval_forest(counted, title="Every proportion stated with its counts")
-run.caption(ax.figure, claims[claims["claim_id"].isin(counted["claim_id"])],
-            f"{ci_method} {ci_level:.0%} intervals; not pooled: they measure different things.")
-run.save_figure(ax.figure, "09-proportions-with-counts");
-
+run.caption(
+    ax.figure,
+    claims[claims["claim_id"].isin(counted["claim_id"])],
+    f"{ci_method} {ci_level:.0%} intervals; not pooled: they measure different things.",
+)
+run.save_figure(ax.figure, "09-proportions-with-counts")
 # %% [markdown]
 # ## Pool where two or more comparable estimates exist; say why not elsewhere
 
 # %%
 groups, refusals = synthesis.pooling_candidates(claims)
-notebook.expect("rate estimates either pooled or refused with a reason",
-                sum(len(rows) for rows in groups.values()) + len(refusals), int((claims["measure"] == "rate").sum()))
+notebook.expect(
+    "rate estimates either pooled or refused with a reason",
+    sum(len(rows) for rows in groups.values()) + len(refusals),
+    int((claims["measure"] == "rate").sum()),
+)
 run.save_table(refusals, "09-pooling-refusals")["reason_code"].value_counts()
 
 # %%
-results = synthesis.pool_groups(groups, events="numerator", totals="denominator", labels="pool_label",
-                                method=pooling_method, level=ci_level, ci_method=ci_method)
+results = synthesis.pool_groups(
+    groups,
+    events="numerator",
+    totals="denominator",
+    labels="pool_label",
+    method=pooling_method,
+    level=ci_level,
+    ci_method=ci_method,
+)
 pooled = synthesis.pooled_table(results)
 run.save_table(pooled, "09-pooled-estimates")
 
@@ -78,10 +91,12 @@ from IPython.display import Markdown
 disagree = rederived[~rederived["agrees"]]
 Markdown(
     f"**{len(rederived)}** numbers can be re-derived from parts the pages give; **{len(disagree)}** disagree beyond "
-    f"rounding" + (f" ({'; '.join(disagree['page_figure'] + ': ' + disagree['note'])})" if len(disagree) else "")
+    f"rounding"
+    + (f" ({'; '.join(disagree['page_figure'] + ': ' + disagree['note'])})" if len(disagree) else "")
     + f". **{len(counted)}** proportions come with counts; **{len(groups)}** group(s) have two or more comparable "
     "estimates to pool.\n\n"
     "**Caveats.** Pooling needs comparable estimates with their own denominators. The pages give almost none: most "
-    "figures are bare percentages, ranges or \"up to\" bounds, which carry no sampling error and are refused with "
+    'figures are bare percentages, ranges or "up to" bounds, which carry no sampling error and are refused with '
     "the reason listed above. The statistics are tested against published worked examples "
-    "(`tests/reference_values.py`); `10-claims-vs-literature` pools what the primary studies report instead.")
+    "(`tests/reference_values.py`); `10-claims-vs-literature` pools what the primary studies report instead."
+)

@@ -31,27 +31,36 @@ min_studies = 2  # the fewest comparable studies that are pooled
 # %%
 import pandas as pd
 from IPython.display import Markdown
+
 from fbss_evidence import literature, notebook, prisma, reviews
 from fbss_evidence.plotting import literature as evidence_plots
 from fbss_evidence.plotting import prisma as prisma_plots
 
 run = notebook.start("10-claims-vs-literature", globals())
 q = literature.question(run.data, question)
-Markdown(f"**Question.** {q['question']}  \n**Population.** {q['population']}  \n"
-         f"**Intervention.** {q['intervention']}  \n**Outcome.** {q['outcome']}  \n"
-         f"**Follow-up.** {q['followup']}  \n**Grouped by.** {q['pool_by'].replace('_', ' ')}")
+Markdown(
+    f"**Question.** {q['question']}  \n**Population.** {q['population']}  \n"
+    f"**Intervention.** {q['intervention']}  \n**Outcome.** {q['outcome']}  \n"
+    f"**Follow-up.** {q['followup']}  \n**Grouped by.** {q['pool_by'].replace('_', ' ')}"
+)
 
 # %% [markdown]
 # ## What was searched, and what was found
 
 # %% tags=["nbval-ignore-output"]
 flow = prisma.flow(run.data.search_log, run.data.screening, run.data.results, question)
-ax = prisma_plots.flow_diagram(flow, prisma.exclusion_reasons(run.data.screening, question),
-                               title=f"{q['label']}: the literature search (PRISMA 2020)")
-run.caption(ax.figure, None, "Counts from data/literature/search_log.csv (queries of stored copies of PubMed, PMC "
-            "and journal pages), data/literature/screening.csv and data/results.csv.")
-run.save_figure(ax.figure, f"10-{question}-prisma");
-
+ax = prisma_plots.flow_diagram(
+    flow,
+    prisma.exclusion_reasons(run.data.screening, question),
+    title=f"{q['label']}: the literature search (PRISMA 2020)",
+)
+run.caption(
+    ax.figure,
+    None,
+    "Counts from data/literature/search_log.csv (queries of stored copies of PubMed, PMC "
+    "and journal pages), data/literature/screening.csv and data/results.csv.",
+)
+run.save_figure(ax.figure, f"10-{question}-prisma")
 # %%
 pd.Series(flow).to_frame("records")
 
@@ -63,34 +72,67 @@ pd.Series(flow).to_frame("records")
 # outcome, another follow-up). Each result's judgement and its reason are in the results table.
 
 # %%
-options = dict(method=pooling_method, level=ci_level, ci_method=ci_method, hartung_knapp=hartung_knapp,
-               include_derived_counts=include_derived_counts, min_studies=min_studies)
+options = dict(
+    method=pooling_method,
+    level=ci_level,
+    ci_method=ci_method,
+    hartung_knapp=hartung_knapp,
+    include_derived_counts=include_derived_counts,
+    min_studies=min_studies,
+)
 result = literature.synthesise(run.data, question, **options)
 with_indirect = literature.synthesise(run.data, question, analysis="sensitivity", **options)
 pooled_ids = {i for rows in result.pooled_rows.values() for i in rows["result_id"]}
-notebook.expect("results either pooled or refused with a reason",
-                len(pooled_ids) + int(result.rows["reason_code"].notna().sum()), len(result.rows))
+notebook.expect(
+    "results either pooled or refused with a reason",
+    len(pooled_ids) + int(result.rows["reason_code"].notna().sum()),
+    len(result.rows),
+)
 
 # %%
-run.save_table(result.rows[["result_id", "study", "design", "group", "arm", "timepoint_text", "percent", "pool_events",
-                            "pool_n", "count_note", "ci_low", "ci_high", "eligibility", "eligibility_reason",
-                            "risk_of_bias", "reason_code", "reason", "link", "url_seen"]],
-               f"10-{question}-results")[["study", "group", "percent", "pool_n", "eligibility", "reason_code"]]
+run.save_table(
+    result.rows[
+        [
+            "result_id",
+            "study",
+            "design",
+            "group",
+            "arm",
+            "timepoint_text",
+            "percent",
+            "pool_events",
+            "pool_n",
+            "count_note",
+            "ci_low",
+            "ci_high",
+            "eligibility",
+            "eligibility_reason",
+            "risk_of_bias",
+            "reason_code",
+            "reason",
+            "link",
+            "url_seen",
+        ]
+    ],
+    f"10-{question}-results",
+)[["study", "group", "percent", "pool_n", "eligibility", "reason_code"]]
 
 # %% [markdown]
 # ## Pool each comparable group, with and without the indirect results
 
 # %%
-run.save_table(pd.concat([result.table(), with_indirect.table()], ignore_index=True),
-               f"10-{question}-pooled")[["analysis", "group", "k", "total_n", "estimate", "ci_low", "ci_high",
-                                         "i2"]].round(1)
+run.save_table(pd.concat([result.table(), with_indirect.table()], ignore_index=True), f"10-{question}-pooled")[
+    ["analysis", "group", "k", "total_n", "estimate", "ci_low", "ci_high", "i2"]
+].round(1)
 
 # %% [markdown]
 # ## Check how much each study moves the estimate, and whether designs differ
 
 # %%
-leave_one_out = pd.concat([table.assign(group=group) for group, table in result.leave_one_out.items()]
-                          + [pd.DataFrame(columns=["group"])], ignore_index=True)
+leave_one_out = pd.concat(
+    [table.assign(group=group) for group, table in result.leave_one_out.items()] + [pd.DataFrame(columns=["group"])],
+    ignore_index=True,
+)
 run.save_table(leave_one_out, f"10-{question}-leave-one-out").round(2)
 
 # %%
@@ -100,12 +142,24 @@ result.subgroups.round(2)
 # ## Set the estimate beside the published systematic reviews
 
 # %%
-compared = reviews.comparison(run.data.reviews[run.data.reviews["question_id"] == question],
-                              {question: result}, {question: with_indirect})
+compared = reviews.comparison(
+    run.data.reviews[run.data.reviews["question_id"] == question], {question: result}, {question: with_indirect}
+)
 notebook.expect("reviews apart from this estimate without a reason", len(reviews.unexplained(compared)), 0)
-run.save_table(compared, f"10-{question}-reviews")[["citation", "group", "review_estimate", "review_ci_low",
-                                                    "review_ci_high", "analysis", "estimate", "ci_low", "ci_high",
-                                                    "apart"]].round(1)
+run.save_table(compared, f"10-{question}-reviews")[
+    [
+        "citation",
+        "group",
+        "review_estimate",
+        "review_ci_low",
+        "review_ci_high",
+        "analysis",
+        "estimate",
+        "ci_low",
+        "ci_high",
+        "apart",
+    ]
+].round(1)
 
 # %% [markdown]
 # ## Set the pages' claims beside the evidence
@@ -117,14 +171,17 @@ run.save_table(placed, f"10-{question}-claims")[["claim_id", "value_text", "basi
 
 # %% tags=["nbval-ignore-output"]
 drawn = claims.assign(group=placed["group"].to_numpy()) if len(claims) else claims.assign(group=[])
-ax = evidence_plots.evidence_forest(result, drawn, sensitivity=with_indirect,
-                                    title=f"{q['label']}: the studies and the pages' claims")
-run.caption(ax.figure, claims if len(claims) else None,
-            f"Studies: {', '.join(sorted(set(result.rows['study'])))} (data/results.csv, each with the URL read). "
-            f"Pooled: random effects, {pooling_method}{', Hartung-Knapp' if hartung_knapp else ''}, logit scale; "
-            f"study intervals {ci_method} {ci_level:.0%}.")
-run.save_figure(ax.figure, f"10-{question}");
-
+ax = evidence_plots.evidence_forest(
+    result, drawn, sensitivity=with_indirect, title=f"{q['label']}: the studies and the pages' claims"
+)
+run.caption(
+    ax.figure,
+    claims if len(claims) else None,
+    f"Studies: {', '.join(sorted(set(result.rows['study'])))} (data/results.csv, each with the URL read). "
+    f"Pooled: random effects, {pooling_method}{', Hartung-Knapp' if hartung_knapp else ''}, logit scale; "
+    f"study intervals {ci_method} {ci_level:.0%}.",
+)
+run.save_figure(ax.figure, f"10-{question}")
 # %% [markdown]
 # ## Draw outcomes that grow with time as one curve
 #
@@ -139,24 +196,34 @@ from fbss_evidence.plotting import curves
 
 curve = None
 if q["grows_with_time"] == "yes":
-    for fitted, analysis, label in ((result, "primary", "direct results"),
-                                    (with_indirect, "sensitivity", "with the indirect results")):
+    for fitted, analysis, label in (
+        (result, "primary", "direct results"),
+        (with_indirect, "sensitivity", "with the indirect results"),
+    ):
         try:
             curve = metaregression.time_curve(fitted.rows, analysis=analysis, level=ci_level)
             break
         except stats.PoolingRefused as refused:
             print(f"{label}: {refused}")
 if curve is not None:
-    at_times = metaregression.claim_times(claims.assign(group=placed["group"].to_numpy()) if len(claims)
-                                          else claims.assign(group=[]))
-    ax = curves.time_curve_chart(curve.curve, curve.rows, at_times[at_times["comparable"] == "yes"]
-                                 if len(at_times) else at_times,
-                                 title=f"{q['label']} against follow-up ({label})", level=ci_level)
-    run.caption(ax.figure, claims if len(claims) else None,
-                f"Studies: {', '.join(sorted(set(curve.rows['study'])))} (data/results.csv). Curve: logit share "
-                "on log years, random effects per cohort and per result (REML); band: "
-                f"{ci_level:.0%} confidence. " + " ".join(curve.notes))
-    run.save_figure(ax.figure, f"10-{question}-curve");
+    at_times = metaregression.claim_times(
+        claims.assign(group=placed["group"].to_numpy()) if len(claims) else claims.assign(group=[])
+    )
+    ax = curves.time_curve_chart(
+        curve.curve,
+        curve.rows,
+        at_times[at_times["comparable"] == "yes"] if len(at_times) else at_times,
+        title=f"{q['label']} against follow-up ({label})",
+        level=ci_level,
+    )
+    run.caption(
+        ax.figure,
+        claims if len(claims) else None,
+        f"Studies: {', '.join(sorted(set(curve.rows['study'])))} (data/results.csv). Curve: logit share "
+        "on log years, random effects per cohort and per result (REML); band: "
+        f"{ci_level:.0%} confidence. " + " ".join(curve.notes),
+    )
+    run.save_figure(ax.figure, f"10-{question}-curve")
 
 # %%
 if curve is not None:
@@ -171,15 +238,24 @@ comparable = placed[placed["placement"] != "not_comparable"]
 lines = []
 for group, pooled in result.pooled.items():
     pi = f", prediction interval {pooled.pi_low:.1f}-{pooled.pi_high:.1f}%" if pooled.k >= 3 else ""
-    lines.append(f"- **{group}**: {pooled.estimate:.1f}% (95% CI {pooled.ci_low:.1f}-{pooled.ci_high:.1f}%{pi}; "
-                 f"k = {pooled.k}, I\u00b2 = {pooled.i2:.0f}%)")
+    lines.append(
+        f"- **{group}**: {pooled.estimate:.1f}% (95% CI {pooled.ci_low:.1f}-{pooled.ci_high:.1f}%{pi}; "
+        f"k = {pooled.k}, I\u00b2 = {pooled.i2:.0f}%)"
+    )
 for group, pooled in with_indirect.pooled.items():
     if group not in result.pooled or pooled.k != result.pooled[group].k:
-        lines.append(f"- {group}, sensitivity analysis with the indirect results: {pooled.estimate:.1f}% "
-                     f"(95% CI {pooled.ci_low:.1f}-{pooled.ci_high:.1f}%; k = {pooled.k}); not the answer, "
-                     "as its results do not all answer the question")
-claims_text = "; ".join(f'"{r.value_text}" ({r.source}): {literature.PLACEMENTS[r.placement]}, {r.vs_ci} the '
-                        "confidence interval" for r in comparable.itertuples()) or "no page claims a comparable figure"
+        lines.append(
+            f"- {group}, sensitivity analysis with the indirect results: {pooled.estimate:.1f}% "
+            f"(95% CI {pooled.ci_low:.1f}-{pooled.ci_high:.1f}%; k = {pooled.k}); not the answer, "
+            "as its results do not all answer the question"
+        )
+claims_text = (
+    "; ".join(
+        f'"{r.value_text}" ({r.source}): {literature.PLACEMENTS[r.placement]}, {r.vs_ci} the confidence interval'
+        for r in comparable.itertuples()
+    )
+    or "no page claims a comparable figure"
+)
 refused = result.rows["reason_code"].value_counts()
 Markdown(
     f"**{result.rows['study'].nunique()}** studies report **{len(result.rows)}** results on this question; "
@@ -190,7 +266,13 @@ Markdown(
     f"**Caveats.** Figures come from abstracts (a few from full texts), read on the page each row names; this is "
     f"a structured review of abstracts, not a full systematic review (see `data/literature/`). Results left out "
     f"of the primary analysis: "
-    + (", ".join(f"{n} {code.replace('_', ' ')}" for code, n in refused.items()) or "none") + ". "
-    + (f"Derived counts (from a percent and n, or a Kaplan-Meier estimate) are pooled; "
-       "`include_derived_counts=False` leaves them out. " if include_derived_counts else "")
-    + (q["notes"] if isinstance(q["notes"], str) else ""))
+    + (", ".join(f"{n} {code.replace('_', ' ')}" for code, n in refused.items()) or "none")
+    + ". "
+    + (
+        "Derived counts (from a percent and n, or a Kaplan-Meier estimate) are pooled; "
+        "`include_derived_counts=False` leaves them out. "
+        if include_derived_counts
+        else ""
+    )
+    + (q["notes"] if isinstance(q["notes"], str) else "")
+)

@@ -31,37 +31,55 @@ min_studies = 2  # the fewest comparable studies that are pooled
 # %%
 import pandas as pd
 from IPython.display import Markdown
+
 from fbss_evidence import bias, config, eligibility, literature, notebook, prisma, reviews
 from fbss_evidence.plotting import literature as evidence_plots
 from fbss_evidence.plotting import prisma as prisma_plots
 
 run = notebook.start("11-summary-of-findings", globals())
-options = dict(method=pooling_method, level=ci_level, hartung_knapp=hartung_knapp,
-               include_derived_counts=include_derived_counts, min_studies=min_studies)
+options = dict(
+    method=pooling_method,
+    level=ci_level,
+    hartung_knapp=hartung_knapp,
+    include_derived_counts=include_derived_counts,
+    min_studies=min_studies,
+)
 syntheses = [literature.synthesise(run.data, q, **options) for q in run.data.questions["question_id"]]
-with_indirect = [literature.synthesise(run.data, q, analysis="sensitivity", **options)
-                 for q in run.data.questions["question_id"]]
+with_indirect = [
+    literature.synthesise(run.data, q, analysis="sensitivity", **options) for q in run.data.questions["question_id"]
+]
 
 
 def placed(results):
-    return {s.question["question_id"]: literature.place_claims(
-        s, literature.linked_claims(run.claims, run.data.links, s.question["question_id"])) for s in results}
+    return {
+        s.question["question_id"]: literature.place_claims(
+            s, literature.linked_claims(run.claims, run.data.links, s.question["question_id"])
+        )
+        for s in results
+    }
 
 
 placements = placed(syntheses)
-print(f"{len(syntheses)} questions; {sum(len(s.pooled) for s in syntheses)} pooled groups in the primary analysis, "
-      f"{sum(len(s.pooled) for s in with_indirect)} with the indirect results")
+print(
+    f"{len(syntheses)} questions; {sum(len(s.pooled) for s in syntheses)} pooled groups in the primary analysis, "
+    f"{sum(len(s.pooled) for s in with_indirect)} with the indirect results"
+)
 
 # %% [markdown]
 # ## Summarise the findings, with their certainty
 
 # %%
-sof = pd.concat([literature.summary_of_findings(syntheses, placements).assign(analysis="primary"),
-                 literature.summary_of_findings(with_indirect, placed(with_indirect)).assign(analysis="sensitivity")],
-                ignore_index=True)
+sof = pd.concat(
+    [
+        literature.summary_of_findings(syntheses, placements).assign(analysis="primary"),
+        literature.summary_of_findings(with_indirect, placed(with_indirect)).assign(analysis="sensitivity"),
+    ],
+    ignore_index=True,
+)
 notebook.expect("questions in the summary", sof["question_id"].nunique(), len(run.data.questions))
-run.save_table(sof, "11-summary-of-findings")[["analysis", "label", "group", "k", "total_n", "pooled", "ci_low",
-                                               "ci_high", "i2", "certainty"]].round(1)
+run.save_table(sof, "11-summary-of-findings")[
+    ["analysis", "label", "group", "k", "total_n", "pooled", "ci_low", "ci_high", "i2", "certainty"]
+].round(1)
 
 # %% [markdown]
 # ## Draw each question's headline estimate with the pages' claims
@@ -70,15 +88,20 @@ run.save_table(sof, "11-summary-of-findings")[["analysis", "label", "group", "k"
 overview = literature.overview_rows(syntheses)
 drawn = literature.comparable_claims(run.claims, run.data.links, overview)
 ax = evidence_plots.overview(overview, drawn, title="What the studies report, and what the pages claim")
-run.caption(ax.figure, drawn, f"Pooled: random effects ({pooling_method}), logit scale, 95% CI; prediction "
-            "intervals need 3 studies. Studies: data/results.csv; grey: not pooled (definitions differ or too few).")
-run.save_figure(ax.figure, "11-overview");
-
+run.caption(
+    ax.figure,
+    drawn,
+    f"Pooled: random effects ({pooling_method}), logit scale, 95% CI; prediction "
+    "intervals need 3 studies. Studies: data/results.csv; grey: not pooled (definitions differ or too few).",
+)
+run.save_figure(ax.figure, "11-overview")
 # %% [markdown]
 # ## Set each of the pages' headline numbers beside the evidence
 
 # %%
-headline = literature.headline_claims(placements, run.claims, dict(zip(run.data.questions["question_id"], run.data.questions["label"])))
+headline = literature.headline_claims(
+    placements, run.claims, dict(zip(run.data.questions["question_id"], run.data.questions["label"]))
+)
 run.save_table(headline, "11-headline-claims")[["value_text", "source", "question", "evidence", "placement"]]
 
 # %% [markdown]
@@ -87,12 +110,16 @@ run.save_table(headline, "11-headline-claims")[["value_text", "source", "questio
 # %% tags=["nbval-ignore-output"]
 search = prisma.flows(run.data.search_log, run.data.screening, run.data.results, run.data.questions["question_id"])
 overall = search.iloc[-1].to_dict()
-ax = prisma_plots.flow_diagram(overall, prisma.exclusion_reasons(run.data.screening),
-                               title="The literature search, all questions (PRISMA 2020)")
-run.caption(ax.figure, None, "Counts from data/literature/search_log.csv (queries of stored copies of PubMed, PMC "
-            "and journal pages), data/literature/screening.csv and data/results.csv.")
-run.save_figure(ax.figure, "11-prisma");
-
+ax = prisma_plots.flow_diagram(
+    overall, prisma.exclusion_reasons(run.data.screening), title="The literature search, all questions (PRISMA 2020)"
+)
+run.caption(
+    ax.figure,
+    None,
+    "Counts from data/literature/search_log.csv (queries of stored copies of PubMed, PMC "
+    "and journal pages), data/literature/screening.csv and data/results.csv.",
+)
+run.save_figure(ax.figure, "11-prisma")
 # %%
 run.save_table(search, "11-prisma")
 
@@ -103,8 +130,9 @@ run.save_table(search, "11-prisma")
 
 # %%
 extraction = config.resolve(data_dir) / "literature" / "extraction"
-run.save_table(eligibility.agreement(*eligibility.readers(extraction / "eligibility")),
-               "11-eligibility-agreement").round(2)
+run.save_table(
+    eligibility.agreement(*eligibility.readers(extraction / "eligibility")), "11-eligibility-agreement"
+).round(2)
 
 # %%
 run.save_table(bias.agreement(*bias.readers(extraction / "risk_of_bias")), "11-risk-of-bias-agreement").round(2)
@@ -122,18 +150,25 @@ run.save_table(risk, "11-risk-of-bias")["risk_of_bias"].value_counts().rename_ax
 # ## Set each estimate beside the published systematic reviews
 
 # %%
-compared = reviews.comparison(run.data.reviews, {s.question["question_id"]: s for s in syntheses},
-                              {s.question["question_id"]: s for s in with_indirect})
+compared = reviews.comparison(
+    run.data.reviews,
+    {s.question["question_id"]: s for s in syntheses},
+    {s.question["question_id"]: s for s in with_indirect},
+)
 notebook.expect("reviews apart from this project's estimate without a reason", len(reviews.unexplained(compared)), 0)
-run.save_table(compared, "11-published-reviews")[["question_id", "group", "citation", "review_estimate", "analysis",
-                                                  "estimate", "ci_low", "ci_high", "apart"]].round(1)
+run.save_table(compared, "11-published-reviews")[
+    ["question_id", "group", "citation", "review_estimate", "analysis", "estimate", "ci_low", "ci_high", "apart"]
+].round(1)
 
 # %% tags=["nbval-ignore-output"]
 ax = evidence_plots.review_comparison(compared, title="This project's estimates beside the published reviews")
-run.caption(ax.figure, None, "Reviews: data/literature/reviews.csv (each with the page read). This project: random "
-            f"effects ({pooling_method}), logit scale, 95% CI.")
-run.save_figure(ax.figure, "11-published-reviews");
-
+run.caption(
+    ax.figure,
+    None,
+    "Reviews: data/literature/reviews.csv (each with the page read). This project: random "
+    f"effects ({pooling_method}), logit scale, 95% CI.",
+)
+run.save_figure(ax.figure, "11-published-reviews")
 # %% [markdown]
 # ## Measure the search against the reviews' lists of included studies
 
@@ -168,4 +203,5 @@ Markdown(
     "**Caveats.** Abstracts, not full texts: a structured review with dual extraction, dual eligibility and dual "
     "risk-of-bias judgements, not a full systematic review (see `data/literature/`). Certainty follows GRADE's "
     "domains with this project's rules (docs/literature.md); most questions rest on observational cohorts, and "
-    "are downgraded for indirectness because definitions and populations differ.")
+    "are downgraded for indirectness because definitions and populations differ."
+)

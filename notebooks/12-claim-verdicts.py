@@ -25,6 +25,7 @@ date_published = "2026-12-07"  # the ClaimReview records' datePublished
 
 # %%
 from IPython.display import Markdown
+
 from fbss_evidence import claimreview, notebook, verdicts
 from fbss_evidence.plotting import scorecard as scorecard_plots
 
@@ -34,8 +35,9 @@ run = notebook.start("12-claim-verdicts", globals())
 # ## Judge every claim
 
 # %%
-table = verdicts.claim_verdicts(run.data, run.claims, level=ci_level, include_derived_counts=include_derived_counts,
-                                min_studies=min_studies)
+table = verdicts.claim_verdicts(
+    run.data, run.claims, level=ci_level, include_derived_counts=include_derived_counts, min_studies=min_studies
+)
 notebook.expect("claims with a verdict and a reason", int(table["reason"].str.len().gt(0).sum()), len(run.claims))
 run.save_table(table, "12-claim-verdicts")["verdict"].value_counts().to_frame("claims")
 
@@ -49,16 +51,16 @@ cards
 # %% tags=["nbval-ignore-output"]
 ax = scorecard_plots.scorecards(cards, title="How the pages' claims fare")
 run.caption(ax.figure, run.claims, "Verdicts: tables/12-claim-verdicts (rules: docs/methods.md, 'Verdicts').")
-run.save_figure(ax.figure, "12-scorecards");
-
+run.save_figure(ax.figure, "12-scorecards")
 # %% [markdown]
 # ## Check whether a verdict depends on the pooling method
 
 # %%
 placed = table[table["question_id"].notna()]
-run.save_table(placed[["claim_id", "value_text", "question_id", "group", "evidence_verdict", "by_method",
-                       "depends_on_method"]], "12-method-dependence")[["value_text", "group", "evidence_verdict",
-                                                                       "depends_on_method"]]
+run.save_table(
+    placed[["claim_id", "value_text", "question_id", "group", "evidence_verdict", "by_method", "depends_on_method"]],
+    "12-method-dependence",
+)[["value_text", "group", "evidence_verdict", "depends_on_method"]]
 
 # %% [markdown]
 # ## Publish the verdicts as ClaimReview records
@@ -84,9 +86,13 @@ Markdown(
     f"The page with the largest share of claims that are overstated, misattributed or contradicted is "
     f"**{worst['page']}** ({worst['share']:.0%} of its {int(worst['claims'])} claims). "
     f"**{len(placed)}** claims could be set beside pooled evidence; "
-    + (f"the verdict of {len(dependent)} depends on the pooling method ({', '.join(dependent['value_text'])})."
-       if len(dependent) else "no verdict depends on the pooling method.")
+    + (
+        f"the verdict of {len(dependent)} depends on the pooling method ({', '.join(dependent['value_text'])})."
+        if len(dependent)
+        else "no verdict depends on the pooling method."
+    )
     + "\n\n**Caveats.** A verdict rests on abstracts, and on pooled evidence only where results answer the "
     f"question directly; where the matching evidence's interval is wider than {verdicts.WIDTH_THRESHOLD:g} points "
     "the claim is not judged against it. 'Supported' means the cited study or the evidence agrees, not that the "
-    "claim is proven; 'not checkable' and 'unsupported' say what is missing, not that the claim is wrong.")
+    "claim is proven; 'not checkable' and 'unsupported' say what is missing, not that the claim is wrong."
+)

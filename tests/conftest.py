@@ -1,4 +1,5 @@
 """Shared fixtures for the bad-input tests: a scratch claims file next to the real data."""
+
 from __future__ import annotations
 
 import csv
@@ -100,13 +101,27 @@ class ClaimsWorkspace:
     # -- running ----------------------------------------------------------------
     # The tables these tests do not break are left out (half a second of reading each run): the
     # literature layer, the statement audit and the number ledger, whose links name claims too.
-    LEFT_OUT = ("--links", "--statements", "--questions", "--results", "--search-log", "--screening",
-                "--number-exclusions")
+    LEFT_OUT = (
+        "--links",
+        "--statements",
+        "--questions",
+        "--results",
+        "--search-log",
+        "--screening",
+        "--number-exclusions",
+    )
 
     def args(self, audit: bool) -> list[str]:
-        return [str(self.path.name), "--sources", str(self.sources), "--references", str(self.references),
-                "--audit", str(DATA / "citation_audit.csv") if audit else "none",
-                *(arg for option in self.LEFT_OUT for arg in (option, "none"))]
+        return [
+            str(self.path.name),
+            "--sources",
+            str(self.sources),
+            "--references",
+            str(self.references),
+            "--audit",
+            str(DATA / "citation_audit.csv") if audit else "none",
+            *(arg for option in self.LEFT_OUT for arg in (option, "none")),
+        ]
 
     def run(self, audit: bool = False) -> Run:
         """Run fbss_evidence.validate.main in-process."""
@@ -122,8 +137,12 @@ class ClaimsWorkspace:
     def run_cli(self, audit: bool = False) -> Run:
         """Run the installed fbss-validate command in a subprocess."""
         proc = subprocess.run(
-            [str(FBSS_VALIDATE), *self.args(audit)], cwd=self.dir, capture_output=True,
-            text=True, encoding="utf-8", timeout=120,
+            [str(FBSS_VALIDATE), *self.args(audit)],
+            cwd=self.dir,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=120,
             env={**os.environ, "PYTHONIOENCODING": "utf-8"},
         )
         run = Run(proc.returncode, proc.stdout, proc.stderr)
@@ -148,19 +167,28 @@ def pytest_collection_modifyitems(items):
 
 # -- the tests leave nothing behind in the project ------------------------------------------
 
+
 def _project_state(root: Path = REPO) -> tuple[set[str], set[str]] | None:
     """What git sees changed or new in the project (build/ aside: git ignores it), and the empty folders
     of build/runs/; None when the project is not a git checkout."""
     try:
-        proc = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=root,
-                              capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=all"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     if proc.returncode:
         return None
     runs = root / "build" / "runs"
-    empty = {str(p.relative_to(root)) for p in runs.iterdir() if p.is_dir() and not any(p.iterdir())} \
-        if runs.is_dir() else set()
+    empty = (
+        {str(p.relative_to(root)) for p in runs.iterdir() if p.is_dir() and not any(p.iterdir())}
+        if runs.is_dir()
+        else set()
+    )
     return set(proc.stdout.splitlines()), empty
 
 

@@ -1,6 +1,7 @@
 """docs/adding-a-source.md, followed step by step on the fixture page (tests/fixtures/new-source/) in a copy of
 the data: what an analyst does, with the fixture's truth (expected.csv, claims.csv) as the analyst's reading.
 Used by tests/unit/test_new_source.py (the data) and tests/pipeline/test_new_source_pipeline.py (the notebooks)."""
+
 from __future__ import annotations
 
 import csv
@@ -16,9 +17,22 @@ PAGE = FIXTURE / "page.txt"
 ID = "harbour-spine"
 QUESTION = "fbss-after-lumbar-surgery"
 LINKED = f"{ID}-01"  # the claim the analyst links to QUESTION: "Between 20-40% of patients ... still have pain"
-NEW_SOURCE = ["--id", ID, "--title", "Life After Back Surgery", "--publisher", "Harbour Spine Clinic (synthetic)",
-              "--label", "Harbour Spine", "--author", "A. Writer", "--url", "https://example.org/life-after-surgery",
-              "--references", "16-17"]
+NEW_SOURCE = [
+    "--id",
+    ID,
+    "--title",
+    "Life After Back Surgery",
+    "--publisher",
+    "Harbour Spine Clinic (synthetic)",
+    "--label",
+    "Harbour Spine",
+    "--author",
+    "A. Writer",
+    "--url",
+    "https://example.org/life-after-surgery",
+    "--references",
+    "16-17",
+]
 
 
 def read(path: Path) -> pd.DataFrame:
@@ -54,8 +68,10 @@ def decide_every_number(data: Path, candidates: Path) -> dict[str, str]:
     candidate claim kept, the claim_id it was given."""
     truth = read(FIXTURE / "expected.csv").set_index(["line", "column"])["decision"]
     mine = read(FIXTURE / "claims.csv").set_index("claim_id")
-    files = {name: candidates / f"{ID}-{name}.csv" for name in
-             ("claims", "number_exclusions", "references", "citation_audit", "statement_audit")}
+    files = {
+        name: candidates / f"{ID}-{name}.csv"
+        for name in ("claims", "number_exclusions", "references", "citation_audit", "statement_audit")
+    }
 
     # claims: keep the rows that are claims (the analyst's value_text is the candidate's), fill what the
     # candidate could not know, and number them
@@ -65,27 +81,41 @@ def decide_every_number(data: Path, candidates: Path) -> dict[str, str]:
     sheet = read(candidates / f"{ID}.csv").set_index(["line", "column"])
     kept = claims[claims["claim_id"].isin(starts)].copy()
     kept["claim_id"] = kept["claim_id"].map(starts)
-    for column in ("measure", "topic", "intervention", "outcome", "population", "timepoint", "basis", "ref_id",
-                   "finding_id", "notes"):
+    for column in (
+        "measure",
+        "topic",
+        "intervention",
+        "outcome",
+        "population",
+        "timepoint",
+        "basis",
+        "ref_id",
+        "finding_id",
+        "notes",
+    ):
         kept[column] = kept["claim_id"].map(mine[column])
     write(kept, files["claims"])
 
     # exclusions: keep the suggestions the reading agrees with, add the numbers the reading excludes
     suggested = read(files["number_exclusions"])
-    agreed = suggested[[truth.get((l, c)) == r for l, c, r in zip(suggested["line"], suggested["column"],
-                                                                 suggested["reason"])]]
+    agreed = suggested[
+        [truth.get((ln, c)) == r for ln, c, r in zip(suggested["line"], suggested["column"], suggested["reason"])]
+    ]
     reasons = set(truth) - {"footnote marker"} - {d for d in truth if d.startswith(ID)}
-    more = [dict(source_id=ID, line=line, column=column, text=sheet.loc[(line, column), "text"], reason=reason)
-            for (line, column), reason in truth.items() if reason in reasons and (line, column) not in
-            set(zip(agreed["line"], agreed["column"]))]
+    more = [
+        dict(source_id=ID, line=line, column=column, text=sheet.loc[(line, column), "text"], reason=reason)
+        for (line, column), reason in truth.items()
+        if reason in reasons and (line, column) not in set(zip(agreed["line"], agreed["column"]))
+    ]
     write(pd.concat([agreed, pd.DataFrame(more)], ignore_index=True).fillna(""), files["number_exclusions"])
 
     # references: each names the study it is; the studies are new (not found until looked up)
     references = read(files["references"])
     references["study_id"] = [f"{ID}-study-{n}" for n in references["ref_number"]]
     write(references, files["references"])
-    append_rows(data / "studies.csv", [dict(study_id=s, cohort_id=s, lookup_status="not_found")
-                                      for s in references["study_id"]])
+    append_rows(
+        data / "studies.csv", [dict(study_id=s, cohort_id=s, lookup_status="not_found") for s in references["study_id"]]
+    )
 
     # citation audit: a row for each cited claim kept (not_found until the abstract is read)
     audit = read(files["citation_audit"])
@@ -104,7 +134,8 @@ def link_to_a_question(data: Path, candidates: Path) -> pd.DataFrame:
     path = candidates / f"{ID}-claim_questions.csv"
     suggested = read(path)
     kept = suggested[(suggested["claim_id"] == LINKED) & (suggested["question_id"] == QUESTION)].assign(
-        note="Pain persisting after back surgery: a range (synthetic page).")
+        note="Pain persisting after back surgery: a range (synthetic page)."
+    )
     write(kept, path)
     append(path, data / "claim_questions.csv")
     return suggested

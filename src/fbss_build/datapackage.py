@@ -140,7 +140,8 @@ def markdown() -> str:
         if schema_.get("primaryKey"):
             keys.append("key: " + ", ".join(f"`{k}`" for k in schema_["primaryKey"]))
         for fk in schema_.get("foreignKeys", []):
-            keys.append(f"`{fk['fields']}` → `{fk['reference']['resource'] or resource['name']}.{fk['reference']['fields']}`")
+            target = f"{fk['reference']['resource'] or resource['name']}.{fk['reference']['fields']}"
+            keys.append(f"`{fk['fields']}` → `{target}`")
         if keys:
             lines += ["; ".join(keys), ""]
         lines += ["| column | type | required | rule | meaning |", "|---|---|---|---|---|"]

@@ -158,11 +158,11 @@ def index_page(data, tables: Path, figures: Path, groups: dict[str, list[str]]) 
     sentences = plain_summary(len(data.claims), len(data.sources), *(read_table(tables, n) for n in (
         "11-summary-of-findings", "11-headline-claims", "08-audit-by-page", "12-claim-verdicts")))
     cards = read_table(tables, "12-scorecards")  # the per-page scorecards lead, after the summary
+    shown = [figure_md(f"{n}.png") for n in HEADLINE_FIGURES if (figures / f"{n}.png").is_file()]
     parts = ["---\nhtml_theme.sidebar_secondary.remove: true\n---\n", f"# {md(REPORT_TITLE)}\n\n",
-             *(f"{md(s)}\n\n" for s in sentences), "## How each page fares\n\n", figure_md("12-scorecards.png"),
-             html_table(cards, {c: c.replace("_", " ") for c in cards.columns}) if cards is not None else "",
-             "\n## Figures\n\n", *(figure_md(f"{n}.png") for n in HEADLINE_FIGURES[1:]
-                                   if (figures / f"{n}.png").is_file())]
+             *(f"{md(s)}\n\n" for s in sentences), *(["## How each page fares\n\n", shown.pop(0), html_table(
+                 cards, {c: c.replace("_", " ") for c in cards.columns})] if cards is not None else []),
+             "\n## Figures\n\n", *shown]
     sof = read_table(tables, "11-summary-of-findings")  # its primary analysis: results answering directly
     if sof is not None and len(sof := sof[sof["analysis"] == "primary"] if "analysis" in sof.columns else sof):
         parts.append("\n## Summary of findings\n\nPooled share of patients (random effects), its intervals, "

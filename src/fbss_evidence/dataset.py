@@ -205,8 +205,8 @@ def load_dataset(paths: DataPaths | None = None) -> Dataset:
             r.problems += validate.unknown_keys(results_table, results, "study_id", _known(studies, "study_id"),
                                                 "study_id (see data/studies.csv)")
         if questions is not None:
-            r.problems += validate.unknown_keys(results_table, results, "question_id",
-                                                _known(questions, "question_id"), "question_id (see data/questions.csv)")
+            r.problems += validate.unknown_keys(results_table, results, "question_id", _known(questions, "question_id"),
+                                                "question_id (see data/questions.csv)")
             r.problems += validate.question_problems(questions_table, questions, results)
     links_table, links = r.table(paths.claim_questions, schema.CLAIM_QUESTIONS)
     if links is not None and claims is not None and questions is not None and results is not None:

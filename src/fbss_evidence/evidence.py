@@ -11,8 +11,8 @@ import textwrap
 import pandas as pd
 
 from . import stats, vocab
-from .numbers import months
 from .dataset import Dataset
+from .numbers import months
 
 # Evidence grade: the design behind a claim, strongest first. A cited study whose
 # design could not be established is "cited, design unknown".

@@ -35,7 +35,9 @@ from . import numbers
 
 # A sentence ends at . ? or ! (with any closing quote, bracket or footnote marker after it) and a space.
 # The full stop of a numbered list's "1." at the start of a line ends nothing.
-_SENTENCE_END = re.compile(r"(?<!^\d)(?<!^\d\d)(?<!\bDr)(?<!\bMr)(?<!\bMs)(?<!\bvs)(?:(?<!\d)[.?!]|[.?!](?!\d))[\"”’)]*(?:\(?\d{1,2}\)?)?\s+(?=\S)|\n", re.MULTILINE)
+_SENTENCE_END = re.compile(
+    r"(?<!^\d)(?<!^\d\d)(?<!\bDr)(?<!\bMr)(?<!\bMs)(?<!\bvs)(?:(?<!\d)[.?!]|[.?!](?!\d))[\"”’)]*"
+    r"(?:\(?\d{1,2}\)?)?\s+(?=\S)|\n", re.MULTILINE)
 
 _PEOPLE = r"(?:patients?|participants?|subjects?|people|persons?|cases?|respondents?|women|men)"
 # "all patients", "none of the participants", "every single patient", "all FBSS patients", "no patients";
@@ -580,7 +582,8 @@ def candidate_sheet(source_id: str, text: str, claims: pd.DataFrame | None = Non
         marker = closing.text if closing else ""
         rows.append(dict(source_id=source_id, line=line, column=column, text=token.text, kind=token.kind,
                          sentence=text[sentence_start(text, token.start):token.start].strip(" (")
-                         if entry.how == "rule" else sentence(text, token.start), guessed_value=value, guessed_unit=unit,
+                         if entry.how == "rule" else sentence(text, token.start), guessed_value=value,
+                         guessed_unit=unit,
                          guessed_bound=bound, nearest_footnote=marker,
                          suggested_exclusion="" if entry.how == "rule" else
                          suggest_exclusion(text, token, lines[line - 1], listed),

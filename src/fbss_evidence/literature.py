@@ -103,7 +103,8 @@ def synthesise(data: Dataset, question_id: str, *, method: str = "REML", level: 
     return result
 
 
-POOLED_COLUMNS = ["question_id", "analysis", "group", "k", "total_n", "estimate", "ci_low", "ci_high", "pi_low", "pi_high",
+POOLED_COLUMNS = ["question_id", "analysis", "group", "k", "total_n", "estimate", "ci_low", "ci_high", "pi_low",
+                  "pi_high",
                   "tau2", "i2", "q", "q_pvalue", "method", "hartung_knapp", "studies"]
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import config, evidence, runs
-from .dataset import Dataset, DataPaths, load_validated
+from .dataset import DataPaths, Dataset, load_validated
 from .outputs import save_table
 from .params import ParameterError, check_parameters
 from .plotting import style

@@ -105,7 +105,8 @@ def states_value(text: str, value: float, tolerance: float = TOLERANCE, counts: 
     return any(abs(n - value) <= tolerance for n in numbers_in(text, counts))
 
 
-_DURATION = re.compile(rf"(?P<n>\d+(?:\.\d+)?|{_WORD}|a|an|one) (?P<unit>day|week|month|year)s?\b", re.IGNORECASE | re.ASCII)
+_DURATION = re.compile(rf"(?P<n>\d+(?:\.\d+)?|{_WORD}|a|an|one) (?P<unit>day|week|month|year)s?\b",
+                       re.IGNORECASE | re.ASCII)
 _MONTHS_PER = {"day": 12 / 365.25, "week": 12 / 52.1775, "month": 1.0, "year": 12.0}
 
 

@@ -21,7 +21,8 @@ def plain_summary(claims: int, sources: int, sof: pd.DataFrame | None = None, he
         pooled = sof[sof["certainty"] != "not pooled"]
         levels = ", ".join(f"{n} {c}" for c, n in pooled["certainty"].value_counts().items())
         parts.append(f"For {pooled['question_id'].nunique()} of the {sof['question_id'].nunique()} questions the "
-                     f"pages' numbers speak to, the primary studies that answer them directly could be pooled, in {len(pooled)} groups (by "
+                     f"pages' numbers speak to, the primary studies that answer them directly could be pooled, in "
+                     f"{len(pooled)} groups (by "
                      f"follow-up or comparison)" + (f", with {levels} certainty." if levels else "."))
     if headline is not None:
         outside = headline[headline["placement"].isin(OUTSIDE)]

@@ -78,7 +78,8 @@ STUDY_DESIGNS = (
     "other",
 )
 
-LOOKUP_STATUSES = ("found", "citation_only", "not_found", "unidentified")  # unidentified: read, but no page showed its authors, journal and year
+# unidentified: its abstract read, but no page showed its authors, journal and year.
+LOOKUP_STATUSES = ("found", "citation_only", "not_found", "unidentified")
 
 # -- the literature layer --------------------------------------------------------
 

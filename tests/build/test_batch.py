@@ -10,6 +10,7 @@ into different folders, under different PYTHONHASHSEEDs (so that any output
 depending on the order of a set or dict of strings would show), must publish
 byte-identical figures, tables and manifests.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -22,12 +23,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from test_run import MAYBE_FAIL, WRITE_OUTPUTS, write_notebook
 
+from fbss_build import run
 from fbss_evidence import config
 from fbss_evidence.notebook import FIGURE_MARK
-from fbss_build import run
-
-from test_run import MAYBE_FAIL, WRITE_OUTPUTS, write_notebook
 
 pytestmark = pytest.mark.slow  # starts kernels or fuzzes
 
@@ -40,13 +40,22 @@ def _env(root: Path, seed: str = "0") -> dict:
 
 
 def _cli(root: Path, *args: str, timeout: int = 600, seed: str = "0") -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "fbss_build.run", *args], capture_output=True,
-                          text=True, encoding="utf-8", timeout=timeout, env=_env(root, seed))
+    return subprocess.run(
+        [sys.executable, "-m", "fbss_build.run", *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=timeout,
+        env=_env(root, seed),
+    )
 
 
 def _published(root: Path, prefix: str) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-            for folder in ("figures", "tables") for p in sorted((root / folder).glob(f"{prefix}*"))}
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for folder in ("figures", "tables")
+        for p in sorted((root / folder).glob(f"{prefix}*"))
+    }
 
 
 def _output(o) -> str:
@@ -60,21 +69,31 @@ def _output(o) -> str:
 def _shown(path: Path) -> list[tuple]:
     """What a reader sees of an executed notebook: each code cell's count and every output, charts included."""
     nb = nbformat.read(path, as_version=4)
-    return [(cell.execution_count, [_output(o) for o in cell.outputs]) for cell in nb.cells
-            if cell.cell_type == "code" and "injected-parameters" not in cell.metadata.get("tags", [])]
+    return [
+        (cell.execution_count, [_output(o) for o in cell.outputs])
+        for cell in nb.cells
+        if cell.cell_type == "code" and "injected-parameters" not in cell.metadata.get("tags", [])
+    ]
 
 
 @pytest.fixture(scope="module")
 def fresh_and_warm(tmp_path_factory):
     fresh, warm = tmp_path_factory.mktemp("fresh"), tmp_path_factory.mktemp("warm")
     for name in COMPARED:  # each in a kernel of its own
-        proc = _cli(fresh, str(config.NOTEBOOKS / f"{name}.ipynb"), "--output", str(fresh / "build" / f"{name}.ipynb"),
-                    seed="1")
+        proc = _cli(
+            fresh, str(config.NOTEBOOKS / f"{name}.ipynb"), "--output", str(fresh / "build" / f"{name}.ipynb"), seed="1"
+        )
         assert proc.returncode == 0, proc.stderr
     queue = warm / "build" / "queue"
     for name in ("01-evidence-map", *COMPARED):
-        proc = _cli(warm, str(config.NOTEBOOKS / f"{name}.ipynb"), "--output",
-                    str(warm / "build" / f"{name}.ipynb"), "--queue", str(queue))
+        proc = _cli(
+            warm,
+            str(config.NOTEBOOKS / f"{name}.ipynb"),
+            "--output",
+            str(warm / "build" / f"{name}.ipynb"),
+            "--queue",
+            str(queue),
+        )
         assert proc.returncode == 0, proc.stderr
     proc = _cli(warm, "--run-queue", str(queue), "--jobs", "1", seed="2")
     assert proc.returncode == 0, proc.stderr
@@ -112,8 +131,12 @@ def test_a_used_kernel_shows_every_figure_it_writes(fresh_and_warm, name):
     for root in fresh_and_warm:
         listed = (root / "build" / f"{name}.outputs").read_text().split()
         figures = {Path(m).name for m in listed if m.startswith("figures/")}
-        shown = [line.split()[-1] for _, outputs in _shown(root / "build" / f"{name}.ipynb")
-                 for line in outputs if line and line.startswith("image ")]
+        shown = [
+            line.split()[-1]
+            for _, outputs in _shown(root / "build" / f"{name}.ipynb")
+            for line in outputs
+            if line and line.startswith("image ")
+        ]
         assert figures and sorted(shown) == sorted(figures), root.name
 
 
@@ -129,11 +152,15 @@ def test_the_batch_empties_its_queue(fresh_and_warm):
 
 # -- the queue itself (no kernel) ---------------------------------------------------------------
 
+
 def test_enqueue_records_the_run_and_its_parameters(tmp_path):
     job = run.enqueue(tmp_path / "q", Path("/nb/07.ipynb"), Path("/b/07--x.ipynb"), {"topic": "x", "ci_level": 0.9})
     assert job.name == "07--x.json"
-    assert json.loads(job.read_text()) == {"notebook": "/nb/07.ipynb", "output": "/b/07--x.ipynb",
-                                           "parameters": {"topic": "x", "ci_level": 0.9}}
+    assert json.loads(job.read_text()) == {
+        "notebook": "/nb/07.ipynb",
+        "output": "/b/07--x.ipynb",
+        "parameters": {"topic": "x", "ci_level": 0.9},
+    }
     assert [p.name for p in (tmp_path / "q").iterdir()] == ["07--x.json"]  # no temporary left
 
 
@@ -146,9 +173,20 @@ def test_queueing_a_run_removes_its_old_executed_notebook(tmp_path):
 
 
 def test_the_cli_queues_instead_of_running(tmp_path):
-    proc = _cli(tmp_path, str(config.NOTEBOOKS / "07-compare-topic.ipynb"), "--output",
-                str(tmp_path / "build" / "07-compare-topic--opioids.ipynb"), "--queue", str(tmp_path / "q"),
-                "-p", "topic", "opioids", "-p", "ci_level", "0.9")
+    proc = _cli(
+        tmp_path,
+        str(config.NOTEBOOKS / "07-compare-topic.ipynb"),
+        "--output",
+        str(tmp_path / "build" / "07-compare-topic--opioids.ipynb"),
+        "--queue",
+        str(tmp_path / "q"),
+        "-p",
+        "topic",
+        "opioids",
+        "-p",
+        "ci_level",
+        "0.9",
+    )
     assert proc.returncode == 0, proc.stderr
     job = json.loads((tmp_path / "q" / "07-compare-topic--opioids.json").read_text())
     assert job["parameters"] == {"topic": "opioids", "ci_level": 0.9}
@@ -246,8 +284,12 @@ def test_a_second_runner_waits_for_the_first_one(tmp_path):
     run.enqueue(queue, notebook, root / "build" / "a.ipynb", {})
     with open(queue / ".lock", "a+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # as a runner still at work would
-        waiting = subprocess.Popen([sys.executable, "-m", "fbss_build.run", "--run-queue", str(queue)],
-                                   env=_env(root), stderr=subprocess.PIPE, text=True)
+        waiting = subprocess.Popen(
+            [sys.executable, "-m", "fbss_build.run", "--run-queue", str(queue)],
+            env=_env(root),
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         time.sleep(3)
         assert waiting.poll() is None, "it ran while the queue was locked"
         assert not (root / "build" / "a.ipynb").exists()
@@ -264,8 +306,11 @@ def test_stopping_the_runner_stops_its_workers(tmp_path):
     root, queue = tmp_path / "out", tmp_path / "out" / "build" / "queue"
     for name in ("a", "b"):
         run.enqueue(queue, notebook, root / "build" / f"{name}.ipynb", {})
-    runner = subprocess.Popen([sys.executable, "-m", "fbss_build.run", "--run-queue", str(queue), "--jobs", "2"],
-                              env=_env(root), stderr=subprocess.DEVNULL)
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "fbss_build.run", "--run-queue", str(queue), "--jobs", "2"],
+        env=_env(root),
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 120
     while len(list(queue.glob("*.running-*"))) < 2 and time.monotonic() < deadline:
         time.sleep(0.1)

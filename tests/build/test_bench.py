@@ -1,4 +1,5 @@
 """The benchmark's helpers (no timing here: `make bench` measures)."""
+
 from __future__ import annotations
 
 import csv
@@ -8,9 +9,9 @@ import shutil
 
 import pytest
 
+from fbss_build import bench
 from fbss_evidence import config
 from fbss_evidence.dataset import DataPaths, load_dataset
-from fbss_build import bench
 
 
 def test_makefile_runs_are_the_notebooks_and_one_generic_run_per_topic_and_question_of_the_data():
@@ -21,8 +22,9 @@ def test_makefile_runs_are_the_notebooks_and_one_generic_run_per_topic_and_quest
     assert len(names) == len(set(names))
     notebooks = bench.make_variable((config.ROOT / "Makefile").read_text(), "NOTEBOOKS")
     topics, questions = lists.topics(), lists.questions()
-    assert names == notebooks + [f"07-compare-topic--{t}" for t in topics] + \
-        [f"10-claims-vs-literature--{q}" for q in questions]
+    assert names == notebooks + [f"07-compare-topic--{t}" for t in topics] + [
+        f"10-claims-vs-literature--{q}" for q in questions
+    ]
     assert all((config.NOTEBOOKS / f"{r.notebook}.ipynb").is_file() for r in runs)
     assert {r.parameters["topic"] for r in runs if "topic" in r.parameters} == set(topics)
     assert {r.parameters["question"] for r in runs if "question" in r.parameters} == set(questions)
@@ -37,11 +39,13 @@ def test_make_variable_joins_continuation_lines_and_drops_comments():
 
 
 def test_code_cells_mark_the_parameters_cell_and_drop_ipython_lines():
-    nb = {"cells": [
-        {"cell_type": "markdown", "source": "# t", "metadata": {}},
-        {"cell_type": "code", "source": ["a = 1\n", "%matplotlib inline"], "metadata": {"tags": ["parameters"]}},
-        {"cell_type": "code", "source": "!ls\nb = a + 1", "metadata": {}},
-    ]}
+    nb = {
+        "cells": [
+            {"cell_type": "markdown", "source": "# t", "metadata": {}},
+            {"cell_type": "code", "source": ["a = 1\n", "%matplotlib inline"], "metadata": {"tags": ["parameters"]}},
+            {"cell_type": "code", "source": "!ls\nb = a + 1", "metadata": {}},
+        ]
+    }
     cells = bench.code_cells(nb)
     assert cells == [("a = 1\npass", True), ("pass\nb = a + 1", False)]
     namespace = {}
@@ -65,10 +69,13 @@ def test_synthetic_copies_vary_their_values_within_rounding(tmp_path):
     with open(paths["claims"], encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
     real = list(csv.DictReader(open(config.DATA / "claims.csv", encoding="utf-8", newline="")))
-    real, copies = rows[:len(real)], rows[len(real):]
+    real, copies = rows[: len(real)], rows[len(real) :]
     assert all(r["claim_id"].startswith("syn-") for r in copies)
-    moved = [(float(c["value"]), float(r["value"])) for c, r in zip(copies, real)
-             if c["value"] and not c["value_low"] and c["value"] != r["value"]]
+    moved = [
+        (float(c["value"]), float(r["value"]))
+        for c, r in zip(copies, real)
+        if c["value"] and not c["value_low"] and c["value"] != r["value"]
+    ]
     assert moved
     assert all(abs(a - b) <= bench.VALUE_JITTER + 1e-9 for a, b in moved)
 
@@ -95,22 +102,42 @@ def test_edit_one_value_keeps_the_claims_valid(tmp_path):
     claims = tmp_path / "claims.csv"
     claims.write_bytes((config.DATA / "claims.csv").read_bytes())
     note = bench.edit_one_value(claims)
-    changed = [(a, b) for a, b in zip(claims.read_text().splitlines(),
-                                      (config.DATA / "claims.csv").read_text().splitlines()) if a != b]
+    changed = [
+        (a, b)
+        for a, b in zip(claims.read_text().splitlines(), (config.DATA / "claims.csv").read_text().splitlines())
+        if a != b
+    ]
     assert len(changed) == 1 and note.split(":")[0] in changed[0][0]
     load_dataset(DataPaths.in_folder(config.DATA, claims=claims))
 
 
 def test_goals_and_report_from_a_result():
-    result = {"machine": {"load_average_before": (1, 1, 1), "load_average_after": (1, 1, 1)},
-              "runs": ["a", "b"], "floor_s": 10.0, "full_s": 25.0, "noop_s": 0.1,
-              "incremental_claim_s": 25.0, "incremental_s": 25.0, "incremental_notebook_s": 3.0,
-              "test_s": 90.0, "test_returncode": 0,
-              "scaling": [{"n": n, "read_csv_s": n / 4e4, "validate_s": n / 1e4, "notebook_s": n / 1e4,
-                           "validate_returncode": 0,
-                           "notebook_returncode": 0, "validate_max_rss_bytes": 2**20,
-                           "notebook_max_rss_bytes": 2**20} for n in (10_000, 100_000, 1_000_000)],
-              "growth_exponent": {"validate": 1.0, "notebook": 1.3}}
+    result = {
+        "machine": {"load_average_before": (1, 1, 1), "load_average_after": (1, 1, 1)},
+        "runs": ["a", "b"],
+        "floor_s": 10.0,
+        "full_s": 25.0,
+        "noop_s": 0.1,
+        "incremental_claim_s": 25.0,
+        "incremental_s": 25.0,
+        "incremental_notebook_s": 3.0,
+        "test_s": 90.0,
+        "test_returncode": 0,
+        "scaling": [
+            {
+                "n": n,
+                "read_csv_s": n / 4e4,
+                "validate_s": n / 1e4,
+                "notebook_s": n / 1e4,
+                "validate_returncode": 0,
+                "notebook_returncode": 0,
+                "validate_max_rss_bytes": 2**20,
+                "notebook_max_rss_bytes": 2**20,
+            }
+            for n in (10_000, 100_000, 1_000_000)
+        ],
+        "growth_exponent": {"validate": 1.0, "notebook": 1.3},
+    }
     g = bench.goals(result)
     assert not g["full_within_1.5x_limit"]["met"] and g["full_within_1.5x_limit"]["value"] == pytest.approx(2.5)
     assert not g["claim_edit_within_1.5x_limit"]["met"] and g["noop_under_0.5_s"]["met"]
@@ -127,14 +154,24 @@ def test_the_scratch_copy_keeps_every_test_folder_and_leaves_out_the_outputs(tmp
     # The copy once left out every folder named build, tests/build/ included, so `make test` in the
     # copy measured 702 of CI's 819 tests.
     root = tmp_path / "project"
-    for path in ("tests/build/test_x.py", "tests/unit/test_y.py", "build/run.ipynb", "src/pkg/__pycache__/m.pyc",
-                 "src/pkg/build/keep.py", ".git/HEAD", ".venv/bin/python"):
+    for path in (
+        "tests/build/test_x.py",
+        "tests/unit/test_y.py",
+        "build/run.ipynb",
+        "src/pkg/__pycache__/m.pyc",
+        "src/pkg/build/keep.py",
+        ".git/HEAD",
+        ".venv/bin/python",
+    ):
         (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).write_text("x")
     scratch = bench.Scratch(root, parent=tmp_path)
     try:
-        copied = {p.relative_to(scratch.dir).as_posix() for p in scratch.dir.rglob("*")
-                  if p.is_file() and ".venv" not in p.parts}
+        copied = {
+            p.relative_to(scratch.dir).as_posix()
+            for p in scratch.dir.rglob("*")
+            if p.is_file() and ".venv" not in p.parts
+        }
         venv_is_shared = (scratch.dir / ".venv").is_symlink()
     finally:
         scratch.remove()

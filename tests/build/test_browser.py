@@ -3,6 +3,7 @@
 on 127.0.0.1; every image must have loaded (naturalWidth > 0), and every figure in figures/ must be on the
 notebook page of the run that wrote it. The server adds a small script to each page it serves that writes
 each image's naturalWidth into the page once it has loaded, and Chromium's --dump-dom prints the result."""
+
 from __future__ import annotations
 
 import functools
@@ -25,11 +26,21 @@ pytestmark = pytest.mark.slow
 
 REPORT = config.BUILD / "report"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars"]
-PROBE = (b"<script>addEventListener('load', () => { for (const img of document.images) "
-         b"img.setAttribute('data-natural-width', img.complete ? img.naturalWidth : -1); "
-         b"document.body.setAttribute('data-probed', 'yes'); });</script>")
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--hide-scrollbars",
+]
+PROBE = (
+    b"<script>addEventListener('load', () => { for (const img of document.images) "
+    b"img.setAttribute('data-natural-width', img.complete ? img.naturalWidth : -1); "
+    b"document.body.setAttribute('data-probed', 'yes'); });</script>"
+)
 
 
 class Server(http.server.SimpleHTTPRequestHandler):
@@ -67,8 +78,13 @@ def site():
 def chromium(tmp_path: Path, url: str, *args: str) -> subprocess.CompletedProcess:
     profile = tempfile.mkdtemp(prefix="profile-", dir=tmp_path)  # a fresh profile for every run
     try:
-        return subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args, url], capture_output=True,
-                              text=True, timeout=120, check=True)
+        return subprocess.run(
+            [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args, url],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
     finally:
         shutil.rmtree(profile, ignore_errors=True)
 
@@ -114,8 +130,9 @@ def test_a_screenshot_of_the_index_and_of_a_notebook_page(site, tmp_path):
 
     for name in ("index.html", "02-failure-rates.html"):
         shot = tmp_path / f"{name}.png"
-        chromium(tmp_path, f"{site}/{name}", "--window-size=1280,2000", "--virtual-time-budget=15000",
-                 f"--screenshot={shot}")
+        chromium(
+            tmp_path, f"{site}/{name}", "--window-size=1280,2000", "--virtual-time-budget=15000", f"--screenshot={shot}"
+        )
         with Image.open(shot) as image:
             assert image.size == (1280, 2000)
             colours = image.convert("L").getcolors(maxcolors=1 << 16)

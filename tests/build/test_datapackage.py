@@ -1,5 +1,6 @@
 """fbss_build.datapackage: data/datapackage.json is what the pandera schemas give, and it describes the
 data truly (checked with the frictionless library, foreign keys included)."""
+
 from __future__ import annotations
 
 import json
@@ -7,8 +8,8 @@ import shutil
 
 import pytest
 
-from fbss_evidence import config, schema
 from fbss_build import datapackage
+from fbss_evidence import config, schema
 
 
 def test_the_committed_package_is_what_the_schemas_give():
@@ -46,11 +47,15 @@ def test_every_table_and_column_of_the_schemas_is_described():
         assert [f["name"] for f in resource["schema"]["fields"]] == list(table.columns)
     claims = {f["name"]: f for f in by_name["claims"]["schema"]["fields"]}
     assert claims["topic"]["constraints"]["enum"] == list(schema.allowed_values(schema.CLAIMS, "topic"))
-    assert claims["claim_id"]["constraints"] == {"required": True, "unique": True,
-                                                 "pattern": schema.SLUG.removeprefix("^").removesuffix("$")}
+    assert claims["claim_id"]["constraints"] == {
+        "required": True,
+        "unique": True,
+        "pattern": schema.SLUG.removeprefix("^").removesuffix("$"),
+    }
     assert claims["numerator"]["type"] == "integer" and claims["value"]["type"] == "number"
-    assert {"fields": "ref_id", "reference": {"resource": "references", "fields": "ref_id"}} in \
-        by_name["claims"]["schema"]["foreignKeys"]
+    assert {"fields": "ref_id", "reference": {"resource": "references", "fields": "ref_id"}} in by_name["claims"][
+        "schema"
+    ]["foreignKeys"]
 
 
 @pytest.mark.slow

@@ -1,4 +1,5 @@
 """figures/README.md lists every figure in figures/ with a thumbnail, and nothing else (fbss_build.gallery)."""
+
 from __future__ import annotations
 
 import re
@@ -37,8 +38,9 @@ def test_the_page_follows_the_folder(tmp_path):
     figures, notebooks = tmp_path / "figures", tmp_path / "notebooks"
     figures.mkdir()
     notebooks.mkdir()
-    nbformat.write(new_notebook(cells=[new_markdown_cell("# How often? <b>|</b>\n\ntext")]),
-                   notebooks / "02-failure-rates.ipynb")
+    nbformat.write(
+        new_notebook(cells=[new_markdown_cell("# How often? <b>|</b>\n\ntext")]), notebooks / "02-failure-rates.ipynb"
+    )
     for name in ("02-failure-rates.png", "02-other.svg", "99-orphan.png", "notes.txt"):
         (figures / name).write_bytes(b"x")
     page = gallery.gallery(figures, notebooks)
@@ -46,4 +48,3 @@ def test_the_page_follows_the_folder(tmp_path):
     assert "`02-failure-rates`: How often? &lt;b&gt;\\|&lt;/b&gt; |" in page  # the question, as text in its cell
     (figures / "02-other.svg").unlink()
     assert listed(gallery.gallery(figures, notebooks)) == ["02-failure-rates.png", "99-orphan.png"]
-

@@ -1,6 +1,7 @@
 """The report site (Sphinx + myst-nb, src/fbss_build/report.py): a page per run that reads answer first
 with the run's figures, an index whose summary comes from the tables, tables for people, nothing fetched
 from the web, no machine path, and text from the data never run as script."""
+
 from __future__ import annotations
 
 import csv
@@ -17,9 +18,9 @@ from bs4 import BeautifulSoup
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from PIL import Image
 
+from fbss_build import report
 from fbss_evidence import cli, config, schema
 from fbss_evidence.dataset import DataPaths
-from fbss_build import report
 
 PAYLOAD = "<script>alert(1)</script>"
 QUOTE = f'the page said "{PAYLOAD}" & 30% of patients < 1 year'
@@ -66,46 +67,90 @@ def png(width: int, height: int, colour=(70, 110, 160)) -> bytes:
 
 # -- the fake project: build/, figures/, tables/ and a small valid data folder ----------------------
 
+
 def executed(cells: list, parameters: dict | None = None) -> nbformat.NotebookNode:
     """An executed notebook; with `parameters`, the cell papermill injects after the first one."""
-    metadata = {"kernelspec": {"name": "fbss-evidence", "display_name": "Python (fbss-evidence)",
-                               "language": "python"}, "language_info": {"name": "python"}}
+    metadata = {
+        "kernelspec": {"name": "fbss-evidence", "display_name": "Python (fbss-evidence)", "language": "python"},
+        "language_info": {"name": "python"},
+    }
     if parameters is not None:
         metadata["papermill"] = {"parameters": parameters}
         source = "# Parameters\n" + "".join(f"{k} = {v!r}\n" for k, v in parameters.items())
-        cells = cells[:1] + [new_code_cell(source, execution_count=1, metadata={"tags": ["injected-parameters"]})] + cells[1:]
+        cells = (
+            cells[:1]
+            + [new_code_cell(source, execution_count=1, metadata={"tags": ["injected-parameters"]})]
+            + cells[1:]
+        )
     return new_notebook(cells=cells, metadata=metadata)
 
 
 def hostile_notebook(root: Path) -> nbformat.NotebookNode:
     """A notebook whose outputs carry hostile text the way the real ones carry data: a DataFrame, raw HTML,
     Markdown (the answer), a stream naming machine paths, JavaScript; and no image output."""
-    frame_html = (f"<style scoped>td {{color: red}}</style><table class=\"dataframe\"><thead><tr><th>claim_id</th>"
-                  f"<th>quote</th><th>total_n</th></tr></thead><tbody><tr><td>x-01</td><td>{QUOTE.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')}</td>"
-                  "<td>32244.0</td></tr><tr><td>x-02</td><td>NaN</td><td>None</td></tr></tbody></table>")
-    work = new_code_cell("frame = tables.load()\nframe", execution_count=2, outputs=[
-        new_output("stream", name="stdout", text=f"printed {PAYLOAD}\nwrote {ROOT}/figures/01-hostile.png\n"),
-        new_output("execute_result", execution_count=2, data={"text/plain": "a DataFrame", "text/html": frame_html}),
-        new_output("display_data", data={"text/plain": "raw", "text/html": f"<b>raw</b> {PAYLOAD}"
-                                         "<img src=x onerror=alert(2)><a href=\"javascript:alert(3)\">link</a>"}),
-        new_output("display_data", data={"application/javascript": "alert(4)", "text/plain": "js"}),
-    ])
-    answer = new_code_cell("Markdown(answer_text)", execution_count=3, outputs=[new_output(
-        "execute_result", execution_count=3, data={"text/plain": "<IPython.core.display.Markdown object>",
-                                                   "text/markdown": f"The pages say **{QUOTE}**.\n\n"
-                                                                    "```{raw} html\n<script>alert(5)</script>\n```"})])
-    return executed([
-        new_markdown_cell(f"# Hostile {PAYLOAD} & title\n\nWhat this notebook asks."),
-        new_markdown_cell("## Load the table"), work,
-        new_markdown_cell("## Answer"), answer,
-    ], {"topic": "opioids", "data_dir": f"{ROOT}/data", "output_dir": f"{root}/build/stage/01-hostile"})
+    frame_html = (
+        f'<style scoped>td {{color: red}}</style><table class="dataframe"><thead><tr><th>claim_id</th>'
+        "<th>quote</th><th>total_n</th></tr></thead><tbody><tr><td>x-01</td>"
+        f"<td>{QUOTE.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')}</td>"
+        "<td>32244.0</td></tr><tr><td>x-02</td><td>NaN</td><td>None</td></tr></tbody></table>"
+    )
+    work = new_code_cell(
+        "frame = tables.load()\nframe",
+        execution_count=2,
+        outputs=[
+            new_output("stream", name="stdout", text=f"printed {PAYLOAD}\nwrote {ROOT}/figures/01-hostile.png\n"),
+            new_output(
+                "execute_result", execution_count=2, data={"text/plain": "a DataFrame", "text/html": frame_html}
+            ),
+            new_output(
+                "display_data",
+                data={
+                    "text/plain": "raw",
+                    "text/html": f"<b>raw</b> {PAYLOAD}"
+                    '<img src=x onerror=alert(2)><a href="javascript:alert(3)">link</a>',
+                },
+            ),
+            new_output("display_data", data={"application/javascript": "alert(4)", "text/plain": "js"}),
+        ],
+    )
+    answer = new_code_cell(
+        "Markdown(answer_text)",
+        execution_count=3,
+        outputs=[
+            new_output(
+                "execute_result",
+                execution_count=3,
+                data={
+                    "text/plain": "<IPython.core.display.Markdown object>",
+                    "text/markdown": f"The pages say **{QUOTE}**.\n\n```{{raw}} html\n<script>alert(5)</script>\n```",
+                },
+            )
+        ],
+    )
+    return executed(
+        [
+            new_markdown_cell(f"# Hostile {PAYLOAD} & title\n\nWhat this notebook asks."),
+            new_markdown_cell("## Load the table"),
+            work,
+            new_markdown_cell("## Answer"),
+            answer,
+        ],
+        {"topic": "opioids", "data_dir": f"{ROOT}/data", "output_dir": f"{root}/build/stage/01-hostile"},
+    )
 
 
 def topic_notebook(root: Path, topic: str) -> nbformat.NotebookNode:
-    return executed([new_markdown_cell(f"# {TOPIC_HEADING}\n\nThe generic comparison."),
-                     new_code_cell("topic", execution_count=2, outputs=[new_output(
-                         "execute_result", execution_count=2, data={"text/plain": repr(topic)})])],
-                    {"topic": topic, "output_dir": f"{root}/build/stage/07-compare-topic--{topic}"})
+    return executed(
+        [
+            new_markdown_cell(f"# {TOPIC_HEADING}\n\nThe generic comparison."),
+            new_code_cell(
+                "topic",
+                execution_count=2,
+                outputs=[new_output("execute_result", execution_count=2, data={"text/plain": repr(topic)})],
+            ),
+        ],
+        {"topic": topic, "output_dir": f"{root}/build/stage/07-compare-topic--{topic}"},
+    )
 
 
 def write_csv(path: Path, header: list[str], rows: list[dict]) -> Path:
@@ -115,12 +160,6 @@ def write_csv(path: Path, header: list[str], rows: list[dict]) -> Path:
         writer.writeheader()
         writer.writerows(rows)
     return path
-
-
-def png(width: int, height: int, colour=(70, 110, 160)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (width, height), colour).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def make_data(folder: Path) -> Path:
@@ -133,29 +172,92 @@ def make_data(folder: Path) -> Path:
     def sha(name):
         return hashlib.sha256(texts[name].encode()).hexdigest()
 
-    write_csv(folder / "sources.csv", list(schema.columns(schema.SOURCES)), [
-        dict(source_id="evil", label="Evil", file="sources/evil.txt", title=f"Title {PAYLOAD}", publisher="A & B",
-             sha256=sha("evil")),
-        dict(source_id="quiet", label="Quiet", file="sources/quiet.txt", title="A page with no claims",
-             publisher="Q", sha256=sha("quiet")),
-    ])
+    write_csv(
+        folder / "sources.csv",
+        list(schema.columns(schema.SOURCES)),
+        [
+            dict(
+                source_id="evil",
+                label="Evil",
+                file="sources/evil.txt",
+                title=f"Title {PAYLOAD}",
+                publisher="A & B",
+                sha256=sha("evil"),
+            ),
+            dict(
+                source_id="quiet",
+                label="Quiet",
+                file="sources/quiet.txt",
+                title="A page with no claims",
+                publisher="Q",
+                sha256=sha("quiet"),
+            ),
+        ],
+    )
     rate = dict(bound="exact", unit="percent", measure="rate", outcome="failure", basis="uncited")
-    write_csv(folder / "claims.csv", list(schema.columns(schema.CLAIMS)), [
-        dict(claim_id="evil-01", source_id="evil", quote=QUOTE, value_text="30%", value="30",
-             topic="failure_cause", finding_id="f-one", **rate),
-        dict(claim_id="evil-02", source_id="evil", quote="plain & simple 1", value_text="1", value="1",
-             topic="opioids", finding_id="f-two", **(rate | {"unit": "count", "measure": "count"})),
-    ])
-    write_csv(folder / "questions.csv", list(schema.columns(schema.QUESTIONS)), [
-        dict(question_id="q-one", label="Question one", question="How often?", population="adults",
-             outcome="failure", followup="2 years", pool_by="all", indirectness="none"),
-    ])
+    write_csv(
+        folder / "claims.csv",
+        list(schema.columns(schema.CLAIMS)),
+        [
+            dict(
+                claim_id="evil-01",
+                source_id="evil",
+                quote=QUOTE,
+                value_text="30%",
+                value="30",
+                topic="failure_cause",
+                finding_id="f-one",
+                **rate,
+            ),
+            dict(
+                claim_id="evil-02",
+                source_id="evil",
+                quote="plain & simple 1",
+                value_text="1",
+                value="1",
+                topic="opioids",
+                finding_id="f-two",
+                **(rate | {"unit": "count", "measure": "count"}),
+            ),
+        ],
+    )
+    write_csv(
+        folder / "questions.csv",
+        list(schema.columns(schema.QUESTIONS)),
+        [
+            dict(
+                question_id="q-one",
+                label="Question one",
+                question="How often?",
+                population="adults",
+                intervention="surgery",
+                outcome="failure",
+                followup="2 years",
+                pool_by="all",
+                grows_with_time="no",
+                indirectness="none",
+            ),
+        ],
+    )
     return folder
 
 
 # Every table but sources, claims and questions is skipped, as fbss-validate's options allow.
-SKIPPED = ["references", "studies", "audit", "statement_audit", "claim_questions", "results", "search_log",
-           "screening", "number_exclusions"]
+SKIPPED = [
+    "references",
+    "studies",
+    "audit",
+    "statement_audit",
+    "claim_questions",
+    "results",
+    "search_log",
+    "screening",
+    "number_exclusions",
+    "eligibility",
+    "risk_of_bias",
+    "reviews",
+    "reference_reviews",
+]
 SKIP_ARGS = [arg for name in SKIPPED for arg in (f"--{cli._OPTIONS.get(name, name).replace('_', '-')}", "none")]
 
 
@@ -163,32 +265,109 @@ def data_paths(data: Path) -> DataPaths:
     return DataPaths.in_folder(data, **{name: None for name in SKIPPED})
 
 
-SOF_HEADER = ["question_id", "label", "group", "k", "cohorts", "total_n", "pooled", "ci_low", "ci_high", "pi_low",
-              "pi_high", "i2", "certainty", "reasons", "claims"]
+SOF_HEADER = [
+    "question_id",
+    "label",
+    "group",
+    "k",
+    "cohorts",
+    "total_n",
+    "pooled",
+    "ci_low",
+    "ci_high",
+    "pi_low",
+    "pi_high",
+    "i2",
+    "certainty",
+    "reasons",
+    "claims",
+]
 REASON = "indirectness: the cohorts are not only FBSS and follow-up differs between them."
 SOF_ROWS = [
-    dict(question_id="q-one", label="Question one", group="2y", k="3", cohorts="3", total_n="32244",
-         pooled="23.4567891", ci_low="12.3456", ci_high="34.5678", pi_low="5.04", pi_high="60.96", i2="67.8",
-         certainty="low", reasons=f"inconsistency: I\u00b2 68%; {REASON}", claims=f"30% (Evil {PAYLOAD})"),
-    dict(question_id="q-one", label="Question one", group="5y", k="2", cohorts="2", total_n="2292",
-         pooled="30", ci_low="68", ci_high="68", certainty="very low", reasons=REASON),
-    dict(question_id="q-two", label="Question two", group="", k="1", certainty="not pooled",
-         reasons="fewer than the minimum number of comparable studies", claims=""),
+    dict(
+        question_id="q-one",
+        label="Question one",
+        group="2y",
+        k="3",
+        cohorts="3",
+        total_n="32244",
+        pooled="23.4567891",
+        ci_low="12.3456",
+        ci_high="34.5678",
+        pi_low="5.04",
+        pi_high="60.96",
+        i2="67.8",
+        certainty="low",
+        reasons=f"inconsistency: I\u00b2 68%; {REASON}",
+        claims=f"30% (Evil {PAYLOAD})",
+    ),
+    dict(
+        question_id="q-one",
+        label="Question one",
+        group="5y",
+        k="2",
+        cohorts="2",
+        total_n="2292",
+        pooled="30",
+        ci_low="68",
+        ci_high="68",
+        certainty="very low",
+        reasons=REASON,
+    ),
+    dict(
+        question_id="q-two",
+        label="Question two",
+        group="",
+        k="1",
+        certainty="not pooled",
+        reasons="fewer than the minimum number of comparable studies",
+        claims="",
+    ),
 ]
 HEADLINE_HEADER = ["claim_id", "value_text", "source", "basis", "question", "group", "evidence", "placement", "why"]
 HEADLINE_ROWS = [
-    dict(claim_id="evil-01", value_text="30%", source="Evil", basis="uncited", question="Question one", group="2y",
-         evidence="pooled 23.5%", placement="above", why="above the prediction interval"),
-    dict(claim_id="evil-02", value_text="1", source="Evil", basis="uncited", question="Question two", group="",
-         evidence="not pooled", placement="not_comparable", why="not comparable"),
+    dict(
+        claim_id="evil-01",
+        value_text="30%",
+        source="Evil",
+        basis="uncited",
+        question="Question one",
+        group="2y",
+        evidence="pooled 23.5%",
+        placement="above",
+        why="above the prediction interval",
+    ),
+    dict(
+        claim_id="evil-02",
+        value_text="1",
+        source="Evil",
+        basis="uncited",
+        question="Question two",
+        group="",
+        evidence="not pooled",
+        placement="not_comparable",
+        why="not comparable",
+    ),
 ]
 AUDIT_HEADER = ["source", "supported", "figure differs", "unverifiable", "clinic experience", "uncited"]
-AUDIT_ROWS = [dict(source="Evil", supported="1", **{"figure differs": "0", "clinic experience": "4"}, unverifiable="1",
-                   uncited="2"),
-              dict(source=f"Quiet {PAYLOAD}", supported="0", **{"figure differs": "3", "clinic experience": "0"},
-                   unverifiable="0", uncited="0")]
-FIGURES = {"11-overview": png(1800, 600), "08-citation-audit": png(300, 200), "01-hostile": png(400, 300),
-           "07-compare-opioids": png(500, 300)}
+AUDIT_ROWS = [
+    dict(
+        source="Evil", supported="1", **{"figure differs": "0", "clinic experience": "4"}, unverifiable="1", uncited="2"
+    ),
+    dict(
+        source=f"Quiet {PAYLOAD}",
+        supported="0",
+        **{"figure differs": "3", "clinic experience": "0"},
+        unverifiable="0",
+        uncited="0",
+    ),
+]
+FIGURES = {
+    "11-overview": png(1800, 600),
+    "08-citation-audit": png(300, 200),
+    "01-hostile": png(400, 300),
+    "07-compare-opioids": png(500, 300),
+}
 
 
 def make_outputs(root: Path) -> None:
@@ -214,8 +393,13 @@ def make_build(root: Path) -> Path:
     return build
 
 
-PAGES = ["01-hostile.html", "07-compare-topic--opioids.html", "07-compare-topic--recurrence.html", "index.html",
-         "sources.html"]
+PAGES = [
+    "01-hostile.html",
+    "07-compare-topic--opioids.html",
+    "07-compare-topic--recurrence.html",
+    "index.html",
+    "sources.html",
+]
 
 
 @pytest.fixture(scope="module")
@@ -228,8 +412,12 @@ def fake(tmp_path_factory):
     out = root / "out" / "report"
     before = datetime.now(timezone.utc).date().isoformat()
     # as the Makefile calls it: --build build --out build/report [CLAIMS] --data DIR
-    assert report.main(["--build", str(build), "--out", str(out), str(data / "claims.csv"), "--data", str(data),
-                        *SKIP_ARGS]) == 0
+    assert (
+        report.main(
+            ["--build", str(build), "--out", str(out), str(data / "claims.csv"), "--data", str(data), *SKIP_ARGS]
+        )
+        == 0
+    )
     after = datetime.now(timezone.utc).date().isoformat()
     return {"root": root, "build": build, "out": out, "data": data, "dates": {before, after}}
 
@@ -243,6 +431,7 @@ def soup(path: Path) -> BeautifulSoup:
 
 
 # -- the site ------------------------------------------------------------------------------------
+
 
 def test_the_site_has_an_index_a_sources_page_and_a_page_per_finished_run(fake):
     names = {p.name for p in html_pages(fake["out"])}
@@ -264,15 +453,17 @@ def test_no_page_or_stylesheet_loads_anything_from_the_web(fake):
     """Offline: no script, stylesheet, font, image or frame is fetched from http(s); links to read are allowed."""
     for path in fake["out"].rglob("*"):
         if path.suffix == ".html":
-            for tag in soup(path).find_all(["script", "link", "img", "iframe", "source", "video", "audio", "embed",
-                                            "object"]):
+            for tag in soup(path).find_all(
+                ["script", "link", "img", "iframe", "source", "video", "audio", "embed", "object"]
+            ):
                 for attr in ("src", "href", "data", "srcset"):
                     value = tag.get(attr) or ""
                     assert not re.match(r"\s*(https?:)?//", value), (path.name, str(tag)[:200])
             assert not re.search(r"url\(\s*['\"]?(https?:)?//", path.read_text(encoding="utf-8")), path.name
         elif path.suffix == ".css":
-            assert not re.search(r"url\(\s*['\"]?(https?:)?//|@import\s+['\"]?(url\()?\s*['\"]?https?:",
-                                 path.read_text(encoding="utf-8")), path.name
+            assert not re.search(
+                r"url\(\s*['\"]?(https?:)?//|@import\s+['\"]?(url\()?\s*['\"]?https?:", path.read_text(encoding="utf-8")
+            ), path.name
 
 
 def test_text_from_the_data_never_runs_as_script_anywhere(fake):
@@ -297,8 +488,7 @@ def test_a_notebook_page_reads_answer_first_with_its_code_folded(fake):
     page = soup(fake["out"] / "01-hostile.html")
     article = page.find("article") or page
     text = article.get_text(" ")
-    order = [text.index(s) for s in ("What this notebook asks", "Answer", "Figures", "The notebook",
-                                     "Load the table")]
+    order = [text.index(s) for s in ("What this notebook asks", "Answer", "Figures", "The notebook", "Load the table")]
     assert order == sorted(order)
     assert "Markdown(answer_text)" not in text  # the answer's code is removed
     code = [c for c in article.find_all(class_="cell_input")]
@@ -308,9 +498,11 @@ def test_a_notebook_page_reads_answer_first_with_its_code_folded(fake):
 
 
 def test_each_notebook_page_shows_every_figure_its_run_wrote(fake):
-    for page, figures in (("01-hostile.html", ["01-hostile.png"]), ("07-compare-topic--opioids.html",
-                                                                     ["07-compare-opioids.png"]),
-                          ("07-compare-topic--recurrence.html", [])):
+    for page, figures in (
+        ("01-hostile.html", ["01-hostile.png"]),
+        ("07-compare-topic--opioids.html", ["07-compare-opioids.png"]),
+        ("07-compare-topic--recurrence.html", []),
+    ):
         shown = [Path(img["src"]).name for img in soup(fake["out"] / page).select("article img")]
         assert shown == figures, page
         for name in figures:
@@ -326,6 +518,7 @@ def test_the_index_opens_with_a_summary_from_the_tables_then_the_figures_at_full
     assert "Of the 5 numbers the pages attribute to a study, the study supports 1; for 3" in text
     assert text.index("This report sets each") < text.index("Figures") < text.index("Summary of findings")
     images = [img for img in page.select("article img")]
+    # No scorecards in this project: the headline figures lead.
     assert [Path(i["src"]).name for i in images] == ["11-overview.png", "08-citation-audit.png"]
     assert all("width: 100%" in i.get("style", "") for i in images)
 
@@ -335,8 +528,27 @@ def test_the_index_tables_are_for_people(fake):
     sof, headline, audit = page.select("table.people")[:3]
     rows = [[td.get_text() for td in tr.find_all("td")] for tr in sof.find("tbody").find_all("tr")]
     assert [th.get_text() for th in sof.find_all("th")][:9] == [
-        "Question", "Group", "Studies", "Patients", "Pooled", "95% CI", "Prediction interval", "I\u00b2", "Certainty"]
-    assert rows[0][:9] == ["Question one", "2y", "3", "32,244", "23.5%", "12.3\u201334.6%", "5.0\u201361.0%", "67.8%", "low"]
+        "Question",
+        "Group",
+        "Studies",
+        "Patients",
+        "Pooled",
+        "95% CI",
+        "Prediction interval",
+        "I\u00b2",
+        "Certainty",
+    ]
+    assert rows[0][:9] == [
+        "Question one",
+        "2y",
+        "3",
+        "32,244",
+        "23.5%",
+        "12.3\u201334.6%",
+        "5.0\u201361.0%",
+        "67.8%",
+        "low",
+    ]
     assert rows[1][:9] == ["", "5y", "2", "2,292", "30.0%", "68.0%", "", "", "very low"]  # grouped; one value
     assert rows[2][:4] == ["Question two", "", "1", ""]
     assert rows[0][9] == "inconsistency: I\u00b2 68%; [1]" and rows[1][9] == "[1]"  # the repeated reason, once
@@ -397,16 +609,23 @@ def test_the_report_module_is_glue_under_300_lines():
     assert lines < 300, f"src/fbss_build/report.py has {lines} lines"
 
 
-@pytest.mark.parametrize("fragment, expected", [
-    (f"<b>x</b>{PAYLOAD}", "<b>x</b>&lt;script&gt;alert(1)&lt;/script&gt;"),
-    ("<img src=x onerror=alert(2)>", "&lt;img src=x onerror=alert(2)&gt;"),
-    ("<a href=\"javascript:alert(3)\">l</a>", "<a>l</a>"),
-    ("<style>td {}</style><table><tr><td>2.0</td><td>NaN</td></tr></table>", "<table><tbody><tr><td>2</td><td></td></tr></tbody></table>"),
-])
+@pytest.mark.parametrize(
+    "fragment, expected",
+    [
+        (f"<b>x</b>{PAYLOAD}", "<b>x</b>&lt;script&gt;alert(1)&lt;/script&gt;"),
+        ("<img src=x onerror=alert(2)>", "&lt;img src=x onerror=alert(2)&gt;"),
+        ('<a href="javascript:alert(3)">l</a>', "<a>l</a>"),
+        (
+            "<style>td {}</style><table><tr><td>2.0</td><td>NaN</td></tr></table>",
+            "<table><tbody><tr><td>2</td><td></td></tr></tbody></table>",
+        ),
+    ],
+)
 def test_clean_html(fragment, expected):
     assert report.clean_html(fragment) == expected
 
 
 def test_md_shows_text_as_it_is():
     assert report.md("*a* <b> [x](javascript:y) ```{raw} html") == (
-        "\\*a\\* \\<b\\> \\[x\\]\\(javascript\\:y\\) \\`\\`\\`\\{raw\\} html")
+        "\\*a\\* \\<b\\> \\[x\\]\\(javascript\\:y\\) \\`\\`\\`\\{raw\\} html"
+    )

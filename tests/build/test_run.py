@@ -6,6 +6,7 @@ a scratch folder, so the project's own figures/, tables/ and build/ are never
 touched. The others call the runner in-process with the config paths
 redirected and (where noted) papermill replaced by a fake.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -20,9 +21,9 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
+from fbss_build import run
 from fbss_evidence import config
 from fbss_evidence.notebook import FIGURE_MARK
-from fbss_build import run
 
 KERNEL = "fbss-evidence"
 
@@ -49,8 +50,7 @@ MAYBE_FAIL = 'if fail:\n    raise RuntimeError("boom in cell two")\nprint("done"
 
 def write_notebook(path: Path, *cells: str, parameters: str = PARAMETERS) -> Path:
     nb = new_notebook()
-    nb.metadata["kernelspec"] = {"name": KERNEL, "display_name": f"Python ({KERNEL})",
-                                 "language": "python"}
+    nb.metadata["kernelspec"] = {"name": KERNEL, "display_name": f"Python ({KERNEL})", "language": "python"}
     params = new_code_cell(parameters)
     params.metadata["tags"] = ["parameters"]
     nb.cells = [params, *(new_code_cell(c) for c in cells)]
@@ -71,18 +71,33 @@ def root(tmp_path) -> Path:
 
 
 def run_cli(root: Path, notebook: Path, *params: tuple[str, str]) -> subprocess.CompletedProcess:
-    args = [sys.executable, "-m", "fbss_build.run", str(notebook),
-            "--output", str(root / "build" / f"{notebook.stem}.ipynb")]
+    args = [
+        sys.executable,
+        "-m",
+        "fbss_build.run",
+        str(notebook),
+        "--output",
+        str(root / "build" / f"{notebook.stem}.ipynb"),
+    ]
     for name, value in params:
         args += ["-p", name, value]
-    return subprocess.run(args, capture_output=True, text=True, encoding="utf-8", timeout=300,
-                          env={**os.environ, "FBSS_OUTPUT_ROOT": str(root), "PYTHONIOENCODING": "utf-8"})
+    return subprocess.run(
+        args,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=300,
+        env={**os.environ, "FBSS_OUTPUT_ROOT": str(root), "PYTHONIOENCODING": "utf-8"},
+    )
 
 
 def snapshot(root: Path) -> dict[str, str]:
     """sha256 of every file under figures/, tables/ and build/ (the executed notebooks aside)."""
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def seed(root: Path, files: dict[str, bytes]) -> None:
@@ -105,31 +120,52 @@ def redirected(tmp_path, monkeypatch) -> Path:
 
 # -- parse_value ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, expected", [
-    ("0.9", 0.9), ("3", 3), ("-1", -1), ("True", True), ("False", False), ("None", None),
-    ("'svg'", "svg"), ('"DL"', "DL"), ("svg", "svg"), ("clopper-pearson", "clopper-pearson"),
-    ("", ""), ("1e3", 1000.0),
-])
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("0.9", 0.9),
+        ("3", 3),
+        ("-1", -1),
+        ("True", True),
+        ("False", False),
+        ("None", None),
+        ("'svg'", "svg"),
+        ('"DL"', "DL"),
+        ("svg", "svg"),
+        ("clopper-pearson", "clopper-pearson"),
+        ("", ""),
+        ("1e3", 1000.0),
+    ],
+)
 def test_parse_value_literals(text, expected):
     value = run.parse_value(text)
     assert value == expected
     assert type(value) is type(expected)
 
 
-@pytest.mark.parametrize("text", [
-    "__import__('os').system('x')",
-    "1; import os",
-    "open('/etc/passwd').read()",
-    "[1, 2]", "{'a': 1}", "(1,)", "{1}", "1+2j", "b'bytes'",
-    "lambda: 0",
-    'a"b\'c',
-    "line one\nline two",
-    "x\"; __import__('os').system('touch pwned'); y=\"",
-    "'''",
-    "-" * 3000 + "1",      # RecursionError inside literal_eval
-    "-" * 10000 + "1",     # MemoryError from the parser
-    "(" * 500 + ")" * 500,
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "__import__('os').system('x')",
+        "1; import os",
+        "open('/etc/passwd').read()",
+        "[1, 2]",
+        "{'a': 1}",
+        "(1,)",
+        "{1}",
+        "1+2j",
+        "b'bytes'",
+        "lambda: 0",
+        "a\"b'c",
+        "line one\nline two",
+        "x\"; __import__('os').system('touch pwned'); y=\"",
+        "'''",
+        "-" * 3000 + "1",  # RecursionError inside literal_eval
+        "-" * 10000 + "1",  # MemoryError from the parser
+        "(" * 500 + ")" * 500,
+    ],
+)
 def test_parse_value_keeps_hostile_strings_as_the_same_string(text):
     value = run.parse_value(text)
     assert type(value) is str
@@ -146,13 +182,16 @@ def test_parse_value_executes_nothing(tmp_path):
 
 # -- the command line -------------------------------------------------------------------------
 
+
 def test_unknown_parameter_exits_2_with_the_declared_names(notebook, redirected, capsys):
-    status = run.main([str(notebook), "--output", str(redirected / "build" / "t.ipynb"),
-                       "-p", "colour", "red", "-p", "label", "x"])
+    status = run.main(
+        [str(notebook), "--output", str(redirected / "build" / "t.ipynb"), "-p", "colour", "red", "-p", "label", "x"]
+    )
     err = capsys.readouterr().err
     assert status == 2
-    assert err.strip() == (f"{notebook}: unknown parameter(s) colour; the notebook declares "
-                           "extra, fail, label, output_dir")
+    assert err.strip() == (
+        f"{notebook}: unknown parameter(s) colour; the notebook declares extra, fail, label, output_dir"
+    )
     assert not redirected.exists()  # nothing staged, nothing published
 
 
@@ -165,8 +204,11 @@ def test_main_needs_one_notebook_and_an_output(notebook, capsys):
 
 # -- destination / publish (no kernel) ------------------------------------------------------------
 
-@pytest.mark.parametrize("name, folder", [("a.png", "figures"), ("a.svg", "figures"), ("a.pdf", "figures"),
-                                          ("a.csv", "tables"), ("a.md", "tables")])
+
+@pytest.mark.parametrize(
+    "name, folder",
+    [("a.png", "figures"), ("a.svg", "figures"), ("a.pdf", "figures"), ("a.csv", "tables"), ("a.md", "tables")],
+)
 def test_destination(redirected, name, folder):
     assert run.destination(Path("stage") / name) == redirected / folder / name
 
@@ -178,6 +220,7 @@ def test_destination_refuses_other_files(redirected, name):
 
 
 # -- run() with papermill replaced (no kernel) ------------------------------------------------------
+
 
 def _fake_papermill(monkeypatch, files: dict[str, bytes], error=None, shown=None):
     """papermill writing `files`, and an executed notebook that displays `shown` (by default every
@@ -192,8 +235,10 @@ def _fake_papermill(monkeypatch, files: dict[str, bytes], error=None, shown=None
         calls.append(dict(parameters=parameters, **kwargs))
         seed(Path(parameters["output_dir"]), files)
         cell = new_code_cell("run.save_figure(...)")
-        cell.outputs = [nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo="},
-                                               metadata={FIGURE_MARK: name}) for name in shown]
+        cell.outputs = [
+            nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo="}, metadata={FIGURE_MARK: name})
+            for name in shown
+        ]
         nb = new_notebook()
         nb.cells = [cell]
         nbformat.write(nb, output_path)
@@ -268,7 +313,8 @@ def test_run_with_a_stray_output_fails_and_publishes_nothing(notebook, redirecte
 
 
 def test_a_run_that_writes_a_figure_it_does_not_show_fails_and_publishes_nothing(
-        notebook, redirected, monkeypatch, capsys):
+    notebook, redirected, monkeypatch, capsys
+):
     seed(redirected, {"figures/t-fig.png": b"published"})
     _fake_papermill(monkeypatch, {"t-fig.png": b"new", "t-other.png": b"new"}, shown=["t-other.png"])
     assert run.run(notebook, redirected / "build" / "t.ipynb", {}) == 1
@@ -292,25 +338,38 @@ def test_unshown_figures_reads_the_marks_of_displayed_figures(tmp_path):
 
 # -- real kernel runs ---------------------------------------------------------------------------
 
+
 @pytest.mark.slow
 def test_successful_run_publishes_and_removes_stale_outputs(notebook, root):
-    seed(root, {
-        "figures/t-old.png": b"from the previous run",
-        "tables/t-old.csv": b"from the previous run",
-        "tables/other.csv": b"another notebook's table",
-        "build/t.outputs": b"figures/t-old.png\ntables/t-old.csv\ntables/t-label.csv\n",
-        "build/t.failed.ipynb": b"an earlier failure",
-    })
+    seed(
+        root,
+        {
+            "figures/t-old.png": b"from the previous run",
+            "tables/t-old.csv": b"from the previous run",
+            "tables/other.csv": b"another notebook's table",
+            "build/t.outputs": b"figures/t-old.png\ntables/t-old.csv\ntables/t-label.csv\n",
+            "build/t.failed.ipynb": b"an earlier failure",
+        },
+    )
     proc = run_cli(root, notebook)
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in (root / "figures").iterdir()) == ["t-fig.png"]
     assert sorted(p.name for p in (root / "tables").iterdir()) == [
-        "other.csv", "t-extra.csv", "t-extra.md", "t-label.csv", "t-label.md"]
+        "other.csv",
+        "t-extra.csv",
+        "t-extra.md",
+        "t-label.csv",
+        "t-label.md",
+    ]
     assert (root / "figures" / "t-fig.png").read_bytes().startswith(b"\x89PNG")
     assert (root / "tables" / "other.csv").read_bytes() == b"another notebook's table"
     assert (root / "build" / "t.outputs").read_text().split() == [
-        "figures/t-fig.png", "tables/t-extra.csv", "tables/t-extra.md", "tables/t-label.csv",
-        "tables/t-label.md"]
+        "figures/t-fig.png",
+        "tables/t-extra.csv",
+        "tables/t-extra.md",
+        "tables/t-label.csv",
+        "tables/t-label.md",
+    ]
     executed = nbformat.read(root / "build" / "t.ipynb", as_version=4)
     assert executed.cells[-1].outputs[0]["text"] == "done\n"
     assert not (root / "build" / "t.failed.ipynb").exists()
@@ -322,13 +381,16 @@ def test_successful_run_publishes_and_removes_stale_outputs(notebook, root):
 
 @pytest.mark.slow
 def test_failed_run_leaves_published_outputs_and_keeps_the_failed_copy(notebook, root):
-    seed(root, {
-        "figures/t-fig.png": b"published figure",
-        "tables/t-label.csv": b"published table",
-        "tables/t-extra.csv": b"published table",
-        "build/t.outputs": b"figures/t-fig.png\ntables/t-extra.csv\ntables/t-label.csv\n",
-        "build/t.ipynb": b"the last good run",
-    })
+    seed(
+        root,
+        {
+            "figures/t-fig.png": b"published figure",
+            "tables/t-label.csv": b"published table",
+            "tables/t-extra.csv": b"published table",
+            "build/t.outputs": b"figures/t-fig.png\ntables/t-extra.csv\ntables/t-label.csv\n",
+            "build/t.ipynb": b"the last good run",
+        },
+    )
     before = snapshot(root)
     proc = run_cli(root, notebook, ("fail", "True"), ("extra", "False"))
     assert proc.returncode == 1
@@ -345,17 +407,24 @@ def test_failed_run_leaves_published_outputs_and_keeps_the_failed_copy(notebook,
     assert list((root / "build" / "stage").iterdir()) == []
 
     failed = nbformat.read(failed_path, as_version=4)
-    errors = [(c.execution_count, o) for c in failed.cells if c.cell_type == "code"
-              for o in c.get("outputs", []) if o["output_type"] == "error"]
+    errors = [
+        (c.execution_count, o)
+        for c in failed.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o["output_type"] == "error"
+    ]
     assert len(errors) == 1
     count, error = errors[0]
     assert (error["ename"], error["evalue"]) == ("RuntimeError", "boom in cell two")
     assert count == int(match.group(2))  # the message names the cell that failed
 
 
-HOSTILE = ("x\"; __import__('pathlib').Path(r'SENTINEL').touch(); y=\"\n"
-           "second line with 'single' and \"double\" quotes, a backslash \\ and \\n, "
-           "''' and \"\"\" and {braces} and é")
+HOSTILE = (
+    "x\"; __import__('pathlib').Path(r'SENTINEL').touch(); y=\"\n"
+    "second line with 'single' and \"double\" quotes, a backslash \\ and \\n, "
+    "''' and \"\"\" and {braces} and é"
+)
 
 
 @pytest.mark.slow
@@ -373,6 +442,7 @@ def test_hostile_parameter_reaches_the_notebook_as_the_same_string(notebook, roo
 
 
 # -- publishing runs together -------------------------------------------------------------------
+
 
 def _staged(redirected: Path, name: str, files: dict[str, bytes]) -> run.Staged:
     stage = redirected / "build" / "stage" / name
@@ -431,8 +501,14 @@ def test_adhoc_runs_go_to_a_folder_of_their_own_never_to_the_published_ones(note
     proc = subprocess.run(args, capture_output=True, text=True, encoding="utf-8", timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr
     folder = root / "build" / "runs" / "t--label=other"
-    assert sorted(p.name for p in folder.iterdir()) == ["t-extra.csv", "t-extra.md", "t-fig.png", "t-label.csv",
-                                                        "t-label.md", "t.ipynb"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "t-extra.csv",
+        "t-extra.md",
+        "t-fig.png",
+        "t-label.csv",
+        "t-label.md",
+        "t.ipynb",
+    ]
     assert not (root / "figures").exists() and not (root / "tables").exists()
     misspelled = subprocess.run([*args[:5], "-p", "lable", "x"], capture_output=True, text=True, timeout=120, env=env)
     assert misspelled.returncode == 2
@@ -441,9 +517,18 @@ def test_adhoc_runs_go_to_a_folder_of_their_own_never_to_the_published_ones(note
 
 # -- make run: the notebook named every way, its parameters, output_dir -------------------------
 
-@pytest.mark.parametrize("given", ["07-compare-topic", "07-compare-topic.ipynb", "notebooks/07-compare-topic.ipynb",
-                                   "./notebooks/07-compare-topic.ipynb", "notebooks/07-compare-topic.py",
-                                   str(config.NOTEBOOKS / "07-compare-topic.ipynb")])
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "07-compare-topic",
+        "07-compare-topic.ipynb",
+        "notebooks/07-compare-topic.ipynb",
+        "./notebooks/07-compare-topic.ipynb",
+        "notebooks/07-compare-topic.py",
+        str(config.NOTEBOOKS / "07-compare-topic.ipynb"),
+    ],
+)
 def test_make_run_takes_a_name_a_name_with_ipynb_or_a_path(given, monkeypatch):
     monkeypatch.chdir(config.ROOT)
     assert run.find_notebook(given) == (config.NOTEBOOKS / "07-compare-topic.ipynb").resolve()
@@ -455,14 +540,22 @@ def test_a_notebook_path_works_from_another_folder_too(monkeypatch, tmp_path):
 
 
 def test_an_unknown_notebook_is_named_with_the_nearest_and_the_list():
-    with pytest.raises(ValueError, match=r"no notebook '07-compre' \(did you mean '07-compare-topic'\?\); give a "
-                                         r"name or a path, one of: 01-evidence-map, "):
+    with pytest.raises(
+        ValueError,
+        match=r"no notebook '07-compre' \(did you mean '07-compare-topic'\?\); give a "
+        r"name or a path, one of: 01-evidence-map, ",
+    ):
         run.find_notebook("07-compre")
 
 
 def test_make_run_parameters_are_name_value_pairs_read_as_data():
-    assert run.assignments("topic=opioids ci_level=0.9 hartung_knapp=True label='two words' x=a=b") == \
-        {"topic": "opioids", "ci_level": 0.9, "hartung_knapp": True, "label": "two words", "x": "a=b"}
+    assert run.assignments("topic=opioids ci_level=0.9 hartung_knapp=True label='two words' x=a=b") == {
+        "topic": "opioids",
+        "ci_level": 0.9,
+        "hartung_knapp": True,
+        "label": "two words",
+        "x": "a=b",
+    }
     assert run.assignments("") == {}
     with pytest.raises(ValueError, match="'topic' is not name=value"):
         run.assignments("topic")
@@ -495,10 +588,22 @@ def test_adhoc_output_dir_takes_the_run_and_keeps_the_folder_s_other_files(noteb
     mine.mkdir()
     (mine / "keep.txt").write_text("mine")
     env = {**os.environ, "FBSS_OUTPUT_ROOT": str(root), "PYTHONIOENCODING": "utf-8"}
-    proc = subprocess.run([sys.executable, "-m", "fbss_build.run", "--adhoc", str(notebook),
-                           "--set", f"label=other output_dir={mine}"], capture_output=True, text=True, timeout=300, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "fbss_build.run", "--adhoc", str(notebook), "--set", f"label=other output_dir={mine}"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stderr
-    assert sorted(p.name for p in mine.iterdir()) == ["keep.txt", "t-extra.csv", "t-extra.md", "t-fig.png",
-                                                      "t-label.csv", "t-label.md", "t.ipynb"]
+    assert sorted(p.name for p in mine.iterdir()) == [
+        "keep.txt",
+        "t-extra.csv",
+        "t-extra.md",
+        "t-fig.png",
+        "t-label.csv",
+        "t-label.md",
+        "t.ipynb",
+    ]
     assert pd.read_csv(mine / "t-label.csv")["label"].tolist() == ["other"]
     assert not (root / "build" / "runs").exists() and not list(tmp_path.glob(".mine*"))

@@ -5,6 +5,7 @@ token and its own config/runtime folders, and driven through its REST API with
 urllib. The fixture always stops it (SIGTERM, then SIGKILL of its process group
 after 10 s), whatever the tests did.
 """
+
 from __future__ import annotations
 
 import json
@@ -45,8 +46,9 @@ class Lab:
     def base(self) -> str:
         return f"http://{HOST}:{self.port}"
 
-    def request(self, method: str, path: str, body: dict | None = None, token: bool = True,
-                timeout: float = 10) -> tuple[int, bytes]:
+    def request(
+        self, method: str, path: str, body: dict | None = None, token: bool = True, timeout: float = 10
+    ) -> tuple[int, bytes]:
         headers = {"Authorization": f"token {self.token}"} if token else {}
         data = None
         if body is not None:
@@ -122,7 +124,8 @@ def lab(tmp_path_factory):
         "IPYTHONDIR": str(home / "ipython"),
         "MPLCONFIGDIR": str(home / "matplotlib"),
         "JUPYTER_PLATFORM_DIRS": "0",
-        "NO_PROXY": HOST, "no_proxy": HOST,
+        "NO_PROXY": HOST,
+        "no_proxy": HOST,
     }
     started: list[subprocess.Popen] = []
     try:
@@ -131,19 +134,27 @@ def lab(tmp_path_factory):
             log = home / f"server-{attempt}.log"
             with log.open("wb") as out:
                 process = subprocess.Popen(
-                    [str(JUPYTER), "lab", "--no-browser",
-                     f"--ServerApp.ip={HOST}", f"--ServerApp.port={port}",
-                     "--ServerApp.port_retries=0",
-                     f"--IdentityProvider.token={token}",
-                     f"--ServerApp.root_dir={REPO}",
-                     # nothing that would reach beyond loopback (PyPI, news feed, update check)
-                     "--LabApp.extension_manager=readonly",
-                     "--LabApp.news_url=None",
-                     "--LabApp.check_for_updates_class="
-                     "jupyterlab.handlers.announcements.NeverCheckForUpdate",
-                     *(["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else [])],
-                    cwd=home, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                    stderr=subprocess.STDOUT, start_new_session=True,
+                    [
+                        str(JUPYTER),
+                        "lab",
+                        "--no-browser",
+                        f"--ServerApp.ip={HOST}",
+                        f"--ServerApp.port={port}",
+                        "--ServerApp.port_retries=0",
+                        f"--IdentityProvider.token={token}",
+                        f"--ServerApp.root_dir={REPO}",
+                        # nothing that would reach beyond loopback (PyPI, news feed, update check)
+                        "--LabApp.extension_manager=readonly",
+                        "--LabApp.news_url=None",
+                        "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
+                        *(["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),
+                    ],
+                    cwd=home,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
                 )
             started.append(process)
             server = Lab(process, port, token, home / "runtime", log)
@@ -198,7 +209,9 @@ def test_the_project_kernel_is_offered_and_runs_from_the_venv(lab):
     assert Path(argv[0]).is_absolute()
     # Its folder resolved: .venv may be a symlink (the benchmark's scratch copies share one),
     # and the venv's python is a symlink to the base interpreter.
-    assert Path(argv[0]).parent.resolve().is_relative_to(VENV.resolve()), f"{KERNEL} runs {argv[0]}, not the project's .venv"
+    assert Path(argv[0]).parent.resolve().is_relative_to(VENV.resolve()), (
+        f"{KERNEL} runs {argv[0]}, not the project's .venv"
+    )
     assert specs[KERNEL]["spec"]["language"] == "python"
 
 
@@ -242,8 +255,7 @@ def _kernel_prefix(lab: Lab, kernel_id: str) -> Path:
     outputs: list[dict] = []
     try:
         client.wait_for_ready(timeout=START_TIMEOUT)
-        reply = client.execute_interactive("import sys; print(sys.prefix)", timeout=30,
-                                           output_hook=outputs.append)
+        reply = client.execute_interactive("import sys; print(sys.prefix)", timeout=30, output_hook=outputs.append)
     finally:
         client.stop_channels()
     assert reply["content"]["status"] == "ok", reply["content"]

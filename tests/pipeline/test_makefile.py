@@ -4,6 +4,7 @@ The project is mimicked in a temporary folder (empty files with staged mtimes:
 inputs oldest, then the environment stamp, the validation stamp and the executed
 notebooks), so no notebook runs and nothing is installed.
 """
+
 from __future__ import annotations
 
 import csv
@@ -15,9 +16,9 @@ import sys
 
 import pytest
 
+from fbss_build import bench
 from fbss_evidence import config
 from fbss_evidence import runs as runs_module
-from fbss_build import bench
 
 MAKE = shutil.which("make")
 pytestmark = pytest.mark.skipif(MAKE is None, reason="make is not installed")
@@ -34,13 +35,22 @@ def built(tmp_path):
     """A mimic of a fully built project: every run done, each having published one figure, the gallery written."""
     shutil.copy(config.ROOT / "Makefile", tmp_path / "Makefile")
     t = 1_700_000_000
-    for name in ("requirements.lock", "pyproject.toml", "src/fbss_evidence/module.py", "src/fbss_build/run.py",
-                 "src/fbss_build/gallery.py",
-                 *(f"data/{file}" for file in config.TABLE_FILES.values()), "data/sources/page.txt"):
+    for name in (
+        "requirements.lock",
+        "pyproject.toml",
+        "src/fbss_evidence/module.py",
+        "src/fbss_build/run.py",
+        "src/fbss_build/gallery.py",
+        *(f"data/{file}" for file in config.TABLE_FILES.values()),
+        "data/sources/page.txt",
+    ):
         _touch(tmp_path / name, t)
     # What make reads the topics and questions with, and what it reads them from: the real ones.
-    for name in (*(f"src/fbss_evidence/{m}.py" for m in ("__init__", "config", "vocab", "runs")),
-                 "data/questions.csv", "data/claims.csv"):
+    for name in (
+        *(f"src/fbss_evidence/{m}.py" for m in ("__init__", "config", "vocab", "runs")),
+        "data/questions.csv",
+        "data/claims.csv",
+    ):
         shutil.copy(config.ROOT / name, tmp_path / name)
         os.utime(tmp_path / name, (t, t))
     runs = bench.makefile_runs(tmp_path / "Makefile")
@@ -62,15 +72,19 @@ def built(tmp_path):
 
 def _make(folder, *args):
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE") and k != "MFLAGS"}
-    return subprocess.run([MAKE, "--no-print-directory", *args], cwd=folder, env=env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [MAKE, "--no-print-directory", *args], cwd=folder, env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 def _reruns(folder) -> list[str]:
     """The notebook runs `make -n` would queue; and if it queues any, it also runs the queue."""
     out = _make(folder, "-n").stdout
-    queued = [line.split("--output build/")[1].split(".ipynb")[0]
-              for line in out.splitlines() if "fbss_build.run" in line and "--queue build/queue" in line]
+    queued = [
+        line.split("--output build/")[1].split(".ipynb")[0]
+        for line in out.splitlines()
+        if "fbss_build.run" in line and "--queue build/queue" in line
+    ]
     assert ("--run-queue build/queue" in out) == bool(queued)
     return queued
 
@@ -142,8 +156,11 @@ def test_another_data_folder_reaches_every_run(built):
 
 def _reruns_with(folder, *args) -> list[str]:
     out = _make(folder, *args, "-n").stdout
-    return [line.split("--output build/")[1].split(".ipynb")[0]
-            for line in out.splitlines() if "fbss_build.run" in line and "--queue build/queue" in line]
+    return [
+        line.split("--output build/")[1].split(".ipynb")[0]
+        for line in out.splitlines()
+        if "fbss_build.run" in line and "--queue build/queue" in line
+    ]
 
 
 def test_a_real_make_runs_the_queue_it_filled(built):
@@ -153,9 +170,14 @@ def test_a_real_make_runs_the_queue_it_filled(built):
     folder, _ = built
     os.utime(folder / "notebooks" / "02-failure-rates.ipynb")
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE") and k != "MFLAGS"}
-    proc = subprocess.run([MAKE, "--no-print-directory", f"RUN={sys.executable} -m fbss_build.run"],
-                          cwd=folder, env={**env, "FBSS_OUTPUT_ROOT": str(folder)},
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [MAKE, "--no-print-directory", f"RUN={sys.executable} -m fbss_build.run"],
+        cwd=folder,
+        env={**env, "FBSS_OUTPUT_ROOT": str(folder)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert "--run-queue build/queue" in proc.stdout, proc.stdout + proc.stderr
     assert not (folder / "build" / "02-failure-rates.ipynb").exists()
     assert (folder / "build" / "01-evidence-map.ipynb").exists()  # not queued, not touched
@@ -163,8 +185,11 @@ def test_a_real_make_runs_the_queue_it_filled(built):
 
 def test_the_topics_and_questions_are_read_from_the_data(built):
     folder, runs = built
-    queued = {line.split(" -p ")[-1] for line in _make(folder, "-n", "-B").stdout.splitlines()
-              if "--queue build/queue" in line and (" -p topic " in line or " -p question " in line)}
+    queued = {
+        line.split(" -p ")[-1]
+        for line in _make(folder, "-n", "-B").stdout.splitlines()
+        if "--queue build/queue" in line and (" -p topic " in line or " -p question " in line)
+    }
     assert queued == {f"topic {t}" for t in runs_module.topics()} | {f"question {q}" for q in runs_module.questions()}
 
 

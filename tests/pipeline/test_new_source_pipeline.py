@@ -1,6 +1,7 @@
 """A new page, end to end, as docs/adding-a-source.md tells it (tests/new_source_guide.py follows the guide on
 the fixture page in a copy of the data): its claims made from the candidate files, one linked to a question,
 and notebooks 10 (for that question) and 11 run on that data show the new claim."""
+
 from __future__ import annotations
 
 import os
@@ -8,16 +9,21 @@ import shutil
 import subprocess
 import sys
 
+import new_source_guide as guide
 import pandas as pd
 
-import new_source_guide as guide
 from fbss_evidence import config
 
 
 def make_run(tmp_path, notebook: str, parameters: str) -> subprocess.CompletedProcess:
-    proc = subprocess.run([sys.executable, "-m", "fbss_build.run", "--adhoc", notebook, "--set", parameters],
-                          capture_output=True, text=True, timeout=600, cwd=config.ROOT,
-                          env={**os.environ, "FBSS_OUTPUT_ROOT": str(tmp_path / "out")})
+    proc = subprocess.run(
+        [sys.executable, "-m", "fbss_build.run", "--adhoc", notebook, "--set", parameters],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=config.ROOT,
+        env={**os.environ, "FBSS_OUTPUT_ROOT": str(tmp_path / "out")},
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc
 

@@ -7,6 +7,7 @@ kernel per run would prove nothing more (tests/build/test_batch.py checks that a
 the same bytes). A run writes only under its own tmp folder, never into the project's figures/ or
 tables/.
 """
+
 from __future__ import annotations
 
 import os
@@ -26,24 +27,31 @@ QUESTION = "reoperation-after-discectomy"  # the literature notebook's default q
 
 # Files each notebook publishes: (figures, tables), without extensions.
 OUTPUTS = {
-    "01-evidence-map": (["01-evidence-map-topics", "01-evidence-map-basis"],
-                        ["01-claims-by-page-and-topic", "01-claims-by-page-and-basis",
-                         "01-recurring-findings"]),
+    "01-evidence-map": (
+        ["01-evidence-map-topics", "01-evidence-map-basis"],
+        ["01-claims-by-page-and-topic", "01-claims-by-page-and-basis", "01-recurring-findings"],
+    ),
     "02-failure-rates": (["02-failure-rates"], ["02-failure-rates"]),
-    "03-reoperation-revision": (["03-reoperation-revision"],
-                                ["03-reoperation-revision", "03-risk-factors"]),
+    "03-reoperation-revision": (["03-reoperation-revision"], ["03-reoperation-revision", "03-risk-factors"]),
     "04-treatments-compared": (["04-treatments-compared"], ["04-treatments-compared"]),
-    "05-implants-scs-pumps": (["05-scs-explant-reasons", "05-pump-opioid-elimination",
-                               "05-pump-prior-treatments"],
-                              ["05-scs-explant-reasons", "05-pump-opioid-elimination", "05-pump-cohort"]),
+    "05-implants-scs-pumps": (
+        ["05-scs-explant-reasons", "05-pump-opioid-elimination", "05-pump-prior-treatments"],
+        ["05-scs-explant-reasons", "05-pump-opioid-elimination", "05-pump-cohort"],
+    ),
     "06-after-fusion": (["06-after-fusion"], ["06-after-fusion", "06-muscle-and-dose"]),
     "07-compare-topic": (["07-compare-{topic}"], ["07-compare-{topic}"]),
-    "08-citation-audit": (["08-citation-audit", "08-statement-audit"],
-                          ["08-audit-by-page", "08-discrepancies", "08-evidence-grades", "08-statement-audit"]),
-    "09-statistics": (["09-proportions-with-counts"],
-                      ["09-rederived-arithmetic", "09-pooling-refusals", "09-pooled-estimates"]),
-    "10-claims-vs-literature": (["10-{question}"], ["10-{question}-results", "10-{question}-pooled",
-                                                    "10-{question}-claims", "10-{question}-sensitivity"]),
+    "08-citation-audit": (
+        ["08-citation-audit", "08-statement-audit"],
+        ["08-audit-by-page", "08-discrepancies", "08-evidence-grades", "08-statement-audit"],
+    ),
+    "09-statistics": (
+        ["09-proportions-with-counts"],
+        ["09-rederived-arithmetic", "09-pooling-refusals", "09-pooled-estimates"],
+    ),
+    "10-claims-vs-literature": (
+        ["10-{question}"],
+        ["10-{question}-results", "10-{question}-pooled", "10-{question}-claims", "10-{question}-sensitivity"],
+    ),
     "11-summary-of-findings": (["11-overview"], ["11-summary-of-findings", "11-headline-claims"]),
 }
 
@@ -86,22 +94,35 @@ DEFAULTS = [Case(f"{name}-defaults", name) for name in OUTPUTS]
 OTHERS = [
     Case("01-svg", "01-evidence-map", (("fig_format", "svg"),)),
     Case("02-clopper-pearson-90", "02-failure-rates", (("ci_method", "clopper-pearson"), ("ci_level", "0.9"))),
-    Case("03-pdf-no-clinic", "03-reoperation-revision",
-         (("fig_format", "pdf"), ("include_clinic_experience", "False"))),
-    Case("04-no-clinic-jeffreys", "04-treatments-compared",
-         (("include_clinic_experience", "False"), ("ci_method", "jeffreys"))),
+    Case(
+        "03-pdf-no-clinic", "03-reoperation-revision", (("fig_format", "pdf"), ("include_clinic_experience", "False"))
+    ),
+    Case(
+        "04-no-clinic-jeffreys",
+        "04-treatments-compared",
+        (("include_clinic_experience", "False"), ("ci_method", "jeffreys")),
+    ),
     Case("05-pdf", "05-implants-scs-pumps", (("fig_format", "pdf"),)),
     # No claim about fusion carries counts, so 06's intervals (and tables) cannot change.
-    Case("06-svg-agresti-coull-99", "06-after-fusion",
-         (("fig_format", "svg"), ("ci_method", "agresti-coull"), ("ci_level", "0.99"))),
+    Case(
+        "06-svg-agresti-coull-99",
+        "06-after-fusion",
+        (("fig_format", "svg"), ("ci_method", "agresti-coull"), ("ci_level", "0.99")),
+    ),
     Case("07-agresti-coull-99", "07-compare-topic", (("ci_method", "agresti-coull"), ("ci_level", "0.99"))),
     Case("07-opioids-by-basis", "07-compare-topic", (("topic", "opioids"), ("group_by", "basis"))),
     Case("08-svg", "08-citation-audit", (("fig_format", "svg"),)),
-    Case("09-DL-clopper-pearson", "09-statistics",
-         (("pooling_method", "DL"), ("ci_method", "clopper-pearson"))),
-    Case("10-asd-DL-HK-stated-only", "10-claims-vs-literature",
-         (("question", "asd-surgery-after-fusion"), ("pooling_method", "DL"), ("hartung_knapp", "True"),
-          ("include_derived_counts", "False"))),
+    Case("09-DL-clopper-pearson", "09-statistics", (("pooling_method", "DL"), ("ci_method", "clopper-pearson"))),
+    Case(
+        "10-asd-DL-HK-stated-only",
+        "10-claims-vs-literature",
+        (
+            ("question", "asd-surgery-after-fusion"),
+            ("pooling_method", "DL"),
+            ("hartung_knapp", "True"),
+            ("include_derived_counts", "False"),
+        ),
+    ),
     Case("11-at-least-3", "11-summary-of-findings", (("min_studies", "3"),)),
 ]
 FAILING = [
@@ -111,10 +132,10 @@ FAILING = [
 ]
 FAILURE_MESSAGES = {
     "07-unknown-topic": "ParameterError: parameter topic='no_such_topic' is not allowed; use one of: "
-                        "failure_persistent_pain, ",
+    "failure_persistent_pain, ",
     "02-ci-level-1.5": "ParameterError: parameter ci_level=1.5 must be a number in [0.5, 1), e.g. 0.95",
     "10-unknown-question": "ParameterError: parameter question='no-such-question' is not a question of the data; "
-                           "use one of: fbss-after-lumbar-surgery, ",
+    "use one of: fbss-after-lumbar-surgery, ",
 }
 ALL = {c.id: c for c in DEFAULTS + OTHERS + FAILING}
 
@@ -144,13 +165,27 @@ def _batch(cases: list[Case], root: Path) -> dict[str, Result]:
     env = {**os.environ, "FBSS_OUTPUT_ROOT": str(root), "PYTHONIOENCODING": "utf-8"}
     queue = root / "build" / "queue"
     for case in cases:
-        args = [sys.executable, "-m", "fbss_build.run", str(config.NOTEBOOKS / f"{case.notebook}.ipynb"),
-                "--output", str(root / "build" / f"{case.run_name}.ipynb"), "--queue", str(queue)]
+        args = [
+            sys.executable,
+            "-m",
+            "fbss_build.run",
+            str(config.NOTEBOOKS / f"{case.notebook}.ipynb"),
+            "--output",
+            str(root / "build" / f"{case.run_name}.ipynb"),
+            "--queue",
+            str(queue),
+        ]
         for name, value in case.params:
             args += ["-p", name, value]
         subprocess.run(args, check=True, env=env, timeout=120)
-    proc = subprocess.run([sys.executable, "-m", "fbss_build.run", "--run-queue", str(queue), "--jobs", "1"],
-                          capture_output=True, text=True, encoding="utf-8", timeout=900, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "fbss_build.run", "--run-queue", str(queue), "--jobs", "1"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=900,
+        env=env,
+    )
     return {case.id: Result(case, root, proc) for case in cases}
 
 
@@ -176,8 +211,10 @@ def _expected(case: Case, result: Result) -> tuple[set[str], set[str]]:
 def _published_by(result: Result) -> tuple[set[str], set[str]]:
     """The figures and tables this case's run published (its manifest), among the batch's."""
     manifest = (result.root / "build" / f"{result.case.run_name}.outputs").read_text().split()
-    return ({m.split("/", 1)[1] for m in manifest if m.startswith("figures/")},
-            {m.split("/", 1)[1] for m in manifest if m.startswith("tables/")})
+    return (
+        {m.split("/", 1)[1] for m in manifest if m.startswith("figures/")},
+        {m.split("/", 1)[1] for m in manifest if m.startswith("tables/")},
+    )
 
 
 @pytest.mark.parametrize("case_id", [c.id for c in DEFAULTS + OTHERS])
@@ -224,8 +261,7 @@ def test_non_default_parameters_take_effect(results, case_id):
     if case_id in ("02-clopper-pearson-90", "07-agresti-coull-99"):
         name = "07-compare-failure_persistent_pain" if case.notebook == "07-compare-topic" else case.notebook
         params = case.param_dict
-        for run, method, level in ((default, "wilson", 0.95),
-                                   (result, params["ci_method"], float(params["ci_level"]))):
+        for run, method, level in ((default, "wilson", 0.95), (result, params["ci_method"], float(params["ci_level"]))):
             rows = _ci_rows(run.table(name))
             assert len(rows) >= 1
             for r in rows.itertuples():
@@ -270,7 +306,8 @@ def test_non_default_parameters_take_effect(results, case_id):
         for name in ("09-rederived-arithmetic", "09-pooling-refusals"):
             assert result.table(name).equals(default.table(name))
         assert (result.root / "figures" / "09-proportions-with-counts.png").read_bytes() != (
-            default.root / "figures" / "09-proportions-with-counts.png").read_bytes()
+            default.root / "figures" / "09-proportions-with-counts.png"
+        ).read_bytes()
     elif case_id == "10-asd-DL-HK-stated-only":
         pooled = result.table("10-asd-surgery-after-fusion-pooled")
         assert set(pooled["method"]) == {"DL"} and pooled["hartung_knapp"].all()

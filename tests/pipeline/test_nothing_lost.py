@@ -1,4 +1,5 @@
 """A killed run leaves nothing that looks finished, and no run writes to data/."""
+
 import hashlib
 import os
 import signal
@@ -15,14 +16,27 @@ NOTEBOOK = config.NOTEBOOKS / "01-evidence-map.ipynb"
 def _run_in(root: Path) -> subprocess.Popen:
     env = {**os.environ, "FBSS_OUTPUT_ROOT": str(root)}
     return subprocess.Popen(
-        [sys.executable, "-m", "fbss_build.run", str(NOTEBOOK),
-         "--output", str(root / "build" / "01-evidence-map.ipynb")],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "fbss_build.run",
+            str(NOTEBOOK),
+            "--output",
+            str(root / "build" / "01-evidence-map.ipynb"),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
 
 
 def _data_fingerprint() -> dict[str, tuple[str, int]]:
-    return {str(p.relative_to(config.DATA)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
-            for p in sorted(config.DATA.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(config.DATA)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+        for p in sorted(config.DATA.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_sigkill_mid_run_leaves_no_target_and_no_partial_output(tmp_path):

@@ -1,4 +1,5 @@
 """Project-level promises: the environment files agree, raw data is unchanged, the real data validates."""
+
 import hashlib
 import re
 import tomllib
@@ -17,16 +18,21 @@ def _names(requirements):
 def test_environment_yml_lists_the_same_packages_as_pyproject():
     project = tomllib.loads((config.ROOT / "pyproject.toml").read_text())["project"]
     conda = (config.ROOT / "environment.yml").read_text().split("dependencies:", 1)[1]
-    listed = {line.strip()[2:] for line in conda.splitlines()
-              if line.strip().startswith("- ") and not line.strip().startswith(("- pip", "- python", "- -e"))}
+    listed = {
+        line.strip()[2:]
+        for line in conda.splitlines()
+        if line.strip().startswith("- ") and not line.strip().startswith(("- pip", "- python", "- -e"))
+    }
     assert _names(listed) == _names(project["dependencies"])
 
 
 def test_lock_pins_every_direct_dependency_and_leaves_out_the_slow_iri_parser():
     project = tomllib.loads((config.ROOT / "pyproject.toml").read_text())["project"]
-    pinned = {line.split("==")[0].lower().replace("_", "-")
-              for line in (config.ROOT / "requirements.lock").read_text().splitlines()
-              if "==" in line and not line.startswith("#")}
+    pinned = {
+        line.split("==")[0].lower().replace("_", "-")
+        for line in (config.ROOT / "requirements.lock").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    }
     assert _names(project["dependencies"]) <= pinned
     assert "rfc3987-syntax" not in pinned and "lark" not in pinned
 

@@ -1,5 +1,6 @@
 """The two wings: the analysis package (fbss_evidence, what notebooks import) never imports the build
 wing (fbss_build) or the notebook machinery, and no module imports itself round a circle."""
+
 from __future__ import annotations
 
 import ast
@@ -93,8 +94,26 @@ def test_git_ignores_no_file_of_the_project():
     root = SRC.parent
     if shutil.which("git") is None or not (root / ".git").exists():
         pytest.skip("not a git checkout")
-    ignored = subprocess.run(["git", "ls-files", "--others", "--ignored", "--exclude-standard", "--",
-                              "src", "tests", "notebooks", "data", "docs", "tools", ".ci"],
-                             cwd=root, capture_output=True, text=True, check=True).stdout.splitlines()
+    ignored = subprocess.run(
+        [
+            "git",
+            "ls-files",
+            "--others",
+            "--ignored",
+            "--exclude-standard",
+            "--",
+            "src",
+            "tests",
+            "notebooks",
+            "data",
+            "docs",
+            "tools",
+            ".ci",
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
     caches = ("__pycache__", ".hypothesis", ".pytest_cache", ".ipynb_checkpoints", ".egg-info")
     assert [p for p in ignored if not any(c in p for c in caches)] == []

@@ -1,4 +1,5 @@
 """fbss_evidence.arithmetic: re-deriving the pages' numbers from the parts they give."""
+
 from __future__ import annotations
 
 import math
@@ -13,11 +14,33 @@ from fbss_evidence.dataset import load_dataset
 NA = np.nan
 
 
-def _c(claim_id, value, value_text, *, unit="percent", bound="exact", numerator=NA, denominator=NA,
-       finding_id=None, source_id="p1", whole_id=None, base_claim_id=None):
-    return dict(claim_id=claim_id, source_id=source_id, value=float(value), value_text=value_text,
-                bound=bound, unit=unit, numerator=numerator, denominator=denominator,
-                finding_id=finding_id or claim_id, whole_id=whole_id, base_claim_id=base_claim_id)
+def _c(
+    claim_id,
+    value,
+    value_text,
+    *,
+    unit="percent",
+    bound="exact",
+    numerator=NA,
+    denominator=NA,
+    finding_id=None,
+    source_id="p1",
+    whole_id=None,
+    base_claim_id=None,
+):
+    return dict(
+        claim_id=claim_id,
+        source_id=source_id,
+        value=float(value),
+        value_text=value_text,
+        bound=bound,
+        unit=unit,
+        numerator=numerator,
+        denominator=denominator,
+        finding_id=finding_id or claim_id,
+        whole_id=whole_id,
+        base_claim_id=base_claim_id,
+    )
 
 
 def frame(*rows) -> pd.DataFrame:
@@ -26,6 +49,7 @@ def frame(*rows) -> pd.DataFrame:
 
 # -- rounding_tolerance ------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "text, bound, expected",
     [
@@ -33,8 +57,8 @@ def frame(*rows) -> pd.DataFrame:
         ("15%", "exact", 0.5),
         ("170.9%", "exact", 0.05),
         ("0.25 mg", "exact", 0.005),
-        ("77,682", "exact", 0.5),         # the thousands separator is not a decimal point
-        ("about 15%", "approx", 1.0),     # approximate figures get a full unit
+        ("77,682", "exact", 0.5),  # the thousands separator is not a decimal point
+        ("about 15%", "approx", 1.0),  # approximate figures get a full unit
         ("nearly 26.8%", "approx", 0.1),
         ("ABOUT 15%", "approx", 1.0),
         ("Nearly one in three", "approx", 1.0),  # no digits: whole units
@@ -50,15 +74,18 @@ def test_rounding_tolerance(text, bound, expected):
 def test_approx_doubles_the_tolerance():
     for text in ("15%", "26.8%", "1.25"):
         assert arithmetic.rounding_tolerance(text, "approx") == pytest.approx(
-            2 * arithmetic.rounding_tolerance(text, "exact"))
+            2 * arithmetic.rounding_tolerance(text, "exact")
+        )
 
 
 # -- share_from_counts -------------------------------------------------------------------------
 
+
 def test_share_from_counts_agrees_within_approximate_rounding():
     # 100 * 69 / 479 = 14.405...; "about 15%" may be off by 1 unit: |15 - 14.405| = 0.595 <= 1.0
-    (row,) = arithmetic.share_from_counts(frame(
-        _c("a", 15, "about 15%", bound="approx", numerator=69, denominator=479)))
+    (row,) = arithmetic.share_from_counts(
+        frame(_c("a", 15, "about 15%", bound="approx", numerator=69, denominator=479))
+    )
     assert row["check"] == "share from the page's counts"
     assert row["parts"] == "69 of 479"
     assert row["recomputed"] == 14.405
@@ -69,8 +96,7 @@ def test_share_from_counts_agrees_within_approximate_rounding():
 
 def test_share_from_counts_disagrees_when_stated_exactly():
     # "15%" printed exactly allows only 0.5: |15 - 14.405| = 0.595 > 0.5
-    (row,) = arithmetic.share_from_counts(frame(
-        _c("a", 15, "15%", numerator=69, denominator=479)))
+    (row,) = arithmetic.share_from_counts(frame(_c("a", 15, "15%", numerator=69, denominator=479)))
     assert row["rounding_tolerance"] == 0.5
     assert row["agrees"] is False
 
@@ -84,20 +110,21 @@ def test_share_from_counts_exact_agreement():
 
 
 def test_share_from_counts_ignores_counts_and_claims_without_numerator():
-    rows = arithmetic.share_from_counts(frame(
-        _c("a", 30, "30", unit="count", numerator=30, denominator=35),
-        _c("b", 86, "86%")))
+    rows = arithmetic.share_from_counts(
+        frame(_c("a", 30, "30", unit="count", numerator=30, denominator=35), _c("b", 86, "86%"))
+    )
     assert rows == []
 
 
 # -- share_beside_counts -----------------------------------------------------------------------
+
 
 def test_share_beside_counts_uses_the_count_statement_of_the_same_finding():
     # "Thirty of the 35" and "86%": 100 * 30 / 35 = 85.714, |86 - 85.714| = 0.286 <= 0.5
     claims = frame(
         _c("pct", 86, "86%", finding_id="f"),
         _c("cnt", 30, "Thirty of the 35", unit="count", numerator=30, denominator=35, finding_id="f"),
-        _c("other-page", 80, "80%", finding_id="f", source_id="p2"),   # another page: not checked
+        _c("other-page", 80, "80%", finding_id="f", source_id="p2"),  # another page: not checked
         _c("other-finding", 50, "50%", finding_id="g"),
     )
     (row,) = arithmetic.share_beside_counts(claims)
@@ -111,7 +138,8 @@ def test_share_beside_counts_uses_the_count_statement_of_the_same_finding():
 def test_share_beside_counts_flags_a_wrong_share():
     claims = frame(
         _c("pct", 90, "90%", finding_id="f"),
-        _c("cnt", 30, "30 of 35", unit="count", numerator=30, denominator=35, finding_id="f"))
+        _c("cnt", 30, "30 of 35", unit="count", numerator=30, denominator=35, finding_id="f"),
+    )
     (row,) = arithmetic.share_beside_counts(claims)
     assert row["difference"] == pytest.approx(4.286)
     assert row["agrees"] is False
@@ -119,11 +147,10 @@ def test_share_beside_counts_flags_a_wrong_share():
 
 # -- count_from_share --------------------------------------------------------------------------
 
+
 def test_count_from_share_flags_a_share_no_whole_count_gives():
     # 26.8% of 69 = 18.49 people; 18/69 = 26.087%, 19/69 = 27.536%: neither prints as 26.8%
-    claims = frame(
-        _c("group", 69, "69", unit="count"),
-        _c("share", 26.8, "26.8%", base_claim_id="group"))
+    claims = frame(_c("group", 69, "69", unit="count"), _c("share", 26.8, "26.8%", base_claim_id="group"))
     (row,) = arithmetic.count_from_share(claims)
     assert row["check"] == "share of a stated group"
     assert row["parts"] == "26.8% of 69"
@@ -131,25 +158,25 @@ def test_count_from_share_flags_a_share_no_whole_count_gives():
     assert row["difference"] == 0.713
     assert row["rounding_tolerance"] == 0.05
     assert row["agrees"] is False
-    assert row["note"] == ("26.8% of 69 is 18.49 people; the nearest whole count, 18, "
-                           "would be 26.1%")
+    assert row["note"] == ("26.8% of 69 is 18.49 people; the nearest whole count, 18, would be 26.1%")
 
 
 def test_count_from_share_accepts_a_possible_share():
     # 26.1% of 69 = 18.009 people; 18/69 = 26.087% -> |26.1 - 26.087| = 0.013 <= 0.05
-    claims = frame(_c("group", 69, "69", unit="count"),
-                   _c("share", 26.1, "26.1%", base_claim_id="group"))
+    claims = frame(_c("group", 69, "69", unit="count"), _c("share", 26.1, "26.1%", base_claim_id="group"))
     (row,) = arithmetic.count_from_share(claims)
     assert row["agrees"] is True
 
 
 # -- percent_change ----------------------------------------------------------------------------
 
+
 def _change(stated, text):
     return frame(
         _c("start", 77682, "77,682", unit="count"),
         _c("end", 210407, "210,407", unit="count", base_claim_id="start"),
-        _c("change", stated, text, unit="percent_change", base_claim_id="start"))
+        _c("change", stated, text, unit="percent_change", base_claim_id="start"),
+    )
 
 
 def test_percent_change_agrees():
@@ -170,9 +197,9 @@ def test_percent_change_disagrees():
 
 # -- parts_of_whole / remainder ------------------------------------------------------------------
 
+
 def test_parts_of_whole_under_100_leaves_a_remainder():
-    claims = frame(_c("a", 43.9, "43.9%", whole_id="w"), _c("b", 20.2, "20.2%", whole_id="w"),
-                   _c("c", 5, "5%"))
+    claims = frame(_c("a", 43.9, "43.9%", whole_id="w"), _c("b", 20.2, "20.2%", whole_id="w"), _c("c", 5, "5%"))
     (row,) = arithmetic.parts_of_whole(claims)
     assert row["claim_id"] == "a; b"
     assert row["page_figure"] == "43.9% + 20.2%"
@@ -203,8 +230,12 @@ def test_parts_of_whole_just_over_100_within_rounding():
 
 
 def test_parts_of_whole_one_row_per_whole_sorted():
-    claims = frame(_c("x1", 50, "50%", whole_id="z"), _c("y1", 10, "10%", whole_id="a"),
-                   _c("x2", 50, "50%", whole_id="z"), _c("y2", 10, "10%", whole_id="a"))
+    claims = frame(
+        _c("x1", 50, "50%", whole_id="z"),
+        _c("y1", 10, "10%", whole_id="a"),
+        _c("x2", 50, "50%", whole_id="z"),
+        _c("y2", 10, "10%", whole_id="a"),
+    )
     rows = arithmetic.parts_of_whole(claims)
     assert [r["parts"] for r in rows] == ["a", "z"]
     assert [r["claim_id"] for r in rows] == ["y1; y2", "x1; x2"]
@@ -223,6 +254,7 @@ def test_remainder_refuses_a_part_without_a_single_value():
 
 
 # -- rederive ----------------------------------------------------------------------------------
+
 
 def test_rederive_empty():
     out = arithmetic.rederive(frame(_c("a", 5, "5%")))

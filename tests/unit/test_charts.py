@@ -1,4 +1,5 @@
 """The charts, tested through the artists they leave on the axes."""
+
 from __future__ import annotations
 
 import matplotlib
@@ -40,19 +41,22 @@ def _estimates(rows):
 @pytest.fixture
 def every_kind():
     # Top to bottom: exact with CI, approx, range, upper, lower.
-    return _estimates([
-        ("cited_study", "exact", 14.4, NA, NA, 11.5, 17.9),
-        ("clinic_experience", "approx", 90, NA, NA, NA, NA),
-        ("uncited", "range", NA, 20, 40, NA, NA),
-        ("cited_study", "upper", 25, NA, NA, NA, NA),
-        ("cited_study", "lower", 60, NA, NA, NA, NA),
-    ])
+    return _estimates(
+        [
+            ("cited_study", "exact", 14.4, NA, NA, 11.5, 17.9),
+            ("clinic_experience", "approx", 90, NA, NA, NA, NA),
+            ("uncited", "range", NA, 20, 40, NA, NA),
+            ("cited_study", "upper", 25, NA, NA, NA, NA),
+            ("cited_study", "lower", 60, NA, NA, NA, NA),
+        ]
+    )
 
 
 LABELS = ["exact one", "approx one", "range one", "upper one", "lower one"]
 
 
 # -- estimates_chart --------------------------------------------------------------------------
+
 
 def test_exact_is_a_filled_marker(every_kind):
     ax = estimates_chart(every_kind, labels=LABELS, title="t")
@@ -145,16 +149,20 @@ def test_no_whisker_without_counts(every_kind):
 def test_legend_lists_bases_and_every_kind_present(every_kind):
     ax = estimates_chart(every_kind, labels=LABELS, title="t")
     assert _legend_texts(ax) == [
-        "cited study", "clinic's own experience", "no source given",
-        "stated value", "approximate ('about', 'nearly')", "range ('20-40%')",
-        "upper bound ('up to'), band from 0", "lower bound ('more than')",
+        "cited study",
+        "clinic's own experience",
+        "no source given",
+        "stated value",
+        "approximate ('about', 'nearly')",
+        "range ('20-40%')",
+        "upper bound ('up to'), band from 0",
+        "lower bound ('more than')",
         "confidence interval (page's own counts)",
     ]
 
 
 def test_legend_lists_only_kinds_present():
-    claims = _estimates([("cited_study", "exact", 10, NA, NA, NA, NA),
-                         ("uncited", "range", NA, 5, 15, NA, NA)])
+    claims = _estimates([("cited_study", "exact", 10, NA, NA, NA, NA), ("uncited", "range", NA, 5, 15, NA, NA)])
     ax = estimates_chart(claims, labels=["a", "b"], title="t")
     assert _legend_texts(ax) == ["cited study", "no source given", "stated value", "range ('20-40%')"]
     assert _gid(ax.lines, "approx") == []
@@ -185,24 +193,24 @@ def test_labels_may_be_a_series(every_kind):
 
 def test_draws_on_the_given_axes():
     fig, ax = plt.subplots()
-    out = estimates_chart(_estimates([("cited_study", "exact", 10, NA, NA, NA, NA)]),
-                          labels=["a"], title="t", ax=ax)
+    out = estimates_chart(_estimates([("cited_study", "exact", 10, NA, NA, NA, NA)]), labels=["a"], title="t", ax=ax)
     assert out is ax
     assert plt.get_fignums() == [fig.number]
 
 
 # -- count_heatmap --------------------------------------------------------------------------
 
+
 @pytest.fixture
 def counts():
-    return pd.DataFrame([[3, 0, 1], [0, 12, 5]], index=["Page A", "Page B"],
-                        columns=["recurrence", "opioids", "background"])
+    return pd.DataFrame(
+        [[3, 0, 1], [0, 12, 5]], index=["Page A", "Page B"], columns=["recurrence", "opioids", "background"]
+    )
 
 
 def test_heatmap_annotations_are_the_counts(counts):
     ax = charts.count_heatmap(counts, title="T", xlabel="Topic", ylabel="Page")
-    cells = {(round(t.get_position()[1] - 0.5), round(t.get_position()[0] - 0.5)): t.get_text()
-             for t in ax.texts}
+    cells = {(round(t.get_position()[1] - 0.5), round(t.get_position()[0] - 0.5)): t.get_text() for t in ax.texts}
     assert cells == {(r, c): str(counts.iat[r, c]) for r in range(2) for c in range(3)}
 
 
@@ -217,6 +225,7 @@ def test_heatmap_labels_and_colour_bar(counts):
 
 
 # -- stacked_shares ------------------------------------------------------------------------
+
 
 def _bars_by_row(ax):
     rows = {}
@@ -264,10 +273,16 @@ def test_stacked_shares_small_segment_has_no_count():
 
 # -- composition_bar -----------------------------------------------------------------------
 
+
 @pytest.fixture
 def parts():
-    return pd.DataFrame({"label": ["loss of effect", "infection", "other (derived)"],
-                         "share": [43.9, 20.2, 35.9], "derived": [False, False, True]})
+    return pd.DataFrame(
+        {
+            "label": ["loss of effect", "infection", "other (derived)"],
+            "share": [43.9, 20.2, 35.9],
+            "derived": [False, False, True],
+        }
+    )
 
 
 def test_composition_bar_hatches_only_the_derived_part(parts):
@@ -293,9 +308,11 @@ def test_composition_bar_segments_are_consecutive(parts):
 
 # -- time_course ----------------------------------------------------------------------------
 
+
 def test_time_course_points_and_labels():
-    points = pd.DataFrame({"months": [1, 12, 60], "value": [40.0, 60.5, 81.0],
-                           "label": ["1 month", "1 year", "5 years"]})
+    points = pd.DataFrame(
+        {"months": [1, 12, 60], "value": [40.0, 60.5, 81.0], "label": ["1 month", "1 year", "5 years"]}
+    )
     ax = charts.time_course(points, title="TC", ylabel="Off opioids (%)")
     (line,) = _gid(ax.lines, "course")
     assert line.get_xdata().tolist() == [1, 12, 60]
@@ -310,11 +327,18 @@ def test_time_course_points_and_labels():
 
 # -- interval_forest ------------------------------------------------------------------------
 
+
 @pytest.fixture
 def studies():
-    return pd.DataFrame({"label": ["A [p1]", "B [p2]", "C [p3]"], "total": [479, 35, 1200.0],
-                         "proportion": [14.405, 85.714, 50.0],
-                         "ci_low": [11.5, 70.6, 47.2], "ci_high": [17.9, 93.7, 52.8]})
+    return pd.DataFrame(
+        {
+            "label": ["A [p1]", "B [p2]", "C [p3]"],
+            "total": [479, 35, 1200.0],
+            "proportion": [14.405, 85.714, 50.0],
+            "ci_low": [11.5, 70.6, 47.2],
+            "ci_high": [17.9, 93.7, 52.8],
+        }
+    )
 
 
 def test_interval_forest_one_marker_per_row(studies):
@@ -332,8 +356,7 @@ def test_interval_forest_whiskers_and_labels(studies):
     segments = whiskers.get_segments()
     assert [s[:, 0].min() for s in segments] == pytest.approx(studies["ci_low"].tolist())
     assert [s[:, 0].max() for s in segments] == pytest.approx(studies["ci_high"].tolist())
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["A [p1] (n=479)", "B [p2] (n=35)",
-                                                           "C [p3] (n=1,200)"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["A [p1] (n=479)", "B [p2] (n=35)", "C [p3] (n=1,200)"]
     assert ax.get_ylim()[0] > ax.get_ylim()[1]  # first row at the top
 
 

@@ -1,5 +1,6 @@
 """fbss_evidence.plotting.curves, tested through its artists: the fitted curve and its band, one square per
 result used (area by n), one line per study, one marker per claim with a timepoint."""
+
 from __future__ import annotations
 
 import matplotlib
@@ -10,12 +11,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from test_literature import _data  # noqa: E402
+from test_metaregression import CURVE_STUDIES, _timed  # noqa: E402
 
 from fbss_evidence import literature, metaregression  # noqa: E402
 from fbss_evidence.plotting import curves, style  # noqa: E402
-
-from test_literature import _data  # noqa: E402
-from test_metaregression import CURVE_STUDIES, _timed  # noqa: E402
 
 
 def _gid(artists, gid):
@@ -24,23 +24,40 @@ def _gid(artists, gid):
 
 @pytest.fixture(scope="module")
 def fitted():
-    rows = [_timed(1, "alpha-2001", 4, 200, 12), _timed(2, "alpha-2001", 20, 200, 60),
-            _timed(1, "eps-2005", 36, 190, 120),
-            _timed(1, "beta-2002", 2, 150, 12), _timed(2, "beta-2002", 12, 150, 60),
-            _timed(3, "beta-2002", 25, 150, 120),
-            _timed(1, "gamma-2003", 3, 80, 24, group="5y"), _timed(2, "gamma-2003", 9, 80, 96),
-            _timed(1, "zeta-2006", 30, 400, 60)]
+    rows = [
+        _timed(1, "alpha-2001", 4, 200, 12),
+        _timed(2, "alpha-2001", 20, 200, 60),
+        _timed(1, "eps-2005", 36, 190, 120),
+        _timed(1, "beta-2002", 2, 150, 12),
+        _timed(2, "beta-2002", 12, 150, 60),
+        _timed(3, "beta-2002", 25, 150, 120),
+        _timed(1, "gamma-2003", 3, 80, 24, group="5y"),
+        _timed(2, "gamma-2003", 9, 80, 96),
+        _timed(1, "zeta-2006", 30, 400, 60),
+    ]
     return metaregression.time_curve(literature.synthesise(_data(rows, CURVE_STUDIES), "q").rows)
 
 
 def _claims():
-    return pd.DataFrame([
-        dict(value=20.0, value_low=np.nan, value_high=np.nan, bound="exact", basis="cited_study", timepoint_years=5.0),
-        dict(value=np.nan, value_low=10.0, value_high=30.0, bound="range", basis="uncited", timepoint_years=10.0),
-        dict(value=15.0, value_low=np.nan, value_high=np.nan, bound="upper", basis="clinic_experience",
-             timepoint_years=2.0),
-        dict(value=40.0, value_low=np.nan, value_high=np.nan, bound="exact", basis="uncited", timepoint_years=np.nan),
-    ])
+    return pd.DataFrame(
+        [
+            dict(
+                value=20.0, value_low=np.nan, value_high=np.nan, bound="exact", basis="cited_study", timepoint_years=5.0
+            ),
+            dict(value=np.nan, value_low=10.0, value_high=30.0, bound="range", basis="uncited", timepoint_years=10.0),
+            dict(
+                value=15.0,
+                value_low=np.nan,
+                value_high=np.nan,
+                bound="upper",
+                basis="clinic_experience",
+                timepoint_years=2.0,
+            ),
+            dict(
+                value=40.0, value_low=np.nan, value_high=np.nan, bound="exact", basis="uncited", timepoint_years=np.nan
+            ),
+        ]
+    )
 
 
 def test_one_square_per_result_used_and_one_line_per_study(fitted):
@@ -53,8 +70,11 @@ def test_one_square_per_result_used_and_one_line_per_study(fitted):
     assert np.array(sorted(map(tuple, offsets))) == pytest.approx(expected)
     lines = _gid(ax.lines, curves.GID_STUDY_LINE)
     assert len(lines) == 4
-    alpha = next(line for line in lines if len(line.get_xdata()) == 3 and line.get_xdata()[1] == 5.0
-                 and line.get_ydata()[0] == pytest.approx(2.0))
+    alpha = next(
+        line
+        for line in lines
+        if len(line.get_xdata()) == 3 and line.get_xdata()[1] == 5.0 and line.get_ydata()[0] == pytest.approx(2.0)
+    )
     assert list(alpha.get_xdata()) == [1.0, 5.0, 10.0]  # one cohort, two papers, one line in time order
     labels = [t.get_text() for t in _gid(ax.texts, curves.GID_STUDY_LABEL)]
     assert len(labels) == 3  # the single-result study is not named
@@ -64,7 +84,9 @@ def test_marker_area_follows_n(fitted):
     ax = curves.time_curve_chart(fitted.curve, fitted.rows, _claims(), title="T")
     sizes = {}
     for collection in _gid(ax.collections, curves.GID_STUDY_POINTS):
-        for (x, y), s in zip(collection.get_offsets(), np.broadcast_to(collection.get_sizes(), len(collection.get_offsets()))):
+        for (x, y), s in zip(
+            collection.get_offsets(), np.broadcast_to(collection.get_sizes(), len(collection.get_offsets()))
+        ):
             sizes[(round(x, 6), round(y, 6))] = s
     n = {(round(r.years, 6), round(r.percent, 6)): r.pool_n for r in fitted.rows.itertuples()}
     largest = max(n, key=n.get)

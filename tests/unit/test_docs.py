@@ -1,5 +1,6 @@
 """The documents state each fact of the code once more only where a reader needs it; these tests keep
 those copies in step with the code (the vocabularies, reason codes, notebooks and figures)."""
+
 from __future__ import annotations
 
 import re
@@ -16,7 +17,7 @@ def table_keys(text: str, header: str) -> list[str]:
     lines = text.split("\n")
     start = next(i for i, line in enumerate(lines) if line.startswith(f"| {header} |"))
     keys = []
-    for line in lines[start + 2:]:
+    for line in lines[start + 2 :]:
         if not line.startswith("|"):
             break
         keys += re.findall(r"`([a-z_]+)`", line.split("|")[1])

@@ -1,4 +1,5 @@
 """fbss_evidence.evidence: enrichment, grades, audit categories, counts and selections."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -11,49 +12,104 @@ from fbss_evidence.dataset import Dataset, load_dataset
 NA = np.nan
 
 
-def _claim(claim_id, source_id, *, basis="cited_study", ref_id=None, topic="recurrence",
-           measure="rate", value=10.0, value_text="10%", bound="exact", finding_id=None,
-           value_low=NA, value_high=NA, intervention=None, timepoint=None, outcome="recurrence"):
-    return dict(claim_id=claim_id, source_id=source_id, value_text=value_text, value=value,
-                value_low=value_low, value_high=value_high, bound=bound, unit="percent",
-                measure=measure, numerator=NA, denominator=NA, topic=topic,
-                intervention=intervention, outcome=outcome, population="adults",
-                timepoint=timepoint, basis=basis, ref_id=ref_id,
-                finding_id=finding_id or claim_id)
+def _claim(
+    claim_id,
+    source_id,
+    *,
+    basis="cited_study",
+    ref_id=None,
+    topic="recurrence",
+    measure="rate",
+    value=10.0,
+    value_text="10%",
+    bound="exact",
+    finding_id=None,
+    value_low=NA,
+    value_high=NA,
+    intervention=None,
+    timepoint=None,
+    outcome="recurrence",
+):
+    return dict(
+        claim_id=claim_id,
+        source_id=source_id,
+        value_text=value_text,
+        value=value,
+        value_low=value_low,
+        value_high=value_high,
+        bound=bound,
+        unit="percent",
+        measure=measure,
+        numerator=NA,
+        denominator=NA,
+        topic=topic,
+        intervention=intervention,
+        outcome=outcome,
+        population="adults",
+        timepoint=timepoint,
+        basis=basis,
+        ref_id=ref_id,
+        finding_id=finding_id or claim_id,
+    )
 
 
 @pytest.fixture
 def small() -> Dataset:
     """Two pages, three references (one of unknown design), five claims."""
     sources = pd.DataFrame({"source_id": ["p1", "p2"], "label": ["Page One", "Page Two"]})
-    references = pd.DataFrame({
-        "ref_id": ["p1-r1", "p1-r2", "p2-r1"],
-        "citation_as_printed": ["Klessinger S. ...", "De Andres J, et al. ...", "Lebow RL. ..."],
-        "study_id": ["klessinger-2012", "de-2017", "lebow-x"],
-    })
-    studies = pd.DataFrame({
-        "study_id": ["klessinger-2012", "de-2017", "lebow-x"],
-        "first_author": ["Klessinger S", "De Andres J", "Lebow RL"],
-        "year": ["2012", "2017", ""],
-        "design": ["retrospective cohort", None, "RCT"],
-        "pmid": ["111", None, "333"], "doi": [None, None, "10.1/x"],
-        "lookup_status": ["found", "not_found", "found"],
-    })
-    claims = pd.DataFrame([
-        _claim("p1-01", "p1", ref_id="p1-r1", finding_id="f-shared", value_text="28%", value=28),
-        _claim("p1-02", "p1", ref_id="p1-r2", topic="opioids", measure="characteristic"),
-        _claim("p1-03", "p1", basis="clinic_experience", value_text="about 90%", value=90,
-               bound="approx", topic="treatment_outcome"),
-        _claim("p2-01", "p2", ref_id="p2-r1", finding_id="f-shared", value_text="up to 28%",
-               value=28, bound="upper"),
-        _claim("p2-02", "p2", basis="uncited", value_text="20-40%", value=NA, value_low=20,
-               value_high=40, bound="range"),
-    ])
-    audit = pd.DataFrame({
-        "claim_id": ["p1-01", "p1-02", "p2-01"],
-        "verdict": ["figure_differs", "not_found", "supported"],
-        "study_figure": ["31%", None, "28%"],
-    })
+    references = pd.DataFrame(
+        {
+            "ref_id": ["p1-r1", "p1-r2", "p2-r1"],
+            "citation_as_printed": ["Klessinger S. ...", "De Andres J, et al. ...", "Lebow RL. ..."],
+            "study_id": ["klessinger-2012", "de-2017", "lebow-x"],
+        }
+    )
+    studies = pd.DataFrame(
+        {
+            "study_id": ["klessinger-2012", "de-2017", "lebow-x"],
+            "first_author": ["Klessinger S", "De Andres J", "Lebow RL"],
+            "year": ["2012", "2017", ""],
+            "design": ["retrospective cohort", None, "RCT"],
+            "pmid": ["111", None, "333"],
+            "doi": [None, None, "10.1/x"],
+            "lookup_status": ["found", "not_found", "found"],
+        }
+    )
+    claims = pd.DataFrame(
+        [
+            _claim("p1-01", "p1", ref_id="p1-r1", finding_id="f-shared", value_text="28%", value=28),
+            _claim("p1-02", "p1", ref_id="p1-r2", topic="opioids", measure="characteristic"),
+            _claim(
+                "p1-03",
+                "p1",
+                basis="clinic_experience",
+                value_text="about 90%",
+                value=90,
+                bound="approx",
+                topic="treatment_outcome",
+            ),
+            _claim(
+                "p2-01", "p2", ref_id="p2-r1", finding_id="f-shared", value_text="up to 28%", value=28, bound="upper"
+            ),
+            _claim(
+                "p2-02",
+                "p2",
+                basis="uncited",
+                value_text="20-40%",
+                value=NA,
+                value_low=20,
+                value_high=40,
+                bound="range",
+            ),
+        ]
+    )
+    audit = pd.DataFrame(
+        {
+            "claim_id": ["p1-01", "p1-02", "p2-01"],
+            "verdict": ["figure_differs", "not_found", "supported"],
+            "study_figure": ["31%", None, "28%"],
+        }
+    )
     return Dataset(sources=sources, texts={}, claims=claims, references=references, studies=studies, audit=audit)
 
 
@@ -64,6 +120,7 @@ def real():
 
 
 # -- enrich ---------------------------------------------------------------------------
+
 
 def test_enrich_keeps_one_row_per_claim_in_order(small):
     out = evidence.enrich(small)
@@ -88,8 +145,8 @@ def test_enrich_labels_sources_and_studies(small):
 def test_enrich_grades(small):
     grade = evidence.enrich(small).set_index("claim_id")["grade"]
     assert grade.to_dict() == {
-        "p1-01": "retrospective cohort",      # design from the reference
-        "p1-02": "cited, design unknown",     # cited, reference has no design
+        "p1-01": "retrospective cohort",  # design from the reference
+        "p1-02": "cited, design unknown",  # cited, reference has no design
         "p1-03": "clinic experience",
         "p2-01": "RCT",
         "p2-02": "no source",
@@ -114,8 +171,12 @@ def test_enrich_without_audit_marks_every_cited_claim_unverifiable(small):
     out = evidence.enrich(small).set_index("claim_id")
     assert out["verdict"].isna().all()
     assert out["audit_category"].to_dict() == {
-        "p1-01": "unverifiable", "p1-02": "unverifiable", "p1-03": "clinic experience",
-        "p2-01": "unverifiable", "p2-02": "uncited"}
+        "p1-01": "unverifiable",
+        "p1-02": "unverifiable",
+        "p1-03": "clinic experience",
+        "p2-01": "unverifiable",
+        "p2-02": "uncited",
+    }
 
 
 def test_enrich_refuses_a_duplicated_reference(small):
@@ -160,12 +221,18 @@ def test_real_grades_follow_basis(real):
     ],
 )
 def test_study_label(first_author, citation, year, expected):
-    ref = pd.Series({"first_author": first_author, "citation_as_printed": citation,
-                     "year": pd.to_numeric(year, errors="coerce") if year and year.strip() else year})
+    ref = pd.Series(
+        {
+            "first_author": first_author,
+            "citation_as_printed": citation,
+            "year": pd.to_numeric(year, errors="coerce") if year and year.strip() else year,
+        }
+    )
     assert evidence.study_label(ref) == expected
 
 
 # -- evidence_grade / audit_category -------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "basis, design, expected",
@@ -201,6 +268,7 @@ def test_audit_category(basis, verdict, expected):
 
 
 # -- claims_by ------------------------------------------------------------------------
+
 
 def test_claims_by_topic_has_every_topic_in_vocabulary_order_with_zeros(small):
     table = evidence.claims_by(evidence.enrich(small), "source", "topic")
@@ -239,6 +307,7 @@ def test_claims_by_real_dataset_counts_every_claim_once(real):
 
 # -- recurring_findings ------------------------------------------------------------------
 
+
 def test_recurring_findings_across_pages(small):
     rec = evidence.recurring_findings(evidence.enrich(small))
     assert rec["finding_id"].tolist() == ["f-shared"]
@@ -251,14 +320,16 @@ def test_recurring_findings_across_pages(small):
 
 
 def test_recurring_findings_within_a_page_and_ordering():
-    claims = pd.DataFrame({
-        "claim_id": list("abcdefg"),
-        "finding_id": ["one-page", "one-page", "one-page", "two-pages", "two-pages", "single", "zz-one"],
-        "source_id": ["p1", "p1", "p1", "p1", "p2", "p1", "p2"],
-        "source": ["A", "A", "A", "A", "B", "A", "B"],
-        "value_text": ["5", "five", "5", "x", "x", "1", "2"],
-        "topic": ["t"] * 7,
-    })
+    claims = pd.DataFrame(
+        {
+            "claim_id": list("abcdefg"),
+            "finding_id": ["one-page", "one-page", "one-page", "two-pages", "two-pages", "single", "zz-one"],
+            "source_id": ["p1", "p1", "p1", "p1", "p2", "p1", "p2"],
+            "source": ["A", "A", "A", "A", "B", "A", "B"],
+            "value_text": ["5", "five", "5", "x", "x", "1", "2"],
+            "topic": ["t"] * 7,
+        }
+    )
     rec = evidence.recurring_findings(claims)
     # Across pages first, then by statements; a finding stated once is not recurring.
     assert rec["finding_id"].tolist() == ["two-pages", "one-page"]
@@ -281,6 +352,7 @@ def test_recurring_findings_real_dataset(real):
 
 
 # -- select / distinct_statements ----------------------------------------------------------
+
 
 def test_select_filters_topics_and_measure(small):
     claims = evidence.enrich(small)
@@ -319,21 +391,31 @@ def test_select_real_dataset_drops_only_clinic_rows(real):
 
 def test_distinct_statements_drops_a_repeated_sentence_on_one_page():
     base = dict(finding_id="f", value=28.0, value_low=NA, value_high=NA, bound="upper")
-    claims = pd.DataFrame([
-        dict(claim_id="a", source_id="p1", **base),
-        dict(claim_id="b", source_id="p1", **base),        # same page, same numbers: dropped
-        dict(claim_id="c", source_id="p2", **base),        # another page: kept
-        dict(claim_id="d", source_id="p1", **{**base, "bound": "exact"}),  # different bound: kept
-    ])
+    claims = pd.DataFrame(
+        [
+            dict(claim_id="a", source_id="p1", **base),
+            dict(claim_id="b", source_id="p1", **base),  # same page, same numbers: dropped
+            dict(claim_id="c", source_id="p2", **base),  # another page: kept
+            dict(claim_id="d", source_id="p1", **{**base, "bound": "exact"}),  # different bound: kept
+        ]
+    )
     out = evidence.distinct_statements(claims)
     assert out["claim_id"].tolist() == ["a", "c", "d"]
     assert list(out.index) == [0, 1, 2]
 
 
 def test_distinct_statements_treats_missing_values_as_equal():
-    claims = pd.DataFrame({"claim_id": ["a", "b"], "source_id": ["p", "p"], "finding_id": ["f", "f"],
-                           "value": [NA, NA], "value_low": [20.0, 20.0], "value_high": [40.0, 40.0],
-                           "bound": ["range", "range"]})
+    claims = pd.DataFrame(
+        {
+            "claim_id": ["a", "b"],
+            "source_id": ["p", "p"],
+            "finding_id": ["f", "f"],
+            "value": [NA, NA],
+            "value_low": [20.0, 20.0],
+            "value_high": [40.0, 40.0],
+            "bound": ["range", "range"],
+        }
+    )
     assert evidence.distinct_statements(claims)["claim_id"].tolist() == ["a"]
 
 
@@ -347,17 +429,25 @@ def test_distinct_statements_real_recurrence(real):
 
 # -- estimate_label ------------------------------------------------------------------------
 
+
 def _row(**kw):
-    base = dict(outcome="recurrence", intervention=None, timepoint=None, basis="cited_study",
-                grade="RCT", study="Parker 2015", source="Centeno-Schultz")
+    base = dict(
+        outcome="recurrence",
+        intervention=None,
+        timepoint=None,
+        basis="cited_study",
+        grade="RCT",
+        study="Parker 2015",
+        source="Centeno-Schultz",
+    )
     return pd.Series({**base, **kw})
 
 
 def test_estimate_label_cited_with_timepoint_and_intervention():
-    label = evidence.estimate_label(_row(intervention="lumbar discectomy", timepoint="within 2 years",
-                                         grade="systematic review"))
-    assert label == ("lumbar discectomy: recurrence, within 2 years "
-                     "[Centeno-Schultz; Parker 2015, systematic review]")
+    label = evidence.estimate_label(
+        _row(intervention="lumbar discectomy", timepoint="within 2 years", grade="systematic review")
+    )
+    assert label == ("lumbar discectomy: recurrence, within 2 years [Centeno-Schultz; Parker 2015, systematic review]")
 
 
 def test_estimate_label_intervention_already_in_outcome_is_not_repeated():
@@ -366,13 +456,13 @@ def test_estimate_label_intervention_already_in_outcome_is_not_repeated():
 
 
 def test_estimate_label_design_unknown():
-    label = evidence.estimate_label(_row(grade="cited, design unknown", study="Klessinger 2012",
-                                         source="Caring Medical: options"))
+    label = evidence.estimate_label(
+        _row(grade="cited, design unknown", study="Klessinger 2012", source="Caring Medical: options")
+    )
     assert label == "recurrence [Caring Medical: options; Klessinger 2012, design unknown]"
 
 
-@pytest.mark.parametrize("basis, text", [("clinic_experience", "clinic experience"),
-                                         ("uncited", "no source")])
+@pytest.mark.parametrize("basis, text", [("clinic_experience", "clinic experience"), ("uncited", "no source")])
 def test_estimate_label_without_a_study(basis, text):
     label = evidence.estimate_label(_row(basis=basis, study=NA, grade=text, timepoint="1 year"))
     assert label == f"recurrence, 1 year [Centeno-Schultz; {text}]"
@@ -383,10 +473,12 @@ def test_estimate_label_real_rows(real):
     rows = claims.set_index("claim_id", drop=False)
     assert evidence.estimate_label(rows.loc["darrow-muscle-damage-04"]) == (
         "lumbar fusion: timepoint at which reduced muscle strength and density were previously "
-        "observed, 1 year after fusion [Darrow; Froholdt 2011, RCT]")
+        "observed, 1 year after fusion [Darrow; Froholdt 2011, RCT]"
+    )
     assert evidence.estimate_label(rows.loc["caring-fbss-options-05"]) == (
         "microsurgical lumbar disc surgery: persistent radicular pain "
-        "[Caring Medical: options; Klessinger 2012, design unknown]")
+        "[Caring Medical: options; Klessinger 2012, design unknown]"
+    )
     labels = claims.apply(evidence.estimate_label, axis=1)
     assert labels.str.contains(r" \[").all()
     assert labels[claims["basis"] == "clinic_experience"].str.endswith("; clinic experience]").all()
@@ -402,18 +494,23 @@ def test_estimates_table_columns(small):
 
 
 def test_select_intervention_matches_whole_words_only():
-    claims = pd.DataFrame({
-        "claim_id": ["a", "b", "c", "d"], "topic": ["t"] * 4, "measure": ["rate"] * 4,
-        "basis": ["uncited"] * 4,
-        "intervention": ["lumbar fusion", "intrathecal morphine infusion", "Fusion surgery", None],
-    })
+    claims = pd.DataFrame(
+        {
+            "claim_id": ["a", "b", "c", "d"],
+            "topic": ["t"] * 4,
+            "measure": ["rate"] * 4,
+            "basis": ["uncited"] * 4,
+            "intervention": ["lumbar fusion", "intrathecal morphine infusion", "Fusion surgery", None],
+        }
+    )
     assert evidence.select(claims, intervention="fusion")["claim_id"].tolist() == ["a", "c"]
     assert evidence.select(claims, intervention="infusion")["claim_id"].tolist() == ["b"]
 
 
 def test_estimates_table_shows_the_share_the_counts_give():
-    claims = pd.DataFrame({"claim_id": ["count", "bare"], "value": [69, 15],
-                           "numerator": [69, None], "denominator": [479, None]})
+    claims = pd.DataFrame(
+        {"claim_id": ["count", "bare"], "value": [69, 15], "numerator": [69, None], "denominator": [479, None]}
+    )
     table = evidence.estimates_table(claims)
     assert table["counts_pct"].iloc[0] == pytest.approx(14.405)
     assert pd.isna(table["counts_pct"].iloc[1])
@@ -421,7 +518,12 @@ def test_estimates_table_shows_the_share_the_counts_give():
 
 
 def test_extremes_name_the_lowest_and_highest_stated_numbers():
-    claims = pd.DataFrame({"value_text": ["20-40%", "up to 25%", "5-36%", "up to 40%"],
-                           "value": [NA, 25, NA, 40], "value_low": [20, NA, 5, NA],
-                           "value_high": [40, NA, 36, NA]})
+    claims = pd.DataFrame(
+        {
+            "value_text": ["20-40%", "up to 25%", "5-36%", "up to 40%"],
+            "value": [NA, 25, NA, 40],
+            "value_low": [20, NA, 5, NA],
+            "value_high": [40, NA, 36, NA],
+        }
+    )
     assert evidence.extremes(claims) == ("5-36%", "20-40%")

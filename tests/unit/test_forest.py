@@ -1,4 +1,5 @@
 """Tests of the forest plot, through the artists it leaves on the axes."""
+
 from __future__ import annotations
 
 import matplotlib
@@ -10,8 +11,10 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.patches import Polygon  # noqa: E402
 
-from fbss_evidence.plotting import forest  # noqa: E402
-from fbss_evidence.plotting import style
+from fbss_evidence.plotting import (
+    forest,  # noqa: E402
+    style,
+)
 from fbss_evidence.plotting.forest import forest_plot  # noqa: E402
 from fbss_evidence.stats import pool_proportions  # noqa: E402
 

@@ -12,6 +12,7 @@ in a real line of a real file; it never raises anything else.
 
 200 examples per test by default; FBSS_FUZZ_EXAMPLES raises it (`make fuzz`).
 """
+
 from __future__ import annotations
 
 import csv
@@ -26,8 +27,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from fbss_evidence import schema, vocab
-from fbss_evidence.problems import InputError, display_path
 from fbss_evidence.dataset import DataPaths, load_dataset
+from fbss_evidence.problems import InputError, display_path
 
 pytestmark = pytest.mark.slow  # starts kernels or fuzzes
 
@@ -41,38 +42,87 @@ _reader = csv.reader(io.StringIO(CLAIMS_BYTES.decode("utf-8-sig"), newline=""))
 HEADER = next(_reader)
 REAL_ROWS = [dict(zip(HEADER, rec)) for rec in _reader]
 with open(SOURCES, encoding="utf-8", newline="") as _f:
-    TEXTS = {row["source_id"]: (SOURCES.parent / row["file"]).read_text(encoding="utf-8")
-             for row in csv.DictReader(_f)}
+    TEXTS = {row["source_id"]: (SOURCES.parent / row["file"]).read_text(encoding="utf-8") for row in csv.DictReader(_f)}
 with open(REFERENCES, encoding="utf-8", newline="") as _f:
     REF_IDS = [row["ref_id"] for row in csv.DictReader(_f)]
 
 # make test draws 50 examples per property (a few seconds each); make fuzz draws 5,000.
 EXAMPLES = int(os.environ.get("FBSS_FUZZ_EXAMPLES", "50"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 
 
 # -- strategies ----------------------------------------------------------------------
 
 # Any text a UTF-8 file can hold (no lone surrogates), with the characters that
 # matter to CSV and to the number parser drawn often.
-SPECIAL = st.sampled_from(['"', ",", "\n", "\r\n", "\r", " ", "\t", "%", "-", "=", "+", "@",
-                           "\ufeff", "\x00", "\u00a0", "\u2013", "\u00e9", "\u017f", "\U0001f600",
-                           "one", "in", "four", "half", "\u0663", "\u00b2"])
+SPECIAL = st.sampled_from(
+    [
+        '"',
+        ",",
+        "\n",
+        "\r\n",
+        "\r",
+        " ",
+        "\t",
+        "%",
+        "-",
+        "=",
+        "+",
+        "@",
+        "\ufeff",
+        "\x00",
+        "\u00a0",
+        "\u2013",
+        "\u00e9",
+        "\u017f",
+        "\U0001f600",
+        "one",
+        "in",
+        "four",
+        "half",
+        "\u0663",
+        "\u00b2",
+    ]
+)
 ANY_CHAR = st.characters(blacklist_categories=("Cs",))
 TEXT = st.lists(st.one_of(ANY_CHAR, SPECIAL), max_size=30).map("".join)
 NUMBER_TEXT = st.one_of(
-    st.integers(-10**6, 10**12).map(str),
+    st.integers(-(10**6), 10**12).map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(str),
     st.decimals(allow_nan=False, allow_infinity=False, places=3).map(str),
     st.text(alphabet="0123456789.,-+eE% xX_", max_size=12),
-    st.sampled_from(["", " ", "nan", "NaN", "inf", "-inf", "1e400", "0x10", "1_000", "٣", "²",
-                     "0", "-0", "100", "100.0000001", "1" * 40]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "nan",
+            "NaN",
+            "inf",
+            "-inf",
+            "1e400",
+            "0x10",
+            "1_000",
+            "٣",
+            "²",
+            "0",
+            "-0",
+            "100",
+            "100.0000001",
+            "1" * 40,
+        ]
+    ),
     TEXT,
 )
 SLUG_TEXT = st.from_regex(r"[a-z0-9]{1,6}(-[a-z0-9]{1,6}){0,4}", fullmatch=True)
-VOCAB = {"bound": vocab.BOUNDS, "unit": vocab.UNITS, "topic": vocab.TOPICS,
-         "basis": vocab.BASES, "measure": getattr(vocab, "MEASURES", ())}
+VOCAB = {
+    "bound": vocab.BOUNDS,
+    "unit": vocab.UNITS,
+    "topic": vocab.TOPICS,
+    "basis": vocab.BASES,
+    "measure": getattr(vocab, "MEASURES", ()),
+}
 
 
 @st.composite
@@ -81,7 +131,7 @@ def quote_cells(draw):
     if draw(st.booleans()):
         text = TEXTS[draw(st.sampled_from(sorted(TEXTS)))]
         start = draw(st.integers(0, len(text) - 1))
-        return text[start:start + draw(st.integers(0, 200))]
+        return text[start : start + draw(st.integers(0, 200))]
     return draw(TEXT)
 
 
@@ -99,8 +149,7 @@ def cells(column: str):
     if column == "ref_id":
         return st.one_of(st.sampled_from(REF_IDS), st.just(""), SLUG_TEXT, TEXT)
     if column in ("claim_id", "finding_id", "whole_id", "base_claim_id"):
-        return st.one_of(st.sampled_from([r["claim_id"] for r in REAL_ROWS]), st.just(""),
-                         SLUG_TEXT, TEXT)
+        return st.one_of(st.sampled_from([r["claim_id"] for r in REAL_ROWS]), st.just(""), SLUG_TEXT, TEXT)
     return TEXT
 
 
@@ -115,15 +164,39 @@ def claim_rows(draw):
 
 Edit = tuple  # (kind, position, bit / length / bytes)
 
-EDITS = st.lists(st.one_of(
-    st.tuples(st.just("flip"), st.integers(0, len(CLAIMS_BYTES)), st.integers(0, 7)),
-    st.tuples(st.just("delete"), st.integers(0, len(CLAIMS_BYTES)), st.integers(1, 4)),
-    st.tuples(st.sampled_from(["insert", "overwrite"]), st.integers(0, len(CLAIMS_BYTES)),
-              st.one_of(st.binary(min_size=1, max_size=4),
-                        st.sampled_from([b'"', b",", b"\n", b"\r", b"\r\n", b"\x00", b"\xff",
-                                         b"\xe9", b"\xef\xbb\xbf", b'""', b'",', b',"', b"%",
-                                         b"-"]))),
-), min_size=1, max_size=6)
+EDITS = st.lists(
+    st.one_of(
+        st.tuples(st.just("flip"), st.integers(0, len(CLAIMS_BYTES)), st.integers(0, 7)),
+        st.tuples(st.just("delete"), st.integers(0, len(CLAIMS_BYTES)), st.integers(1, 4)),
+        st.tuples(
+            st.sampled_from(["insert", "overwrite"]),
+            st.integers(0, len(CLAIMS_BYTES)),
+            st.one_of(
+                st.binary(min_size=1, max_size=4),
+                st.sampled_from(
+                    [
+                        b'"',
+                        b",",
+                        b"\n",
+                        b"\r",
+                        b"\r\n",
+                        b"\x00",
+                        b"\xff",
+                        b"\xe9",
+                        b"\xef\xbb\xbf",
+                        b'""',
+                        b'",',
+                        b',"',
+                        b"%",
+                        b"-",
+                    ]
+                ),
+            ),
+        ),
+    ),
+    min_size=1,
+    max_size=6,
+)
 
 
 def mutate(data: bytes, edits: list[Edit]) -> bytes:
@@ -134,15 +207,16 @@ def mutate(data: bytes, edits: list[Edit]) -> bytes:
         if kind == "flip" and at < len(out):
             out[at] ^= 1 << arg
         elif kind == "delete":
-            del out[at:at + arg]
+            del out[at : at + arg]
         elif kind == "insert":
             out[at:at] = arg
         elif kind == "overwrite":
-            out[at:at + len(arg)] = arg
+            out[at : at + len(arg)] = arg
     return bytes(out)
 
 
 # -- properties ------------------------------------------------------------------------
+
 
 def _line_count(path: Path) -> int:
     return len(path.read_bytes().splitlines())
@@ -151,9 +225,17 @@ def _line_count(path: Path) -> int:
 def check_outcome(claims_path: Path, audit: Path | None) -> None:
     """load_dataset returns an invariant-keeping dataset or raises located InputError."""
     # The claims and what they refer to; the literature tables do not depend on a claims file.
-    paths = DataPaths.in_folder(claims=claims_path, audit=audit, statement_audit=None, claim_questions=None,
-                                questions=None, results=None, search_log=None, screening=None,
-                                number_exclusions=None)
+    paths = DataPaths.in_folder(
+        claims=claims_path,
+        audit=audit,
+        statement_audit=None,
+        claim_questions=None,
+        questions=None,
+        results=None,
+        search_log=None,
+        screening=None,
+        number_exclusions=None,
+    )
     files = {display_path(p): p for p in paths.files()}
     try:
         data = load_dataset(paths)

@@ -1,4 +1,5 @@
 """The number ledger and the footnote ledger (src/fbss_evidence/ledger.py) and their enforcement by validation."""
+
 from __future__ import annotations
 
 import csv
@@ -12,7 +13,6 @@ from hypothesis import strategies as st
 
 from fbss_evidence import ledger
 from fbss_evidence.cli import validate_main
-
 from fbss_evidence.config import DATA
 
 
@@ -22,41 +22,53 @@ def texts(tokens):
 
 # -- the number rule ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, expected", [
-    ("increased by 170.9% from 77,682 to 210,407", [("170.9", "number"), ("77,682", "number"),
-                                                    ("210,407", "number")]),
-    ("twenty-five patients and half of the rest", [("twenty-five", "word"), ("half", "word")]),
-    ("seen once or twice, a dozen times", [("once", "word"), ("twice", "word"), ("dozen", "word")]),
-    ("the first and the third", [("first", "ordinal"), ("third", "ordinal")]),
-    ("thousands of operations", [("thousands", "word")]),
-    ("hundreds of cases, a quarter of them", [("hundreds", "word"), ("quarter", "word")]),
-    ("the fifth operation", [("fifth", "ordinal")]),
-])
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            "increased by 170.9% from 77,682 to 210,407",
+            [("170.9", "number"), ("77,682", "number"), ("210,407", "number")],
+        ),
+        ("twenty-five patients and half of the rest", [("twenty-five", "word"), ("half", "word")]),
+        ("seen once or twice, a dozen times", [("once", "word"), ("twice", "word"), ("dozen", "word")]),
+        ("the first and the third", [("first", "ordinal"), ("third", "ordinal")]),
+        ("thousands of operations", [("thousands", "word")]),
+        ("hundreds of cases, a quarter of them", [("hundreds", "word"), ("quarter", "word")]),
+        ("the fifth operation", [("fifth", "ordinal")]),
+    ],
+)
 def test_number_tokens_finds_digits_words_and_ordinals(text, expected):
     assert texts(ledger.number_tokens(text)) == expected
 
 
-@pytest.mark.parametrize("text, found", [
-    ("All patients taking long-acting opioids stopped.", ["All"]),
-    ("none of the participants improved", ["none"]),
-    ("Every patient in the trial", ["Every"]),
-    ("every single patient, all FBSS patients, all of my patients", ["every", "all", "all"]),
-    ("no patients had it; everyone knew, nobody said", ["no", "everyone", "nobody"]),
-    ("all of these options, every day, at all times, no better than surgery", []),  # no proportion of people
-])
+@pytest.mark.parametrize(
+    "text, found",
+    [
+        ("All patients taking long-acting opioids stopped.", ["All"]),
+        ("none of the participants improved", ["none"]),
+        ("Every patient in the trial", ["Every"]),
+        ("every single patient, all FBSS patients, all of my patients", ["every", "all", "all"]),
+        ("no patients had it; everyone knew, nobody said", ["no", "everyone", "nobody"]),
+        ("all of these options, every day, at all times, no better than surgery", []),  # no proportion of people
+    ],
+)
 def test_universal_quantifiers_count_only_where_they_state_a_proportion(text, found):
     assert [t.text for t in ledger.number_tokens(text) if t.kind == "universal"] == found
 
 
-@pytest.mark.parametrize("text, markers", [
-    ("after fusion.2 If so", ["2"]),
-    ("of cases.”5 More", ["5"]),
-    ("no better than physical therapy (7).", ["7"]),
-    ("Other research (23,24,25) has shown", ["23", "24", "25"]),
-    ("at L4-L5 and (800) 300-9300, 26.8% of 77,682", []),
-    ("in 26.8 percent, 1.5 mg at 9:30 AM, 3,5 times", []),  # decimals, a clock, a decimal comma
-    ("after fusion.¹ Then", ["1"]),
-])
+@pytest.mark.parametrize(
+    "text, markers",
+    [
+        ("after fusion.2 If so", ["2"]),
+        ("of cases.”5 More", ["5"]),
+        ("no better than physical therapy (7).", ["7"]),
+        ("Other research (23,24,25) has shown", ["23", "24", "25"]),
+        ("at L4-L5 and (800) 300-9300, 26.8% of 77,682", []),
+        ("in 26.8 percent, 1.5 mg at 9:30 AM, 3,5 times", []),  # decimals, a clock, a decimal comma
+        ("after fusion.¹ Then", ["1"]),
+    ],
+)
 def test_footnote_markers(text, markers):
     assert [m.text for m in ledger.footnote_markers(text)] == markers
 
@@ -64,7 +76,7 @@ def test_footnote_markers(text, markers):
 def test_sentence_of_a_marker_is_the_one_it_closes():
     text = "First sentence here. Second one ends. (4) Third one."
     offset = text.index("4")
-    assert text[ledger.sentence_start(text, offset):].startswith("Second one ends.")
+    assert text[ledger.sentence_start(text, offset) :].startswith("Second one ends.")
     text = "A list:\n1. Examine the spine.\n2. Treat it."
     assert ledger.sentence(text, text.index("1.")) == "1. Examine the spine."
     text = "Before. Dr. Smith found 26.8 percent of cases. After."
@@ -73,7 +85,7 @@ def test_sentence_of_a_marker_is_the_one_it_closes():
 
 def _sentence_start_by_full_scan(text: str, offset: int) -> int:
     """The definition sentence_start keeps: the end of the last sentence end found scanning text[:end]."""
-    end = offset if text[offset - 1: offset] == "\n" else max(offset - 1, 0)
+    end = offset if text[offset - 1 : offset] == "\n" else max(offset - 1, 0)
     start = 0
     for match in ledger._SENTENCE_END.finditer(text, 0, end):
         start = match.end()
@@ -81,7 +93,7 @@ def _sentence_start_by_full_scan(text: str, offset: int) -> int:
 
 
 # Texts dense in what the sentence rule looks at: stops, markers, quotes, digits, "Dr", line breaks.
-_TRICKY = st.text(alphabet=list(". \n1(2)\"\u201d\u2019aDMr?!vs3\t"), max_size=60)
+_TRICKY = st.text(alphabet=list('. \n1(2)"\u201d\u2019aDMr?!vs3\t'), max_size=60)
 
 
 @settings(max_examples=300, deadline=None)
@@ -99,17 +111,21 @@ def test_sentence_start_agrees_with_scanning_from_the_top_on_the_real_pages():
         # Where the ledgers ask: at each footnote marker; and at every fifth number (the candidate sheet asks at each).
         for match in ledger.footnote_markers(text) + ledger.number_tokens(text)[::5]:
             for offset in (match.start, match.end):
-                assert ledger.sentence_start(text, offset) == _sentence_start_by_full_scan(text, offset), \
-                    (path.name, offset)
+                assert ledger.sentence_start(text, offset) == _sentence_start_by_full_scan(text, offset), (
+                    path.name,
+                    offset,
+                )
 
 
 # -- the ledgers on a small page ---------------------------------------------------------------------
 
-PAGE = ("Clinic page\n"
-        "About 30% of patients fail.1 Surgery helps some patients.2\n"
-        "Call 555-010-2299. Three steps follow.\n"
-        "References\n"
-        "1. Smith. Spine. 2015;15:100-110.\n")
+PAGE = (
+    "Clinic page\n"
+    "About 30% of patients fail.1 Surgery helps some patients.2\n"
+    "Call 555-010-2299. Three steps follow.\n"
+    "References\n"
+    "1. Smith. Spine. 2015;15:100-110.\n"
+)
 REFS = pd.DataFrame({"ref_id": ["p-r1", "p-r2"], "source_id": ["p", "p"], "ref_number": ["1", "2"]})
 
 
@@ -118,8 +134,10 @@ def frame(columns, rows=()):
 
 
 def test_number_ledger_accounts_by_claim_marker_and_exclusion_and_skips_the_reference_list():
-    claims = frame(["claim_id", "source_id", "quote", "value_text", "value"],
-                   [("p-01", "p", "About 30% of patients fail.", "About 30%", "30")])
+    claims = frame(
+        ["claim_id", "source_id", "quote", "value_text", "value"],
+        [("p-01", "p", "About 30% of patients fail.", "About 30%", "30")],
+    )
     exclusions = frame(["source_id", "line", "column", "text", "reason"], [("p", 3, 6, "555", "phone_or_address")])
     numbers = ledger.number_ledger("p", PAGE, claims, exclusions, first=5, last=5)
     by_text = dict(zip(numbers["text"], numbers["accounted_by"]))
@@ -127,8 +145,11 @@ def test_number_ledger_accounts_by_claim_marker_and_exclusion_and_skips_the_refe
     assert by_text["1"] == by_text["2"] == "footnote marker"
     assert by_text["555"] == "phone_or_address"
     unaccounted = numbers[numbers["accounted_by"].isna()]
-    assert list(zip(unaccounted["line"], unaccounted["column"], unaccounted["text"])) == \
-        [(3, 10, "010"), (3, 14, "2299"), (3, 20, "Three")]
+    assert list(zip(unaccounted["line"], unaccounted["column"], unaccounted["text"])) == [
+        (3, 10, "010"),
+        (3, 14, "2299"),
+        (3, 20, "Three"),
+    ]
     assert "2015" not in set(numbers["text"])  # line 5 is the reference list
 
 
@@ -136,19 +157,22 @@ def test_a_number_in_a_quote_counts_only_when_a_claim_records_it():
     page = "All patients stopped within one month, and 68% at two years.\n"
     duration = ("p-01", "p", page.strip(), "within one month", "1", "1 month", "")
     columns = ["claim_id", "source_id", "quote", "value_text", "value", "timepoint", "outcome"]
-    numbers = ledger.number_ledger("p", page, frame(columns, [duration]), frame(["source_id", "line", "column",
-                                                                                 "text", "reason"]))
+    numbers = ledger.number_ledger(
+        "p", page, frame(columns, [duration]), frame(["source_id", "line", "column", "text", "reason"])
+    )
     left = numbers[numbers["accounted_by"].isna()]["text"].tolist()
     assert left == ["All", "68", "two"]  # the month is recorded; the 100%, the 68% and its years are not
     share = ("p-02", "p", page.strip(), "68%", "68", "two years", "")
     everyone = ("p-03", "p", page.strip(), "All patients", "100", "1 month", "")
-    numbers = ledger.number_ledger("p", page, frame(columns, [duration, share, everyone]),
-                                   frame(["source_id", "line", "column", "text", "reason"]))
+    numbers = ledger.number_ledger(
+        "p", page, frame(columns, [duration, share, everyone]), frame(["source_id", "line", "column", "text", "reason"])
+    )
     assert numbers["accounted_by"].notna().all()
     # An outcome that mentions all patients does not record the 100% a universal quantifier states.
     loose = ("p-03", "p", page.strip(), "within one month", "1", "1 month", "all patients, i.e. 100%")
-    numbers = ledger.number_ledger("p", page, frame(columns, [loose, share]),
-                                   frame(["source_id", "line", "column", "text", "reason"]))
+    numbers = ledger.number_ledger(
+        "p", page, frame(columns, [loose, share]), frame(["source_id", "line", "column", "text", "reason"])
+    )
     assert numbers[numbers["accounted_by"].isna()]["text"].tolist() == ["All"]
 
 
@@ -177,6 +201,7 @@ def test_a_marker_the_rule_cannot_see_is_declared_as_an_exclusion_and_then_needs
 
 
 # -- enforced by validation, with located messages ---------------------------------------------------
+
 
 @pytest.fixture
 def data(tmp_path, monkeypatch):
@@ -208,9 +233,11 @@ def test_an_unaccounted_number_is_named_by_page_line_and_column(data, capsys):
     rewrite(data / "number_exclusions.csv", lambda r: not (r[0] == "darrow-muscle-damage" and r[3] == "911"))
     status, err = run(capsys, data)
     assert status == 1
-    assert err[0] == ("data/sources/darrow-muscle-damage.txt:34: column 641: the number '911' is recorded by no claim "
-                      "and has no row in number_exclusions.csv (a claim whose quote contains it and records it as "
-                      "its value or in what it measures, or an exclusion with its reason)")
+    assert err[0] == (
+        "data/sources/darrow-muscle-damage.txt:34: column 641: the number '911' is recorded by no claim "
+        "and has no row in number_exclusions.csv (a claim whose quote contains it and records it as "
+        "its value or in what it measures, or an exclusion with its reason)"
+    )
 
 
 def test_an_exclusion_of_nothing_is_named_by_its_csv_line(data, capsys):
@@ -258,17 +285,21 @@ def test_a_declared_marker_off_the_page_is_located_not_a_crash(data, capsys):
     assert "no number '4' at line 9999, column 1 of darrow-muscle-damage" in err[0]
 
 
-@pytest.mark.parametrize("first, last, message", [
-    ("36", "", "references_last_line: give both ends of the reference list, or neither"),
-    ("44", "36", "references_first_line: lines 44-36 are not a range within the page's"),
-    ("36", "999", "references_first_line: lines 36-999 are not a range within the page's"),
-])
+@pytest.mark.parametrize(
+    "first, last, message",
+    [
+        ("36", "", "references_last_line: give both ends of the reference list, or neither"),
+        ("44", "36", "references_first_line: lines 44-36 are not a range within the page's"),
+        ("36", "999", "references_first_line: lines 36-999 are not a range within the page's"),
+    ],
+)
 def test_the_reference_list_lines_are_checked(data, capsys, first, last, message):
     text = (data / "sources.csv").read_text(encoding="utf-8")
     head, darrow, *rest = text.split("\n")
     assert darrow.startswith("darrow-muscle-damage,") and darrow.endswith(",36,44")
-    (data / "sources.csv").write_text("\n".join([head, darrow[: -len(",36,44")] + f",{first},{last}", *rest]),
-                                      encoding="utf-8")
+    (data / "sources.csv").write_text(
+        "\n".join([head, darrow[: -len(",36,44")] + f",{first},{last}", *rest]), encoding="utf-8"
+    )
     status, err = run(capsys, data)
     assert status == 1
     assert err[0].startswith(f"data/sources.csv:2: {message}")
@@ -299,13 +330,19 @@ def test_an_unknown_exclusion_reason_is_refused(data, capsys):
     assert status == 1 and any("number_exclusions.csv" in e and "reason" in e for e in err)
 
 
-
 def test_recorded_numbers_keep_each_page_apart():
     # The same quote on two pages, recorded differently: each page's ledger sees only its own claims.
     quote = "In 40 of 60 patients"
-    claims = pd.DataFrame({
-        "claim_id": ["a-1", "b-1", "a-2"], "source_id": ["a", "b", "a"], "quote": [quote, quote, "Half improved"],
-        "value": [40.0, 60.0, 50.0], "value_text": [None, "60 patients", "half"], "timepoint": [None, None, None]})
+    claims = pd.DataFrame(
+        {
+            "claim_id": ["a-1", "b-1", "a-2"],
+            "source_id": ["a", "b", "a"],
+            "quote": [quote, quote, "Half improved"],
+            "value": [40.0, 60.0, 50.0],
+            "value_text": [None, "60 patients", "half"],
+            "timepoint": [None, None, None],
+        }
+    )
     by_page = ledger.recorded_numbers_by_page(claims)
     assert list(by_page) == ["a", "b"] and list(by_page["a"]) == [quote, "Half improved"]
     claim_id, values, words = by_page["a"][quote]
@@ -326,48 +363,64 @@ def test_recorded_numbers_keep_each_page_apart():
 
 # -- reading a number with its words: number words, ranges in words, list numbering --------------------
 
-@pytest.mark.parametrize("text, value_text, value, low, high, unit, bound", [
-    ("Twenty-two percent had pain.", "Twenty-two percent", 22, None, None, "percent", "exact"),
-    ("About forty percent of patients improve.", "About forty percent", 40, None, None, "percent", "approx"),
-    ("twenty-two to forty percent of patients", "twenty-two to forty percent", None, 22, 40, "percent", "range"),
-    ("between twenty and forty per cent", "twenty and forty per cent", None, 20, 40, "percent", "range"),
-    ("in 20 to 40% of cases", "20 to 40%", None, 20, 40, "percent", "range"),
-    ("Between 20-40% of patients", "20-40%", None, 20, 40, "percent", "range"),
-    ("seven to eleven years later", "seven to eleven years", None, 7, 11, "years", "range"),
-    ("nearly one in four patients", "nearly one in four", 25, None, None, "percent", "approx"),
-    ("three hundred patients", "three hundred", 300, None, None, "count", "exact"),
-    ("Nearly half of them", "Nearly half", 50, None, None, "percent", "approx"),
-    ("up to 25% of patients", "up to 25%", 25, None, None, "percent", "upper"),
-    ("for at least 12 months", "at least 12 months", 12, None, None, "months", "lower"),
-    ("All patients in the programme", "All patients", 100, None, None, "percent", "exact"),
-    ("two and three", "two", 2, None, None, "count", "exact"),  # 'and' is a range only after 'between'
-])
+
+@pytest.mark.parametrize(
+    "text, value_text, value, low, high, unit, bound",
+    [
+        ("Twenty-two percent had pain.", "Twenty-two percent", 22, None, None, "percent", "exact"),
+        ("About forty percent of patients improve.", "About forty percent", 40, None, None, "percent", "approx"),
+        ("twenty-two to forty percent of patients", "twenty-two to forty percent", None, 22, 40, "percent", "range"),
+        ("between twenty and forty per cent", "twenty and forty per cent", None, 20, 40, "percent", "range"),
+        ("in 20 to 40% of cases", "20 to 40%", None, 20, 40, "percent", "range"),
+        ("Between 20-40% of patients", "20-40%", None, 20, 40, "percent", "range"),
+        ("seven to eleven years later", "seven to eleven years", None, 7, 11, "years", "range"),
+        ("nearly one in four patients", "nearly one in four", 25, None, None, "percent", "approx"),
+        ("three hundred patients", "three hundred", 300, None, None, "count", "exact"),
+        ("Nearly half of them", "Nearly half", 50, None, None, "percent", "approx"),
+        ("up to 25% of patients", "up to 25%", 25, None, None, "percent", "upper"),
+        ("for at least 12 months", "at least 12 months", 12, None, None, "months", "lower"),
+        ("All patients in the programme", "All patients", 100, None, None, "percent", "exact"),
+        ("two and three", "two", 2, None, None, "count", "exact"),  # 'and' is a range only after 'between'
+    ],
+)
 def test_a_number_is_read_with_its_words(text, value_text, value, low, high, unit, bound):
     token = ledger.number_tokens(text)[0]
     reading = ledger.read_number(text, token)
-    assert (text[reading.start:reading.end], reading.value, reading.low, reading.high, reading.unit,
-            reading.bound) == (value_text, value, low, high, unit, bound)
+    assert (
+        text[reading.start : reading.end],
+        reading.value,
+        reading.low,
+        reading.high,
+        reading.unit,
+        reading.bound,
+    ) == (value_text, value, low, high, unit, bound)
 
 
 def test_the_sheet_guesses_each_number_of_a_range_in_words():
     sheet = ledger.candidate_sheet("x", "Between twenty-two to forty percent of patients fail.")
     assert sheet[["text", "guessed_value", "guessed_unit", "guessed_bound"]].values.tolist() == [
-        ["twenty-two", "22", "percent", "range"], ["forty", "40", "percent", "range"]]
+        ["twenty-two", "22", "percent", "range"],
+        ["forty", "40", "percent", "range"],
+    ]
 
 
 def test_a_range_in_words_is_one_candidate_claim():
     claims = ledger.claim_candidates("x", "Between twenty-two to forty percent of patients fail.\n")
     assert claims[["value_text", "value", "value_low", "value_high", "bound", "unit"]].values.tolist() == [
-        ["twenty-two to forty percent", "", "22", "40", "range", "percent"]]
+        ["twenty-two to forty percent", "", "22", "40", "range", "percent"]
+    ]
 
 
-@pytest.mark.parametrize("text, listed", [
-    ("Our approach: 1. Examine the spine. 2. Treat the ligaments. 3. Rest.", ["1", "2", "3"]),
-    ("Steps:\n1. Examine.\n2) Treat.\n", ["1", "2"]),
-    ("Two steps; 1. look 2. treat", []),  # no sentence end before '2': not a list marker
-    ("We followed 12. Then 40% improved.", []),  # a sentence ending with a number
-    ("Results: 1. Most improved.", []),  # a lone inline '1.' counts nothing
-])
+@pytest.mark.parametrize(
+    "text, listed",
+    [
+        ("Our approach: 1. Examine the spine. 2. Treat the ligaments. 3. Rest.", ["1", "2", "3"]),
+        ("Steps:\n1. Examine.\n2) Treat.\n", ["1", "2"]),
+        ("Two steps; 1. look 2. treat", []),  # no sentence end before '2': not a list marker
+        ("We followed 12. Then 40% improved.", []),  # a sentence ending with a number
+        ("Results: 1. Most improved.", []),  # a lone inline '1.' counts nothing
+    ],
+)
 def test_list_numbering_is_suggested_for_list_markers_inline_and_at_line_starts(text, listed):
     sheet = ledger.candidate_sheet("x", text)
     assert sheet.loc[sheet["suggested_exclusion"] == "list_numbering", "text"].tolist() == listed

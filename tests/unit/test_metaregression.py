@@ -1,5 +1,6 @@
 """Tests of fbss_evidence.metaregression: the multilevel model against metafor's published example, its
 likelihood against one written out here, and the time curve's choice of results and its curve."""
+
 from __future__ import annotations
 
 import math
@@ -7,14 +8,13 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+import reference_values as ref
 from scipy import optimize, special
 from scipy import stats as sps
+from test_literature import NA, _data, _judged, _question, _result, _study
 
 from fbss_evidence import literature, metaregression, stats
 from fbss_evidence.metaregression import multilevel
-
-import reference_values as ref
-from test_literature import NA, _data, _judged, _question, _result, _study
 
 DAT = pd.DataFrame(ref.KONSTANTOPOULOS2011)
 YEAR = pd.DataFrame({"intrcpt": 1.0, "year": DAT["year"] - DAT["year"].mean()})
@@ -41,6 +41,7 @@ def _sigma2(fit):
 # ---------------------------------------------------------------------------
 # Konstantopoulos (2011), as metafor's test records it
 # ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", ["ml_year", "ml", "reml", "two_level", "two_level_year"])
 def test_multilevel_reproduces_metafor_konstantopoulos2011(name):
@@ -80,6 +81,7 @@ def test_two_level_reml_is_the_random_effects_model_of_stats():
 # The likelihood, written out independently
 # ---------------------------------------------------------------------------
 
+
 def _covariance(sigma2_group, sigma2_estimate, groups, v):
     same = (np.asarray(groups)[:, None] == np.asarray(groups)[None, :]).astype(float)
     return np.diag(np.asarray(v) + sigma2_estimate) + sigma2_group * same
@@ -93,8 +95,11 @@ def _written_out(s2, X, reml):
     b = np.linalg.solve(X.T @ Vi @ X, X.T @ Vi @ y)
     ll = sps.multivariate_normal(X @ b, V).logpdf(y)
     if reml:  # Harville (1974): + p/2 log(2 pi) + 1/2 log|X'X| - 1/2 log|X'V^-1 X|
-        ll += (X.shape[1] / 2 * math.log(2 * math.pi) + 0.5 * np.linalg.slogdet(X.T @ X)[1]
-               - 0.5 * np.linalg.slogdet(X.T @ Vi @ X)[1])
+        ll += (
+            X.shape[1] / 2 * math.log(2 * math.pi)
+            + 0.5 * np.linalg.slogdet(X.T @ X)[1]
+            - 0.5 * np.linalg.slogdet(X.T @ Vi @ X)[1]
+        )
     return ll, b
 
 
@@ -102,8 +107,12 @@ def _written_out(s2, X, reml):
 def test_multilevel_maximises_the_likelihood_written_out(method):
     X = YEAR.to_numpy()
     fit = multilevel(DAT["yi"], DAT["vi"], YEAR, DAT["district"], method=method)
-    best = optimize.minimize(lambda s: -_written_out(np.abs(s), X, method == "REML")[0], x0=[0.1, 0.1],
-                             method="Nelder-Mead", options={"xatol": 1e-10, "fatol": 1e-13, "maxiter": 5000})
+    best = optimize.minimize(
+        lambda s: -_written_out(np.abs(s), X, method == "REML")[0],
+        x0=[0.1, 0.1],
+        method="Nelder-Mead",
+        options={"xatol": 1e-10, "fatol": 1e-13, "maxiter": 5000},
+    )
     assert fit.sigma2 == pytest.approx(np.abs(best.x), rel=1e-4)
     ll, b = _written_out(fit.sigma2, X, method == "REML")
     assert fit.loglik == pytest.approx(ll, rel=1e-10)
@@ -131,7 +140,7 @@ def test_predict_gives_the_fit_its_se_and_both_intervals():
     assert band["se"].to_numpy() == pytest.approx(se)
     z = sps.norm.ppf(0.95)
     assert band["ci_high"].to_numpy() == pytest.approx(x @ fit.coef + z * se)
-    assert band["pi_low"].to_numpy() == pytest.approx(x @ fit.coef - z * np.sqrt(se ** 2 + sum(fit.sigma2)))
+    assert band["pi_low"].to_numpy() == pytest.approx(x @ fit.coef - z * np.sqrt(se**2 + sum(fit.sigma2)))
     with pytest.raises(ValueError, match="2 columns"):
         fit.predict([1.0, 2.0, 3.0])
 
@@ -157,9 +166,14 @@ def test_multilevel_refuses_what_it_cannot_fit():
 # time_curve: which results, and the curve
 # ---------------------------------------------------------------------------
 
-CURVE_STUDIES = [_study("alpha-2001"), _study("beta-2002"), _study("gamma-2003"), _study("zeta-2006"),
-                 _study("delta-2004", design="systematic review"),
-                 _study("eps-2005", cohort="alpha-2001", year="2005")]
+CURVE_STUDIES = [
+    _study("alpha-2001"),
+    _study("beta-2002"),
+    _study("gamma-2003"),
+    _study("zeta-2006"),
+    _study("delta-2004", design="systematic review"),
+    _study("eps-2005", cohort="alpha-2001", year="2005"),
+]
 
 
 def _timed(rid, study, events, n, months, group=None, **extra):
@@ -169,16 +183,18 @@ def _timed(rid, study, events, n, months, group=None, **extra):
 
 def _curve_results():
     return [
-        _timed(1, "alpha-2001", 4, 200, 12), _timed(2, "alpha-2001", 20, 200, 60),
-        _timed(1, "eps-2005", 36, 190, 120),                    # alpha's cohort, later paper
-        _timed(1, "beta-2002", 2, 150, 12), _timed(2, "beta-2002", 12, 150, 60),
+        _timed(1, "alpha-2001", 4, 200, 12),
+        _timed(2, "alpha-2001", 20, 200, 60),
+        _timed(1, "eps-2005", 36, 190, 120),  # alpha's cohort, later paper
+        _timed(1, "beta-2002", 2, 150, 12),
+        _timed(2, "beta-2002", 12, 150, 60),
         _timed(3, "beta-2002", 25, 150, 120),
         _timed(4, "beta-2002", 13, 150, 60, basis="kaplan_meier", percent=8.0),  # same cohort and time
-        _timed(1, "gamma-2003", 0, 80, 24, group="5y"),         # zero events: 0.5 added
+        _timed(1, "gamma-2003", 0, 80, 24, group="5y"),  # zero events: 0.5 added
         _timed(2, "gamma-2003", 9, 80, 96),
-        _timed(1, "zeta-2006", 30, 100, 60),                    # judged indirect below
-        _timed(1, "delta-2004", 50, 400, 60),                   # a review
-        _result(5, "beta-2002", percent=10.0, months=60.0),     # no count
+        _timed(1, "zeta-2006", 30, 100, 60),  # judged indirect below
+        _timed(1, "delta-2004", 50, 400, 60),  # a review
+        _result(5, "beta-2002", percent=10.0, months=60.0),  # no count
         _result(6, "beta-2002", events=5, n=150, months=NA, group="end-of-follow-up"),  # no time
     ]
 
@@ -186,8 +202,13 @@ def _curve_results():
 def _synthesised():
     rows = _curve_results()
     ids = [r["result_id"] for r in rows]
-    judged = pd.concat([_judged([i for i in ids if "zeta" not in i]),
-                        _judged([i for i in ids if "zeta" in i], "indirect", "followup")], ignore_index=True)
+    judged = pd.concat(
+        [
+            _judged([i for i in ids if "zeta" not in i]),
+            _judged([i for i in ids if "zeta" in i], "indirect", "followup"),
+        ],
+        ignore_index=True,
+    )
     return literature.synthesise(_data(rows, CURVE_STUDIES, eligibility=judged), "q").rows
 
 
@@ -196,16 +217,27 @@ def test_time_curve_uses_each_timed_counted_result_once_and_says_why_the_rest_ar
     used = curve.rows
     assert len(used) == 8 and used["cohort_id"].nunique() == 3
     assert sorted(used.loc[used["cohort_id"] == "alpha-2001", "years"]) == [1.0, 5.0, 10.0]
-    why = dict(zip(curve.left_out["result_id"].str.rsplit("--", n=1).str[-1] + ":" + curve.left_out["study"],
-                   curve.left_out["reason_code"]))
-    assert why == {"4:Beta 2002": "same_time", "1:Zeta 2006": "indirect", "1:Delta 2004": "review",
-                   "5:Beta 2002": "no_counts", "6:Beta 2002": "no_timepoint"}
+    why = dict(
+        zip(
+            curve.left_out["result_id"].str.rsplit("--", n=1).str[-1] + ":" + curve.left_out["study"],
+            curve.left_out["reason_code"],
+        )
+    )
+    assert why == {
+        "4:Beta 2002": "same_time",
+        "1:Zeta 2006": "indirect",
+        "1:Delta 2004": "review",
+        "5:Beta 2002": "no_counts",
+        "6:Beta 2002": "no_timepoint",
+    }
     kept = used[(used["study"] == "Beta 2002") & (used["years"] == 5.0)]
     assert kept["count_basis"].tolist() == ["stated"]  # stated before Kaplan-Meier at the same time
     same = curve.left_out.set_index("reason_code").loc["same_time", "reason"]
     assert "beta-2002" in same and "Beta 2002" in same
     zero = used[used["pool_events"] == 0].iloc[0]
-    assert zero["logit"] == pytest.approx(math.log(0.5 / 80.5)) and zero["variance"] == pytest.approx(1 / 0.5 + 1 / 80.5)
+    assert zero["logit"] == pytest.approx(math.log(0.5 / 80.5)) and zero["variance"] == pytest.approx(
+        1 / 0.5 + 1 / 80.5
+    )
 
 
 def test_the_sensitivity_curve_adds_the_indirect_results():
@@ -217,8 +249,7 @@ def test_the_sensitivity_curve_adds_the_indirect_results():
 def test_time_curve_is_the_multilevel_fit_on_log_years_and_its_curve_in_percent():
     curve = metaregression.time_curve(_synthesised(), grid_years=[0.5, 1.0, 5.0, 10.0, 20.0])
     used = curve.rows
-    y, v = stats.logit_and_variance(used["pool_events"].to_numpy(float),
-                                    used["pool_n"].to_numpy(float))
+    y, v = stats.logit_and_variance(used["pool_events"].to_numpy(float), used["pool_n"].to_numpy(float))
     X = np.column_stack([np.ones(len(used)), np.log(used["timepoint_months"] / 12)])
     direct = multilevel(y, v, X, used["cohort_id"], method="REML")
     assert curve.fit.method == "REML" and curve.fit.names == ("intrcpt", "log_years")
@@ -240,17 +271,30 @@ def test_the_default_grid_runs_from_three_months_to_fifteen_years():
 
 
 def test_kaplan_meier_counts_are_noted():
-    rows = [_timed(1, "alpha-2001", 4, 200, 12, basis="kaplan_meier", percent=2.0), _timed(2, "alpha-2001", 20, 200, 60),
-            _timed(1, "beta-2002", 2, 150, 12), _timed(2, "beta-2002", 12, 150, 60)]
+    rows = [
+        _timed(1, "alpha-2001", 4, 200, 12, basis="kaplan_meier", percent=2.0),
+        _timed(2, "alpha-2001", 20, 200, 60),
+        _timed(1, "beta-2002", 2, 150, 12),
+        _timed(2, "beta-2002", 12, 150, 60),
+    ]
     curve = metaregression.time_curve(literature.synthesise(_data(rows, CURVE_STUDIES), "q").rows)
     assert curve.notes and "Kaplan-Meier" in curve.notes[0]
 
 
 def test_a_question_pooled_by_arm_needs_its_group():
-    rows = [_timed(i, s, e, 100, m, arm=arm)
-            for i, (s, e, m, arm) in enumerate([("alpha-2001", 5, 12, "a"), ("alpha-2001", 9, 60, "a"),
-                                                 ("beta-2002", 4, 12, "a"), ("beta-2002", 8, 60, "a"),
-                                                 ("gamma-2003", 30, 24, "b")], start=1)]
+    rows = [
+        _timed(i, s, e, 100, m, arm=arm)
+        for i, (s, e, m, arm) in enumerate(
+            [
+                ("alpha-2001", 5, 12, "a"),
+                ("alpha-2001", 9, 60, "a"),
+                ("beta-2002", 4, 12, "a"),
+                ("beta-2002", 8, 60, "a"),
+                ("gamma-2003", 30, 24, "b"),
+            ],
+            start=1,
+        )
+    ]
     synthesised = literature.synthesise(_data(rows, CURVE_STUDIES, _question(pool_by="arm", headline="a")), "q").rows
     with pytest.raises(ValueError, match="pass group="):
         metaregression.time_curve(synthesised)

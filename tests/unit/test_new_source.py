@@ -1,5 +1,6 @@
 """A new page in one command (fbss-new-source), tested on a page the project has never seen:
 tests/fixtures/new-source/ (its README says what is in it)."""
+
 from __future__ import annotations
 
 import csv
@@ -8,10 +9,10 @@ import io
 import shutil
 from pathlib import Path
 
+import new_source_guide as guide
 import pandas as pd
 import pytest
 
-import new_source_guide as guide
 from fbss_evidence import new_source, schema
 from fbss_evidence.cli import candidates_main, new_source_main, validate_main
 from fbss_evidence.config import DATA
@@ -29,9 +30,24 @@ def data(tmp_path, monkeypatch):
 
 
 def add(data, *extra, page=PAGE, source_id=ID):
-    return new_source_main([str(page), "--id", source_id, "--title", "Life After Back Surgery",
-                            "--publisher", "Harbour Spine Clinic (synthetic)", "--references", "16-17",
-                            "--data", str(data), "--sheet", str(data.parent / "sheet.csv"), *extra])
+    return new_source_main(
+        [
+            str(page),
+            "--id",
+            source_id,
+            "--title",
+            "Life After Back Surgery",
+            "--publisher",
+            "Harbour Spine Clinic (synthetic)",
+            "--references",
+            "16-17",
+            "--data",
+            str(data),
+            "--sheet",
+            str(data.parent / "sheet.csv"),
+            *extra,
+        ]
+    )
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -90,8 +106,9 @@ def test_round_trip_page_to_sheet_to_claims_and_exclusions_to_valid_data(data, c
     assert validate_main(["--data", str(data)]) == 1
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith(f"data/sources/{ID}.txt:3: column 13: the number '555' is recorded by no claim")
-    assert any(line.startswith(f"data/sources/{ID}.txt:5: column 9: the number '20' is recorded by no claim")
-               for line in err)
+    assert any(
+        line.startswith(f"data/sources/{ID}.txt:5: column 9: the number '20' is recorded by no claim") for line in err
+    )
     assert sum(f"sources/{ID}.txt" in line and "the number" in line for line in err) == 20
 
     sheet = pd.read_csv(data.parent / "sheet.csv", dtype=str, keep_default_na=False)
@@ -102,17 +119,43 @@ def test_round_trip_page_to_sheet_to_claims_and_exclusions_to_valid_data(data, c
     claims["quote"] = claims["claim_id"].map(quotes)
     append_rows(data / "claims.csv", claims.to_dict("records"))
     reasons = decided[~decided["decision"].str.startswith(ID) & (decided["decision"] != "footnote marker")]
-    append_rows(data / "number_exclusions.csv", [
-        dict(source_id=ID, line=r.line, column=r.column, text=r.text, reason=r.decision) for r in reasons.itertuples()])
+    append_rows(
+        data / "number_exclusions.csv",
+        [
+            dict(source_id=ID, line=r.line, column=r.column, text=r.text, reason=r.decision)
+            for r in reasons.itertuples()
+        ],
+    )
     # The two cited claims need their references, the studies they name and audit rows.
-    append_rows(data / "studies.csv", [dict(study_id=f"{ID}-study-{n}", cohort_id=f"{ID}-study-{n}",
-                                            lookup_status="not_found") for n in (1, 2)])
-    append_rows(data / "references.csv", [dict(ref_id=f"{ID}-r{n}", source_id=ID, ref_number=str(n),
-                                               citation_as_printed=f"reference {n} (synthetic)",
-                                               study_id=f"{ID}-study-{n}") for n in (1, 2)])
-    append_rows(data / "citation_audit.csv", [dict(claim_id=f"{ID}-0{c}", ref_id=f"{ID}-r{n}", verdict="not_found",
-                                                   explanation="A synthetic page's synthetic reference.")
-                                              for c, n in ((1, 1), (3, 2))])
+    append_rows(
+        data / "studies.csv",
+        [dict(study_id=f"{ID}-study-{n}", cohort_id=f"{ID}-study-{n}", lookup_status="not_found") for n in (1, 2)],
+    )
+    append_rows(
+        data / "references.csv",
+        [
+            dict(
+                ref_id=f"{ID}-r{n}",
+                source_id=ID,
+                ref_number=str(n),
+                citation_as_printed=f"reference {n} (synthetic)",
+                study_id=f"{ID}-study-{n}",
+            )
+            for n in (1, 2)
+        ],
+    )
+    append_rows(
+        data / "citation_audit.csv",
+        [
+            dict(
+                claim_id=f"{ID}-0{c}",
+                ref_id=f"{ID}-r{n}",
+                verdict="not_found",
+                explanation="A synthetic page's synthetic reference.",
+            )
+            for c, n in ((1, 1), (3, 2))
+        ],
+    )
     capsys.readouterr()
     assert validate_main(["--data", str(data)]) == 0, capsys.readouterr().err
     # The sheet again: nothing left to decide.
@@ -120,20 +163,29 @@ def test_round_trip_page_to_sheet_to_claims_and_exclusions_to_valid_data(data, c
     assert "22 numbers, 0 still to decide" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--id", "Harbour Spine"], "fbss-new-source:0: --id: 'Harbour Spine' is not a slug"),
-    (["--id", "darrow-muscle-damage"], "data/sources.csv:2: source_id: 'darrow-muscle-damage' is already a source"),
-    (["--title", " "], "fbss-new-source:0: --title: the page's title is required"),
-    (["--references", "16-18"], "fbss-new-source:0: --references: lines 16-18 are not within the page's 17 lines"),
-    (["--url", "example.org/page"], "fbss-new-source:0: --url: 'example.org/page' is not a web address"),
-    (["--label", " "], "fbss-new-source:0: --label: the label is empty"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--id", "Harbour Spine"], "fbss-new-source:0: --id: 'Harbour Spine' is not a slug"),
+        (["--id", "darrow-muscle-damage"], "data/sources.csv:2: source_id: 'darrow-muscle-damage' is already a source"),
+        (["--title", " "], "fbss-new-source:0: --title: the page's title is required"),
+        (["--references", "16-18"], "fbss-new-source:0: --references: lines 16-18 are not within the page's 17 lines"),
+        (["--url", "example.org/page"], "fbss-new-source:0: --url: 'example.org/page' is not a web address"),
+        (["--label", " "], "fbss-new-source:0: --label: the label is empty"),
+    ],
+)
 def test_bad_requests_are_refused_and_nothing_is_written(data, capsys, args, message):
     before = snapshot(data)
     base = {"--id": ID, "--title": "T", "--publisher": "P", "--references": "16-17"}
     base.update(dict(zip(args[::2], args[1::2])))
-    argv = [str(PAGE), *[x for kv in base.items() for x in kv], "--data", str(data),
-            "--sheet", str(data.parent / "sheet.csv")]
+    argv = [
+        str(PAGE),
+        *[x for kv in base.items() for x in kv],
+        "--data",
+        str(data),
+        "--sheet",
+        str(data.parent / "sheet.csv"),
+    ]
     assert new_source_main(argv) == 1
     assert message in capsys.readouterr().err
     assert snapshot(data) == before and not list(data.parent.glob("sheet*.csv"))
@@ -153,6 +205,7 @@ def test_a_failure_while_writing_the_row_takes_the_copied_page_back(data, monkey
 
     def broken(path, text):
         raise OSError("disk full")
+
     monkeypatch.setattr(new_source, "write_text", broken)
     with pytest.raises(OSError):
         add(data)
@@ -164,6 +217,7 @@ def test_a_failure_while_writing_the_sheet_takes_the_page_and_its_row_back(data,
 
     def broken(sheet, path):
         raise OSError("disk full")
+
     monkeypatch.setattr(new_source, "write_sheet", broken)
     with pytest.raises(OSError):
         add(data)
@@ -179,6 +233,7 @@ def test_the_reference_list_is_guessed_from_its_heading_and_its_lines_only():
 
 
 # -- the row's label, author and address, and a candidate file for every table a new page touches ----------
+
 
 def test_the_row_carries_the_label_author_and_address(data):
     assert add(data, "--label", "Harbour", "--author", "A. Writer", "--url", "https://example.org/a?b=1") == 0
@@ -226,12 +281,16 @@ def test_the_other_candidate_files(data):
     exclusions = pd.read_csv(data.parent / "sheet-number_exclusions.csv", dtype=str, keep_default_na=False)
     sheet = pd.read_csv(data.parent / "sheet.csv", dtype=str, keep_default_na=False)
     suggested = sheet[sheet["suggested_exclusion"] != ""]
-    assert exclusions[["line", "column", "text", "reason"]].values.tolist() == \
-        suggested[["line", "column", "text", "suggested_exclusion"]].values.tolist()
+    assert (
+        exclusions[["line", "column", "text", "reason"]].values.tolist()
+        == suggested[["line", "column", "text", "suggested_exclusion"]].values.tolist()
+    )
     references = pd.read_csv(data.parent / "sheet-references.csv", dtype=str, keep_default_na=False)
     assert references[["ref_id", "ref_number"]].values.tolist() == [[f"{ID}-r1", "1"], [f"{ID}-r2", "2"]]
-    assert references["citation_as_printed"].iloc[1] == "Brown C. Reoperation a decade after discectomy. " \
+    assert (
+        references["citation_as_printed"].iloc[1] == "Brown C. Reoperation a decade after discectomy. "
         "Eur Spine J. 2012;21:1-9."
+    )
     audit = pd.read_csv(data.parent / "sheet-citation_audit.csv", dtype=str, keep_default_na=False)
     claims = pd.read_csv(data.parent / "sheet-claims.csv", dtype=str, keep_default_na=False)
     assert audit["claim_id"].tolist() == claims.loc[claims["ref_id"] != "", "claim_id"].tolist()
@@ -242,19 +301,24 @@ def test_the_other_candidate_files(data):
 
 def test_a_footnote_on_a_statement_without_a_number_gets_a_statement_audit_row(data, tmp_path):
     page = tmp_path / "page.txt"
-    page.write_text("Harbour notes\n\nPRP may help the ligaments heal.(1) Most patients improve.\n\n"
-                    "References\n1. Smith A. PRP and ligaments. Spine J. 2015;15:1-9.\n", encoding="utf-8")
+    page.write_text(
+        "Harbour notes\n\nPRP may help the ligaments heal.(1) Most patients improve.\n\n"
+        "References\n1. Smith A. PRP and ligaments. Spine J. 2015;15:1-9.\n",
+        encoding="utf-8",
+    )
     assert add(data, "--references", "6-6", page=page) == 0
     statements = pd.read_csv(data.parent / "sheet-statement_audit.csv", dtype=str, keep_default_na=False)
     assert statements[["source_id", "ref_id", "quote", "verdict"]].values.tolist() == [
-        [ID, f"{ID}-r1", "PRP may help the ligaments heal.", "not_found"]]
+        [ID, f"{ID}-r1", "PRP may help the ligaments heal.", "not_found"]
+    ]
 
 
 def test_following_the_guide_gives_valid_data_with_a_warning_for_each_rate_left_unlinked(data, capsys):
     links = guide.follow_the_guide(data, data.parent / "candidates")
     # The page's rates on a question's topic were offered as links; one was taken.
-    assert (guide.LINKED, guide.QUESTION, "yes") in set(zip(links["claim_id"], links["question_id"],
-                                                            links["comparable"]))
+    assert (guide.LINKED, guide.QUESTION, "yes") in set(
+        zip(links["claim_id"], links["question_id"], links["comparable"])
+    )
     capsys.readouterr()
     assert validate_main(["--data", str(data)]) == 0
     err = capsys.readouterr().err
@@ -270,11 +334,16 @@ def test_following_the_guide_gives_valid_data_with_a_warning_for_each_rate_left_
 
 def test_a_reference_printed_over_two_lines_is_one_reference(data, tmp_path):
     page = tmp_path / "page.txt"
-    page.write_text("Harbour notes\n\nPRP may help.(1) Rest helps.(2)\n\nReferences\n1. Smith A. PRP and ligaments.\n"
-                    "   Spine J. 2015;15:1-9.\n2. Brown C. Rest. Eur Spine J. 2012;21:1-9.\n", encoding="utf-8")
+    page.write_text(
+        "Harbour notes\n\nPRP may help.(1) Rest helps.(2)\n\nReferences\n1. Smith A. PRP and ligaments.\n"
+        "   Spine J. 2015;15:1-9.\n2. Brown C. Rest. Eur Spine J. 2012;21:1-9.\n",
+        encoding="utf-8",
+    )
     assert add(data, "--references", "6-8", page=page) == 0
     references = pd.read_csv(data.parent / "sheet-references.csv", dtype=str, keep_default_na=False)
     assert references[["ref_number", "citation_as_printed"]].values.tolist() == [
-        ["1", "Smith A. PRP and ligaments. Spine J. 2015;15:1-9."], ["2", "Brown C. Rest. Eur Spine J. 2012;21:1-9."]]
+        ["1", "Smith A. PRP and ligaments. Spine J. 2015;15:1-9."],
+        ["2", "Brown C. Rest. Eur Spine J. 2012;21:1-9."],
+    ]
     statements = pd.read_csv(data.parent / "sheet-statement_audit.csv", dtype=str, keep_default_na=False)
     assert statements["quote"].tolist() == ["PRP may help.", "Rest helps."]

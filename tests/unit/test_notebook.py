@@ -1,5 +1,6 @@
 """fbss_evidence.notebook.start: parameters read from the notebook itself, misspellings refused on every
 route (papermill's injected cell, an edited parameters cell), runs kept apart from the published outputs."""
+
 from __future__ import annotations
 
 import pytest
@@ -23,8 +24,15 @@ def _namespace(**overrides) -> dict:
 def test_the_parameters_are_the_notebook_s_own_cell():
     declared = notebook.declared_parameters(NAME)
     assert declared["ci_method"] == "wilson" and declared["output_dir"] is None
-    assert set(declared) == {"data_dir", "claims_path", "output_dir", "fig_format", "ci_method", "ci_level",
-                             "include_clinic_experience"}
+    assert set(declared) == {
+        "data_dir",
+        "claims_path",
+        "output_dir",
+        "fig_format",
+        "ci_method",
+        "ci_level",
+        "include_clinic_experience",
+    }
 
 
 def test_a_misspelled_parameter_injected_by_papermill_is_refused(tmp_path):

@@ -1,4 +1,5 @@
 """Numbers as the pages print them: fbss_evidence.numbers.numbers_in and states_value."""
+
 from __future__ import annotations
 
 import pytest

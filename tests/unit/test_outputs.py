@@ -1,4 +1,5 @@
 """fbss_evidence.outputs and plotting.style.save_figure: atomic, formula-safe, byte-stable files."""
+
 from __future__ import annotations
 
 import csv
@@ -28,6 +29,7 @@ def _sha(path) -> str:
 
 
 # -- atomic_path -----------------------------------------------------------------------------
+
 
 def test_atomic_path_moves_into_place_on_success(tmp_path):
     target = tmp_path / "sub" / "t.csv"
@@ -76,8 +78,8 @@ def test_save_table_failure_keeps_previous_table(tmp_path, monkeypatch):
 
 # -- neutralise_formulas ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("cell", ["=1+1", "+1", "-2", "@SUM(A1)", "\tx", "\rx",
-                                  '=HYPERLINK("http://x","y")'])
+
+@pytest.mark.parametrize("cell", ["=1+1", "+1", "-2", "@SUM(A1)", "\tx", "\rx", '=HYPERLINK("http://x","y")'])
 def test_formula_starts_get_an_apostrophe(cell):
     out = neutralise_formulas(pd.DataFrame({"t": [cell]}))
     assert out.loc[0, "t"] == "'" + cell
@@ -122,14 +124,17 @@ def test_input_frame_is_not_modified():
 
 # -- save_table -------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def table():
-    return pd.DataFrame({
-        "claim_id": ["a-01", "a-02", "a-03"],
-        "value_text": ["=1+1", "-5%", "about 15%"],
-        "value": [-5.0, 14.405172413793103, np.nan],
-        "n": [69, 479, 0],
-    })
+    return pd.DataFrame(
+        {
+            "claim_id": ["a-01", "a-02", "a-03"],
+            "value_text": ["=1+1", "-5%", "about 15%"],
+            "value": [-5.0, 14.405172413793103, np.nan],
+            "n": [69, 479, 0],
+        }
+    )
 
 
 def test_exported_csv_keeps_every_digit_of_a_count_of_millions(tmp_path):
@@ -186,6 +191,7 @@ def test_save_table_creates_the_folder(tmp_path, table):
 
 # -- save_figure --------------------------------------------------------------------------------
 
+
 def _figure():
     fig, ax = plt.subplots(figsize=(4, 3))
     ax.plot([1, 2, 3], [3, 1, 2], marker="o", label="line")
@@ -238,10 +244,21 @@ def test_save_figure_rejects_unknown_formats(tmp_path, fmt):
 from fbss_evidence.outputs import readable_cell, readable_number, readable_range, readable_table  # noqa: E402
 
 
-@pytest.mark.parametrize("value, expected", [
-    (32244.0, "32,244"), (2.0, "2"), (2016, "2016"), (np.int64(7), "7"), (0.0012, "0.0012"), (12.345, "12.3"),
-    (float("nan"), ""), (None, ""), (pd.NA, ""), ("text", "text"),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (32244.0, "32,244"),
+        (2.0, "2"),
+        (2016, "2016"),
+        (np.int64(7), "7"),
+        (0.0012, "0.0012"),
+        (12.345, "12.3"),
+        (float("nan"), ""),
+        (None, ""),
+        (pd.NA, ""),
+        ("text", "text"),
+    ],
+)
 def test_readable_number(value, expected):
     assert readable_number(value) == expected
 
@@ -251,10 +268,16 @@ def test_percents_have_one_decimal_and_their_sign():
     assert readable_number(10, percent=True) == "10.0%"
 
 
-@pytest.mark.parametrize("low, high, expected", [
-    (3.44, 6.31, "3.4\u20136.3%"), (68, 68, "68.0%"), (67.96, 68.04, "68.0%"), (None, 5, "5.0%"),
-    (float("nan"), float("nan"), ""),
-])
+@pytest.mark.parametrize(
+    "low, high, expected",
+    [
+        (3.44, 6.31, "3.4\u20136.3%"),
+        (68, 68, "68.0%"),
+        (67.96, 68.04, "68.0%"),
+        (None, 5, "5.0%"),
+        (float("nan"), float("nan"), ""),
+    ],
+)
 def test_a_range_reads_low_to_high_and_once_when_both_ends_agree(low, high, expected):
     assert readable_range(low, high) == expected
 
@@ -265,8 +288,16 @@ def test_no_dict_or_list_is_printed_raw():
 
 
 def test_readable_table_formats_counts_percents_and_ranges():
-    frame = pd.DataFrame({"label": ["a", "b"], "k": [2.0, 3.0], "total_n": [32244.0, 2292.0],
-                          "pooled": [4.567, 50.0], "ci_low": [3.4, 68.0], "ci_high": [6.3, 68.0]})
+    frame = pd.DataFrame(
+        {
+            "label": ["a", "b"],
+            "k": [2.0, 3.0],
+            "total_n": [32244.0, 2292.0],
+            "pooled": [4.567, 50.0],
+            "ci_low": [3.4, 68.0],
+            "ci_high": [6.3, 68.0],
+        }
+    )
     table, notes = readable_table(frame, percent=["pooled"], ranges={"CI": ("ci_low", "ci_high")})
     assert list(table.columns) == ["label", "k", "total_n", "pooled", "CI"]
     assert table.to_dict("records") == [

@@ -1,4 +1,5 @@
 """fbss_evidence.params.check_parameters: every wrong value stops with a clear message."""
+
 from __future__ import annotations
 
 import re
@@ -9,9 +10,20 @@ from fbss_evidence import config, vocab
 from fbss_evidence.params import GROUPINGS, ParameterError, check_parameters
 
 GOOD = dict(
-    data_dir="data", claims_path=str(config.CLAIMS_CSV), output_dir="build/runs/x", fig_format="png", ci_method="wilson", ci_level=0.95,
-    topic="opioids", group_by="basis", pooling_method="REML", include_clinic_experience=True,
-    question="prp-lbp-success", hartung_knapp=True, include_derived_counts=False, min_studies=3,
+    data_dir="data",
+    claims_path=str(config.CLAIMS_CSV),
+    output_dir="build/runs/x",
+    fig_format="png",
+    ci_method="wilson",
+    ci_level=0.95,
+    topic="opioids",
+    group_by="basis",
+    pooling_method="REML",
+    include_clinic_experience=True,
+    question="prp-lbp-success",
+    hartung_knapp=True,
+    include_derived_counts=False,
+    min_studies=3,
 )
 
 
@@ -27,16 +39,25 @@ def test_parameter_error_is_a_value_error():
     assert issubclass(ParameterError, ValueError)
 
 
-@pytest.mark.parametrize("name, value", [
-    ("fig_format", "svg"), ("fig_format", "pdf"),
-    ("ci_method", "clopper-pearson"), ("ci_method", "jeffreys"), ("ci_method", "agresti-coull"),
-    ("ci_method", "wald"),
-    ("ci_level", 0.5), ("ci_level", 0.9), ("ci_level", 0.999),
-    ("pooling_method", "DL"), ("pooling_method", "PM"),
-    ("include_clinic_experience", False),
-    *[("group_by", g) for g in GROUPINGS],
-    *[("topic", t) for t in vocab.TOPICS],
-])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("fig_format", "svg"),
+        ("fig_format", "pdf"),
+        ("ci_method", "clopper-pearson"),
+        ("ci_method", "jeffreys"),
+        ("ci_method", "agresti-coull"),
+        ("ci_method", "wald"),
+        ("ci_level", 0.5),
+        ("ci_level", 0.9),
+        ("ci_level", 0.999),
+        ("pooling_method", "DL"),
+        ("pooling_method", "PM"),
+        ("include_clinic_experience", False),
+        *[("group_by", g) for g in GROUPINGS],
+        *[("topic", t) for t in vocab.TOPICS],
+    ],
+)
 def test_allowed_values(name, value):
     assert check_parameters({name: value}) == {name: value}
 
@@ -75,19 +96,30 @@ def test_bogus_ci_method():
     assert msg.endswith("wilson, clopper-pearson, jeffreys, agresti-coull, wald")
 
 
-@pytest.mark.parametrize("value, shown", [
-    (0.3, "0.3"), (1.0, "1.0"), (1, "1"), (1.5, "1.5"), (0.0, "0.0"), (-0.95, "-0.95"),
-    (True, "True"), (False, "False"), ("0.95", "'0.95'"), (None, "None"), (float("nan"), "nan"),
-    (float("inf"), "inf"),
-])
+@pytest.mark.parametrize(
+    "value, shown",
+    [
+        (0.3, "0.3"),
+        (1.0, "1.0"),
+        (1, "1"),
+        (1.5, "1.5"),
+        (0.0, "0.0"),
+        (-0.95, "-0.95"),
+        (True, "True"),
+        (False, "False"),
+        ("0.95", "'0.95'"),
+        (None, "None"),
+        (float("nan"), "nan"),
+        (float("inf"), "inf"),
+    ],
+)
 def test_bad_ci_level(value, shown):
     msg = _raises(f"parameter ci_level={shown} must be a number in [0.5, 1), e.g. 0.95", ci_level=value)
     assert msg == f"parameter ci_level={shown} must be a number in [0.5, 1), e.g. 0.95"
 
 
 def test_unknown_topic():
-    msg = _raises("parameter topic='surgery' is not allowed; use one of: failure_persistent_pain, ",
-                  topic="surgery")
+    msg = _raises("parameter topic='surgery' is not allowed; use one of: failure_persistent_pain, ", topic="surgery")
     assert msg.endswith(", ".join(vocab.TOPICS))
 
 
@@ -96,30 +128,33 @@ def test_topic_with_spaces_instead_of_underscores():
 
 
 def test_bad_group_by():
-    msg = _raises("parameter group_by='topic' is not allowed; use one of: "
-                  "source_id, basis, intervention, finding_id", group_by="topic")
-    assert msg == ("parameter group_by='topic' is not allowed; use one of: "
-                   "source_id, basis, intervention, finding_id")
+    msg = _raises(
+        "parameter group_by='topic' is not allowed; use one of: source_id, basis, intervention, finding_id",
+        group_by="topic",
+    )
+    assert msg == ("parameter group_by='topic' is not allowed; use one of: source_id, basis, intervention, finding_id")
 
 
 @pytest.mark.parametrize("value", ["reml", "FE", ""])
 def test_bad_pooling_method(value):
-    msg = _raises(f"parameter pooling_method={value!r} is not allowed; use one of: REML, DL, PM",
-                  pooling_method=value)
+    msg = _raises(f"parameter pooling_method={value!r} is not allowed; use one of: REML, DL, PM", pooling_method=value)
     assert msg == f"parameter pooling_method={value!r} is not allowed; use one of: REML, DL, PM"
 
 
 @pytest.mark.parametrize("value", ["False", "True", 0, 1, None, "no"])
 def test_include_clinic_experience_must_be_a_bool(value):
-    msg = _raises(f"parameter include_clinic_experience={value!r} must be True or False",
-                  include_clinic_experience=value)
+    msg = _raises(
+        f"parameter include_clinic_experience={value!r} must be True or False", include_clinic_experience=value
+    )
     assert msg == f"parameter include_clinic_experience={value!r} must be True or False"
 
 
 def test_missing_claims_file(tmp_path):
     missing = str(tmp_path / "nope.csv")
-    msg = _raises(f"parameter claims_path={missing!r}: no such file (a relative path is relative to the project folder",
-                  claims_path=missing)
+    msg = _raises(
+        f"parameter claims_path={missing!r}: no such file (a relative path is relative to the project folder",
+        claims_path=missing,
+    )
     assert msg.endswith(f"{config.ROOT})")
 
 

@@ -1,5 +1,6 @@
 """The appraisal charts, tested through their artists: the PRISMA flow, the reviews beside the estimates,
 the scorecards, and the one diamond primitive every forest-like chart uses."""
+
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -14,8 +15,17 @@ def _gids(ax, gid):
 
 
 def test_the_flow_diagram_has_its_boxes_and_arrows_and_never_subtracts_studies_from_records():
-    flow = dict(queries=3, identified=30, not_read=10, read=20, excluded=8, not_retrieved=2, included_studies=4,
-                included_results=6, other_methods_studies=1)
+    flow = dict(
+        queries=3,
+        identified=30,
+        not_read=10,
+        read=20,
+        excluded=8,
+        not_retrieved=2,
+        included_studies=4,
+        included_results=6,
+        other_methods_studies=1,
+    )
     ax = prisma.flow_diagram(flow, pd.Series({"wrong_population": 5, "other": 3}), title="t")
     texts = [t.get_text() for t in _gids(ax, prisma.GID_BOX)]
     assert len(texts) == 6 and len(_gids(ax, prisma.GID_ARROW)) == 5
@@ -35,13 +45,38 @@ def test_a_hollow_diamond_is_white_inside_and_keeps_its_gid():
 
 
 def test_the_review_comparison_draws_each_review_and_each_estimate():
-    table = pd.DataFrame([
-        dict(question_id="q", group="5y", citation="A 2020, J", followup="5 y", review_estimate=8.0, review_ci_low=6.0,
-             review_ci_high=10.0, analysis="primary", estimate=15.0, ci_low=12.0, ci_high=18.0, apart=True),
-        dict(question_id="q", group="all", citation="B 2021, J", followup="", review_estimate=30.0,
-             review_ci_low=float("nan"), review_ci_high=float("nan"), analysis="sensitivity", estimate=35.0,
-             ci_low=25.0, ci_high=45.0, apart=False),
-    ])
+    table = pd.DataFrame(
+        [
+            dict(
+                question_id="q",
+                group="5y",
+                citation="A 2020, J",
+                followup="5 y",
+                review_estimate=8.0,
+                review_ci_low=6.0,
+                review_ci_high=10.0,
+                analysis="primary",
+                estimate=15.0,
+                ci_low=12.0,
+                ci_high=18.0,
+                apart=True,
+            ),
+            dict(
+                question_id="q",
+                group="all",
+                citation="B 2021, J",
+                followup="",
+                review_estimate=30.0,
+                review_ci_low=float("nan"),
+                review_ci_high=float("nan"),
+                analysis="sensitivity",
+                estimate=35.0,
+                ci_low=25.0,
+                ci_high=45.0,
+                apart=False,
+            ),
+        ]
+    )
     ax = literature.review_comparison(table, title="t")
     assert len(_gids(ax, literature.GID_REVIEW)) == 2
     assert len(_gids(ax, literature.GID_DIAMOND)) == 1 and len(_gids(ax, literature.GID_SENSITIVITY)) == 1

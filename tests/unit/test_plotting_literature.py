@@ -1,5 +1,6 @@
 """fbss_evidence.plotting.literature, tested through its artists: one square per study result (filled when
 pooled, hollow when not), a diamond and a prediction line per pooled group, one marker per comparable claim."""
+
 from __future__ import annotations
 
 import matplotlib
@@ -9,11 +10,10 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from test_literature import STUDIES, _data, _result  # noqa: E402
 
 from fbss_evidence import literature  # noqa: E402
 from fbss_evidence.plotting import literature as plots  # noqa: E402
-
-from test_literature import STUDIES, _data, _result  # noqa: E402
 
 
 def _gid(artists, gid):
@@ -22,22 +22,67 @@ def _gid(artists, gid):
 
 @pytest.fixture
 def result():
-    rows = [_result(1, "alpha-2001", events=10, n=100), _result(1, "beta-2002", events=14, n=100),
-            _result(1, "gamma-2003", events=20, n=100), _result(2, "beta-2002", percent=30.0),
-            _result(3, "alpha-2001", group="10y", events=30, n=100, months=120)]
+    rows = [
+        _result(1, "alpha-2001", events=10, n=100),
+        _result(1, "beta-2002", events=14, n=100),
+        _result(1, "gamma-2003", events=20, n=100),
+        _result(2, "beta-2002", percent=30.0),
+        _result(3, "alpha-2001", group="10y", events=30, n=100, months=120),
+    ]
     return literature.synthesise(_data(rows, STUDIES), "q", method="DL")
 
 
 def _claims(result):
-    rows = [dict(claim_id="c1", question_id="q", compare_with=np.nan, comparable="yes", note="n", value=25.0,
-                 value_low=np.nan, value_high=np.nan, bound="exact", value_text="25%", basis="cited_study",
-                 source="Page", study="S 2000", study_figure="12%"),
-            dict(claim_id="c2", question_id="q", compare_with=np.nan, comparable="yes", note="n", value=np.nan,
-                 value_low=20.0, value_high=40.0, bound="range", value_text="20-40%", basis="uncited",
-                 source="Page", study=np.nan, study_figure=np.nan),
-            dict(claim_id="c3", question_id="q", compare_with=np.nan, comparable="no", note="a count", value=69.0,
-                 value_low=np.nan, value_high=np.nan, bound="exact", value_text="69", basis="cited_study",
-                 source="Page", study=np.nan, study_figure=np.nan)]
+    rows = [
+        dict(
+            claim_id="c1",
+            question_id="q",
+            compare_with=np.nan,
+            comparable="yes",
+            note="n",
+            value=25.0,
+            value_low=np.nan,
+            value_high=np.nan,
+            bound="exact",
+            value_text="25%",
+            basis="cited_study",
+            source="Page",
+            study="S 2000",
+            study_figure="12%",
+        ),
+        dict(
+            claim_id="c2",
+            question_id="q",
+            compare_with=np.nan,
+            comparable="yes",
+            note="n",
+            value=np.nan,
+            value_low=20.0,
+            value_high=40.0,
+            bound="range",
+            value_text="20-40%",
+            basis="uncited",
+            source="Page",
+            study=np.nan,
+            study_figure=np.nan,
+        ),
+        dict(
+            claim_id="c3",
+            question_id="q",
+            compare_with=np.nan,
+            comparable="no",
+            note="a count",
+            value=69.0,
+            value_low=np.nan,
+            value_high=np.nan,
+            bound="exact",
+            value_text="69",
+            basis="cited_study",
+            source="Page",
+            study=np.nan,
+            study_figure=np.nan,
+        ),
+    ]
     claims = pd.DataFrame(rows)
     return claims.assign(group=literature.place_claims(result, claims)["group"].to_numpy())
 
@@ -63,12 +108,46 @@ def test_evidence_forest_draws_each_result_each_pool_and_each_comparable_claim(r
 
 
 def test_overview_draws_a_diamond_per_pooled_question_and_a_band_otherwise(result):
-    table = pd.DataFrame([dict(question_id="q", label="Q", group="5y", pooled=20.0, ci_low=15.0, ci_high=25.0,
-                               pi_low=5.0, pi_high=50.0, study_low=10.0, study_high=30.0),
-                          dict(question_id="r", label="R", group="all", pooled=np.nan, ci_low=np.nan,
-                               ci_high=np.nan, pi_low=np.nan, pi_high=np.nan, study_low=12.0, study_high=40.0)])
-    claims = pd.DataFrame([dict(question_id="q", value=60.0, value_low=np.nan, value_high=np.nan, bound="upper",
-                                basis="clinic_experience")])
+    table = pd.DataFrame(
+        [
+            dict(
+                question_id="q",
+                label="Q",
+                group="5y",
+                pooled=20.0,
+                ci_low=15.0,
+                ci_high=25.0,
+                pi_low=5.0,
+                pi_high=50.0,
+                study_low=10.0,
+                study_high=30.0,
+            ),
+            dict(
+                question_id="r",
+                label="R",
+                group="all",
+                pooled=np.nan,
+                ci_low=np.nan,
+                ci_high=np.nan,
+                pi_low=np.nan,
+                pi_high=np.nan,
+                study_low=12.0,
+                study_high=40.0,
+            ),
+        ]
+    )
+    claims = pd.DataFrame(
+        [
+            dict(
+                question_id="q",
+                value=60.0,
+                value_low=np.nan,
+                value_high=np.nan,
+                bound="upper",
+                basis="clinic_experience",
+            )
+        ]
+    )
     ax = plots.overview(table, claims, title="All")
     assert len(_gid(ax.patches, plots.GID_DIAMOND)) == 1
     assert len(_gid(ax.patches, "study-range")) == 1

@@ -1,4 +1,5 @@
 """fbss_evidence.runs: one name for a run's folder on every route, and the runs make makes, read from the data."""
+
 from __future__ import annotations
 
 import ast
@@ -10,9 +11,16 @@ import pytest
 
 from fbss_evidence import config, runs, vocab
 
-DEFAULTS = {"data_dir": "data", "claims_path": None, "output_dir": None, "fig_format": "png",
-            "question": "reoperation-after-discectomy", "pooling_method": "REML", "hartung_knapp": False,
-            "ci_level": 0.95}
+DEFAULTS = {
+    "data_dir": "data",
+    "claims_path": None,
+    "output_dir": None,
+    "fig_format": "png",
+    "question": "reoperation-after-discectomy",
+    "pooling_method": "REML",
+    "hartung_knapp": False,
+    "ci_level": 0.95,
+}
 
 
 def name(**values) -> str:
@@ -25,8 +33,10 @@ def test_the_defaults_name_the_notebook_alone():
 
 
 def test_the_changed_parameters_are_named_in_full_sorted_by_name():
-    assert name(question="prp-lbp-success", pooling_method="DL", hartung_knapp=True) == \
-        "10-claims-vs-literature--hartung_knapp=True--pooling_method=DL--question=prp-lbp-success"
+    assert (
+        name(question="prp-lbp-success", pooling_method="DL", hartung_knapp=True)
+        == "10-claims-vs-literature--hartung_knapp=True--pooling_method=DL--question=prp-lbp-success"
+    )
 
 
 def test_output_dir_is_never_part_of_the_name():
@@ -47,17 +57,19 @@ def test_a_path_is_written_whole_relative_to_the_project_when_inside_it():
 
 def test_no_value_is_ever_cut():
     long = "prp-lbp-success-" + "x" * 100
-    assert name(question=long, pooling_method="DL", data_dir="/some/where/else/entirely").endswith(
-        f"--question={long}")
+    assert name(question=long, pooling_method="DL", data_dir="/some/where/else/entirely").endswith(f"--question={long}")
 
 
-@pytest.mark.parametrize("a, b", [
-    ({"question": "a b"}, {"question": "a_b"}),
-    ({"question": "a/b"}, {"question": "a_b"}),
-    ({"question": "a=b"}, {"question": "a", "ci_level": "b"}),
-    ({"claims_path": "/x/a.csv"}, {"claims_path": "/y/a.csv"}),
-    ({"question": "a%2Fb"}, {"question": "a/b"}),
-])
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ({"question": "a b"}, {"question": "a_b"}),
+        ({"question": "a/b"}, {"question": "a_b"}),
+        ({"question": "a=b"}, {"question": "a", "ci_level": "b"}),
+        ({"claims_path": "/x/a.csv"}, {"claims_path": "/y/a.csv"}),
+        ({"question": "a%2Fb"}, {"question": "a/b"}),
+    ],
+)
 def test_different_values_never_share_a_folder(a, b):
     assert name(**a) != name(**b)
 
@@ -74,11 +86,14 @@ def test_a_name_longer_than_a_folder_name_may_be_is_refused():
 
 def test_run_folder_is_under_build_runs(monkeypatch, tmp_path):
     monkeypatch.setattr(config, "BUILD", tmp_path)
-    assert runs.run_folder("09-statistics", {"pooling_method": "PM"}, {"pooling_method": "REML"}) == \
-        tmp_path / "runs" / "09-statistics--pooling_method=PM"
+    assert (
+        runs.run_folder("09-statistics", {"pooling_method": "PM"}, {"pooling_method": "REML"})
+        == tmp_path / "runs" / "09-statistics--pooling_method=PM"
+    )
 
 
 # -- the runs make makes ---------------------------------------------------------------
+
 
 def test_the_questions_are_those_of_the_data_in_its_order():
     import pandas as pd
@@ -105,8 +120,7 @@ def test_missing_files_and_values_that_are_no_slug_give_no_run(tmp_path):
     assert runs.questions(tmp_path) == [] and runs.topics(tmp_path / "claims.csv") == []
     (tmp_path / "questions.csv").write_text("question_id,label\nok-one,x\nnot ok; rm -rf,y\n$(shell x),z\n")
     assert runs.questions(tmp_path) == ["ok-one"]
-    (tmp_path / "claims.csv").write_text("claim_id,topic,measure\na,opioids,rate\nb,made up,rate\n"
-                                         "c,recurrence,count\n")
+    (tmp_path / "claims.csv").write_text("claim_id,topic,measure\na,opioids,rate\nb,made up,rate\nc,recurrence,count\n")
     assert runs.topics(tmp_path / "claims.csv") == ["opioids"]
 
 
@@ -114,15 +128,24 @@ def test_the_make_lists_are_written_by_the_system_python_from_the_package_alone(
     # The Makefile runs the module before the environment exists: the standard library only.
     for module in ("runs", "config", "vocab"):  # it, and what it imports of the package
         tree = ast.parse((config.ROOT / "src" / "fbss_evidence" / f"{module}.py").read_text(encoding="utf-8"))
-        imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
-                    for alias in node.names}
-        imported |= {node.module.split(".")[0] for node in ast.walk(tree)
-                     if isinstance(node, ast.ImportFrom) and node.module and not node.level}
+        imported = {
+            alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+        }
+        imported |= {
+            node.module.split(".")[0]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level
+        }
         assert imported <= set(sys.stdlib_module_names) | {"__future__"}, module
     out = tmp_path / "runs.mk"
     python = shutil.which("python3") or sys.executable
-    proc = subprocess.run([python, "-S", "-m", "fbss_evidence.runs", "--output", str(out)],
-                          cwd=config.ROOT, env={"PYTHONPATH": str(config.ROOT / "src")}, capture_output=True, text=True)
+    proc = subprocess.run(
+        [python, "-S", "-m", "fbss_evidence.runs", "--output", str(out)],
+        cwd=config.ROOT,
+        env={"PYTHONPATH": str(config.ROOT / "src")},
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     text = out.read_text()
     assert f"QUESTIONS := {' '.join(runs.questions())}\n" in text and f"TOPICS := {' '.join(runs.topics())}\n" in text

@@ -4,6 +4,7 @@ Expected values are either computed here from textbook formulas (independently
 of statsmodels), taken from statsmodels' own meta-analysis code on the same
 inputs, or published (tests/reference_values.py, with sources).
 """
+
 from __future__ import annotations
 
 import math
@@ -12,6 +13,7 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+import reference_values as ref
 from scipy import optimize, special
 from scipy import stats as sps
 from statsmodels.stats.meta_analysis import combine_effects
@@ -26,8 +28,6 @@ from fbss_evidence.stats import (
     proportion_ci,
 )
 
-import reference_values as ref
-
 Z95 = sps.norm.ppf(0.975)
 
 
@@ -35,10 +35,11 @@ Z95 = sps.norm.ppf(0.975)
 # Independent formulas (fractions 0-1), used as expected values
 # ---------------------------------------------------------------------------
 
+
 def wilson_by_formula(x: float, n: float, z: float = Z95) -> tuple[float, float]:
     """Wilson (1927) score interval written out."""
-    centre = (x + z ** 2 / 2) / (n + z ** 2)
-    half = z / (n + z ** 2) * math.sqrt(x * (n - x) / n + z ** 2 / 4)
+    centre = (x + z**2 / 2) / (n + z**2)
+    half = z / (n + z**2) * math.sqrt(x * (n - x) / n + z**2 / 4)
     return centre - half, centre + half
 
 
@@ -51,14 +52,13 @@ def clopper_pearson_by_beta(x: float, n: float, alpha: float = 0.05) -> tuple[fl
 
 def jeffreys_by_beta(x: float, n: float, alpha: float = 0.05) -> tuple[float, float]:
     """Equal-tailed interval of the Beta(x + 1/2, n - x + 1/2) posterior."""
-    return (sps.beta.ppf(alpha / 2, x + 0.5, n - x + 0.5),
-            sps.beta.ppf(1 - alpha / 2, x + 0.5, n - x + 0.5))
+    return (sps.beta.ppf(alpha / 2, x + 0.5, n - x + 0.5), sps.beta.ppf(1 - alpha / 2, x + 0.5, n - x + 0.5))
 
 
 def agresti_coull_by_formula(x: float, n: float, z: float = Z95) -> tuple[float, float]:
     """Wald interval around the adjusted proportion (x + z^2/2) / (n + z^2)."""
-    n_adj = n + z ** 2
-    p_adj = (x + z ** 2 / 2) / n_adj
+    n_adj = n + z**2
+    p_adj = (x + z**2 / 2) / n_adj
     half = z * math.sqrt(p_adj * (1 - p_adj) / n_adj)
     return p_adj - half, p_adj + half
 
@@ -77,6 +77,7 @@ def percent(interval: tuple[float, float]) -> tuple[float, float]:
 # ---------------------------------------------------------------------------
 # proportion_ci
 # ---------------------------------------------------------------------------
+
 
 def test_ci_methods_map_user_names_to_statsmodels_names():
     assert dict(CI_METHODS) == {
@@ -106,18 +107,19 @@ def test_wilson_at_another_level_uses_that_level():
 @pytest.mark.parametrize("x, n", [(69, 479), (0, 20), (20, 20), (1, 3)])
 def test_clopper_pearson_matches_beta_quantiles(x, n):
     expected = percent(clopper_pearson_by_beta(x, n))
-    assert proportion_ci(x, n, method="clopper-pearson") == pytest.approx(
-        expected, rel=1e-9, abs=1e-12)
+    assert proportion_ci(x, n, method="clopper-pearson") == pytest.approx(expected, rel=1e-9, abs=1e-12)
 
 
-@pytest.mark.parametrize("method, formula", [
-    ("jeffreys", jeffreys_by_beta),
-    ("agresti-coull", agresti_coull_by_formula),
-    ("wald", wald_by_formula),
-])
+@pytest.mark.parametrize(
+    "method, formula",
+    [
+        ("jeffreys", jeffreys_by_beta),
+        ("agresti-coull", agresti_coull_by_formula),
+        ("wald", wald_by_formula),
+    ],
+)
 def test_other_methods_match_their_formulas(method, formula):
-    assert proportion_ci(69, 479, method=method) == pytest.approx(
-        percent(formula(69, 479)), rel=1e-9)
+    assert proportion_ci(69, 479, method=method) == pytest.approx(percent(formula(69, 479)), rel=1e-9)
 
 
 def test_default_is_not_wald():
@@ -141,8 +143,7 @@ def test_level_outside_open_unit_interval_is_refused(level):
         proportion_ci(5, 10, level=level)
 
 
-@pytest.mark.parametrize("x, n", [(1, 0), (0, 0), (-1, 10), (11, 10), (math.nan, 10),
-                                  (1, math.nan), (1, math.inf)])
+@pytest.mark.parametrize("x, n", [(1, 0), (0, 0), (-1, 10), (11, 10), (math.nan, 10), (1, math.nan), (1, math.inf)])
 def test_impossible_counts_are_refused(x, n):
     with pytest.raises(ValueError):
         proportion_ci(x, n)
@@ -152,23 +153,24 @@ def test_impossible_counts_are_refused(x, n):
 # add_intervals
 # ---------------------------------------------------------------------------
 
+
 def _claims() -> pd.DataFrame:
-    return pd.DataFrame({
-        "claim_id": ["a", "b", "c", "d"],
-        "value": [14.4, 30.0, 5.0, 50.0],
-        "numerator": [69.0, np.nan, 0.0, np.nan],
-        "denominator": [479.0, np.nan, 40.0, 100.0],
-    })
+    return pd.DataFrame(
+        {
+            "claim_id": ["a", "b", "c", "d"],
+            "value": [14.4, 30.0, 5.0, 50.0],
+            "numerator": [69.0, np.nan, 0.0, np.nan],
+            "denominator": [479.0, np.nan, 40.0, 100.0],
+        }
+    )
 
 
 def test_add_intervals_fills_only_rows_with_both_counts():
     claims = _claims()
     out = add_intervals(claims)
     assert list(out.columns) == list(claims.columns) + ["ci_low", "ci_high", "ci_method"]
-    assert (out.loc[0, "ci_low"], out.loc[0, "ci_high"]) == pytest.approx(
-        proportion_ci(69, 479))
-    assert (out.loc[2, "ci_low"], out.loc[2, "ci_high"]) == pytest.approx(
-        proportion_ci(0, 40))
+    assert (out.loc[0, "ci_low"], out.loc[0, "ci_high"]) == pytest.approx(proportion_ci(69, 479))
+    assert (out.loc[2, "ci_low"], out.loc[2, "ci_high"]) == pytest.approx(proportion_ci(0, 40))
     assert out.loc[[1, 3], ["ci_low", "ci_high"]].isna().all().all()
     assert out["ci_method"].tolist() == ["wilson", None, "wilson", None]
 
@@ -183,7 +185,8 @@ def test_add_intervals_returns_a_copy():
 def test_add_intervals_passes_method_and_level():
     out = add_intervals(_claims(), method="clopper-pearson", level=0.9)
     assert (out.loc[0, "ci_low"], out.loc[0, "ci_high"]) == pytest.approx(
-        percent(clopper_pearson_by_beta(69, 479, alpha=0.1)))
+        percent(clopper_pearson_by_beta(69, 479, alpha=0.1))
+    )
     assert out.loc[0, "ci_method"] == "clopper-pearson"
 
 
@@ -217,12 +220,14 @@ def test_add_intervals_is_vectorised_on_a_million_rows():
     for i in (1, 2, 500_001, n_rows - 1):
         if not np.isnan(numerator[i]):
             assert (out.loc[i, "ci_low"], out.loc[i, "ci_high"]) == pytest.approx(
-                proportion_ci(numerator[i], denominator[i]))
+                proportion_ci(numerator[i], denominator[i])
+            )
 
 
 # ---------------------------------------------------------------------------
 # Logit transform and continuity correction
 # ---------------------------------------------------------------------------
+
 
 def test_continuity_correction_only_at_zero_or_all_events():
     y, v = logit_and_variance(np.array([0.0, 3.0, 10.0]), np.array([10.0, 10.0, 10.0]))
@@ -270,8 +275,7 @@ def test_dl_and_pm_match_statsmodels(dataset, ours, theirs):
     low, high = frame.loc["random effect", ["ci_low", "ci_upp"]]
     assert result.ci_low == pytest.approx(special.expit(low) * 100, rel=1e-8)
     assert result.ci_high == pytest.approx(special.expit(high) * 100, rel=1e-8)
-    assert result.studies["weight"].to_numpy() == pytest.approx(
-        np.asarray(sm.weights_rel_re) * 100, rel=1e-8)
+    assert result.studies["weight"].to_numpy() == pytest.approx(np.asarray(sm.weights_rel_re) * 100, rel=1e-8)
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
@@ -300,15 +304,16 @@ def test_homogeneous_studies_give_zero_tau2(method):
 # REML: independent maximisation, then the published example
 # ---------------------------------------------------------------------------
 
+
 def _reml_by_bounded_search(y: np.ndarray, v: np.ndarray) -> float:
     """Maximise the restricted likelihood numerically (written out here)."""
+
     def negative(tau2: float) -> float:
         w = 1 / (v + tau2)
         mu = np.sum(w * y) / np.sum(w)
-        return 0.5 * (np.sum(np.log(v + tau2)) + np.log(np.sum(w))
-                      + np.sum(w * (y - mu) ** 2))
-    fit = optimize.minimize_scalar(negative, bounds=(0.0, 50.0), method="bounded",
-                                   options={"xatol": 1e-12})
+        return 0.5 * (np.sum(np.log(v + tau2)) + np.log(np.sum(w)) + np.sum(w * (y - mu) ** 2))
+
+    fit = optimize.minimize_scalar(negative, bounds=(0.0, 50.0), method="bounded", options={"xatol": 1e-12})
     return float(fit.x)
 
 
@@ -335,8 +340,11 @@ _PAPER_OFF_BY_ONE_UNIT = {("control", "proportion"), ("control", "ci_high")}
 def _ours(result) -> dict[str, float]:
     """Our result in the paper's units (proportions as fractions)."""
     return {
-        "logit": result.logit_estimate, "se": result.se, "tau2": result.tau2,
-        "proportion": result.estimate / 100, "ci_low": result.ci_low / 100,
+        "logit": result.logit_estimate,
+        "se": result.se,
+        "tau2": result.tau2,
+        "proportion": result.estimate / 100,
+        "ci_low": result.ci_low / 100,
         "ci_high": result.ci_high / 100,
     }
 
@@ -365,10 +373,11 @@ def test_reml_reproduces_metafor_4dp_values_of_the_same_example(arm):
 # The rest of the result
 # ---------------------------------------------------------------------------
 
+
 def test_prediction_interval_follows_higgins_2009():
     events, totals = ARMS["control"]
     result = pool_proportions(events, totals, method="REML")
-    half = sps.t.ppf(0.975, result.k - 2) * math.sqrt(result.tau2 + result.se ** 2)
+    half = sps.t.ppf(0.975, result.k - 2) * math.sqrt(result.tau2 + result.se**2)
     assert result.pi_low == pytest.approx(special.expit(result.logit_estimate - half) * 100)
     assert result.pi_high == pytest.approx(special.expit(result.logit_estimate + half) * 100)
     assert result.pi_low < result.ci_low < result.estimate < result.ci_high < result.pi_high
@@ -392,8 +401,17 @@ def test_heterogeneity_test_and_fields():
 def test_study_table():
     result = pool_proportions(*ARMS["treated"], labels=ref.NIELWEISE2007_LABELS)
     studies = result.studies
-    assert list(studies.columns) == ["label", "events", "total", "proportion", "ci_low",
-                                     "ci_high", "logit", "variance", "weight"]
+    assert list(studies.columns) == [
+        "label",
+        "events",
+        "total",
+        "proportion",
+        "ci_low",
+        "ci_high",
+        "logit",
+        "variance",
+        "weight",
+    ]
     assert studies["label"].tolist() == list(ref.NIELWEISE2007_LABELS)
     assert studies["weight"].sum() == pytest.approx(100.0)
     first = studies.iloc[0]  # Bach 1996: 0/116, uncorrected proportion, corrected logit
@@ -418,6 +436,7 @@ def test_default_labels_and_method():
 # Refusals
 # ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("events, totals", [((5,), (50,)), ((), ())])
 def test_fewer_than_two_estimates_are_refused(events, totals):
     with pytest.raises(PoolingRefused, match="at least 2"):
@@ -438,8 +457,7 @@ def test_refusal_is_a_value_error():
     assert issubclass(PoolingRefused, ValueError)
 
 
-@pytest.mark.parametrize("events, totals", [((5, 61), (50, 60)), ((-1, 5), (50, 60)),
-                                            ((1, 5), (0, 60))])
+@pytest.mark.parametrize("events, totals", [((5, 61), (50, 60)), ((-1, 5), (50, 60)), ((1, 5), (0, 60))])
 def test_impossible_counts_are_errors(events, totals):
     with pytest.raises(ValueError):
         pool_proportions(events, totals)
@@ -459,6 +477,7 @@ def test_unit_names_are_in_the_project_vocabulary():
 # ---------------------------------------------------------------------------
 # I^2 from tau^2 and Hartung-Knapp: published worked examples (reference_values.py)
 # ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("example", ["example1", "example2"])
 @pytest.mark.parametrize("method", ["DL", "REML"])
@@ -514,15 +533,18 @@ def test_leave_one_out_pools_the_rest():
 # Binomial-normal model (GLMM): metafor's rma.glmm(measure="PLO")
 # ---------------------------------------------------------------------------
 
+
 def _marginal_by_quad(mu: float, tau2: float, x: float, n: float) -> float:
     """log of the integral of Binomial(x | n, expit(mu + u)) N(u; 0, tau^2) du, by adaptive quadrature."""
     from scipy import integrate
 
     def integrand(u):
         return sps.binom.pmf(x, n, special.expit(mu + u)) * sps.norm.pdf(u, scale=math.sqrt(tau2))
+
     width = 12 * math.sqrt(tau2)
-    value, _ = integrate.quad(integrand, -width, width, epsabs=0, epsrel=1e-12, limit=500,
-                              points=[math.log((x + 0.5) / (n - x + 0.5)) - mu])
+    value, _ = integrate.quad(
+        integrand, -width, width, epsabs=0, epsrel=1e-12, limit=500, points=[math.log((x + 0.5) / (n - x + 0.5)) - mu]
+    )
     return math.log(value)
 
 
@@ -590,13 +612,16 @@ def test_glmm_se_is_from_the_joint_information_of_mu_and_tau():
 
     def negative(theta):
         return -np.sum(stats.glmm_study_loglik(theta[0], theta[1] ** 2, x, n))
+
     # Hessian by a wider, independent stencil (five-point in each direction).
     point, h = np.array([fit.mu, math.sqrt(fit.tau2)]), 2e-3
     hess = np.zeros((2, 2))
     for i in range(2):
         for j in range(2):
+
             def shifted(a, b):
                 return negative(point + a * h * np.eye(2)[i] + b * h * np.eye(2)[j])
+
             hess[i, j] = (shifted(1, 1) - shifted(1, -1) - shifted(-1, 1) + shifted(-1, -1)) / (4 * h * h)
     assert fit.se == pytest.approx(math.sqrt(np.linalg.inv(hess)[0, 0]), rel=1e-4)
     assert fit.se > 1 / math.sqrt(hess[0, 0])  # estimating tau widens it

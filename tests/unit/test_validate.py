@@ -9,6 +9,7 @@ quoted field earlier in the file spans several lines. The `claims` fixture
 (conftest.py) makes the tmp directory the working directory, so the claims
 file is reported as `claims.csv`; its run helpers also fail on any traceback.
 """
+
 from __future__ import annotations
 
 import csv
@@ -17,8 +18,8 @@ import re
 
 import pytest
 
-from fbss_evidence.config import DATA
 from fbss_evidence import vocab
+from fbss_evidence.config import DATA
 
 with open(DATA / "claims.csv", encoding="utf-8", newline="") as _f:
     _REAL = list(csv.reader(_f))
@@ -60,6 +61,7 @@ def allowed(values) -> str:
 
 # -- the real file is valid (so every refusal below is caused by the mutation) -------
 
+
 def test_unchanged_copy_is_valid(claims):
     claims.write(claims.rows())
     assert_accepted(claims.run(audit=True))
@@ -69,149 +71,253 @@ def test_unchanged_copy_is_valid(claims):
 
 ROW_CASES = {
     "non-numeric value": (
-        "darrow-muscle-damage-02", {"value": "about 40"},
+        "darrow-muscle-damage-02",
+        {"value": "about 40"},
         # The cell counts as empty for the other checks, so the bound misses its value too.
-        [("value", "'about 40' is not a number"), ("value", "bound 'upper' needs a value")]),
+        [("value", "'about 40' is not a number"), ("value", "bound 'upper' needs a value")],
+    ),
     "comma decimal": (
-        "caring-prolotherapy-fbss-46", {"value": "71,2"},
-        [("value", "'71,2' is not a number (use a point for decimals and no thousands "
-                   "separator, e.g. 71.2 or 77682)"), ("value", "bound 'exact' needs a value")]),
+        "caring-prolotherapy-fbss-46",
+        {"value": "71,2"},
+        [
+            (
+                "value",
+                "'71,2' is not a number (use a point for decimals and no thousands separator, e.g. 71.2 or 77682)",
+            ),
+            ("value", "bound 'exact' needs a value"),
+        ],
+    ),
     "thousands separator": (
-        "centeno-schultz-fbss-10", {"value": "77,682"},
-        [("value", "'77,682' is not a number (use a point for decimals and no thousands "
-                   "separator, e.g. 71.2 or 77682)"), ("value", "bound 'exact' needs a value")]),
+        "centeno-schultz-fbss-10",
+        {"value": "77,682"},
+        [
+            (
+                "value",
+                "'77,682' is not a number (use a point for decimals and no thousands separator, e.g. 71.2 or 77682)",
+            ),
+            ("value", "bound 'exact' needs a value"),
+        ],
+    ),
     "percent sign in value": (
-        "caring-prolotherapy-fbss-46", {"value": "71.2%"},
-        [("value", "'71.2%' is not a number (write the number without the % sign; the unit "
-                   "column says percent)"), ("value", "bound 'exact' needs a value")]),
+        "caring-prolotherapy-fbss-46",
+        {"value": "71.2%"},
+        [
+            ("value", "'71.2%' is not a number (write the number without the % sign; the unit column says percent)"),
+            ("value", "bound 'exact' needs a value"),
+        ],
+    ),
     "percent over 100": (
-        "centeno-schultz-fbss-09", {"unit": "percent"},
-        [("value", "170.9 is not a percentage between 0 and 100 (use unit percent_change "
-                   "for a change)")]),
+        "centeno-schultz-fbss-09",
+        {"unit": "percent"},
+        [("value", "170.9 is not a percentage between 0 and 100 (use unit percent_change for a change)")],
+    ),
     "negative percent bound": (
-        "centeno-schultz-fbss-01", {"value_low": "-20"},
-        [("value_low", "-20 is not a percentage between 0 and 100 (use unit percent_change "
-                       "for a change)"),
-         ("value_low", "-20 is not stated by value_text '20-40%' (it states 20, 40)")]),
+        "centeno-schultz-fbss-01",
+        {"value_low": "-20"},
+        [
+            ("value_low", "-20 is not a percentage between 0 and 100 (use unit percent_change for a change)"),
+            ("value_low", "-20 is not stated by value_text '20-40%' (it states 20, 40)"),
+        ],
+    ),
     "negative denominator": (
-        "caring-fbss-options-05", {"denominator": "-479"},
-        [("denominator", "-479 must be greater than 0"),
-         ("denominator", "-479 does not appear in the quote"),
-         ("numerator", "numerator 69 is greater than denominator -479")]),
+        "caring-fbss-options-05",
+        {"denominator": "-479"},
+        [
+            ("denominator", "-479 must be greater than 0"),
+            ("denominator", "-479 does not appear in the quote"),
+            ("numerator", "numerator 69 is greater than denominator -479"),
+        ],
+    ),
     "negative numerator": (
-        "caring-fbss-options-05", {"numerator": "-69"},
-        [("numerator", "-69 is negative"),
-         ("numerator", "-69 does not appear in the quote")]),
+        "caring-fbss-options-05",
+        {"numerator": "-69"},
+        [("numerator", "-69 is negative"), ("numerator", "-69 does not appear in the quote")],
+    ),
     "value_low greater than value_high": (
-        "darrow-muscle-damage-03", {"value_low": "11", "value_high": "7"},
-        [("value_low", "value_low 11 is greater than value_high 7")]),
+        "darrow-muscle-damage-03",
+        {"value_low": "11", "value_high": "7"},
+        [("value_low", "value_low 11 is greater than value_high 7")],
+    ),
     "value above its range": (
-        "darrow-muscle-damage-03", {"value": "15"},
-        [("value", "value 15 is above value_high 11"),
-         ("value", "15 is not stated by value_text '7 to 11 years' (it states 7, 11)")]),
+        "darrow-muscle-damage-03",
+        {"value": "15"},
+        [
+            ("value", "value 15 is above value_high 11"),
+            ("value", "15 is not stated by value_text '7 to 11 years' (it states 7, 11)"),
+        ],
+    ),
     "value below its range": (
-        "darrow-muscle-damage-03", {"value": "5"},
-        [("value", "value 5 is below value_low 7"),
-         ("value", "5 is not stated by value_text '7 to 11 years' (it states 7, 11)")]),
+        "darrow-muscle-damage-03",
+        {"value": "5"},
+        [
+            ("value", "value 5 is below value_low 7"),
+            ("value", "5 is not stated by value_text '7 to 11 years' (it states 7, 11)"),
+        ],
+    ),
     "range without value_high": (
-        "darrow-muscle-damage-03", {"value_high": ""},
-        [("value_low", "a range needs both value_low and value_high")]),
-    "bound without value": (
-        "darrow-muscle-damage-02", {"value": ""},
-        [("value", "bound 'upper' needs a value")]),
+        "darrow-muscle-damage-03",
+        {"value_high": ""},
+        [("value_low", "a range needs both value_low and value_high")],
+    ),
+    "bound without value": ("darrow-muscle-damage-02", {"value": ""}, [("value", "bound 'upper' needs a value")]),
     "numerator greater than denominator": (
-        "caring-fbss-options-05", {"numerator": "479", "denominator": "69"},
-        [("numerator", "numerator 479 is greater than denominator 69")]),
+        "caring-fbss-options-05",
+        {"numerator": "479", "denominator": "69"},
+        [("numerator", "numerator 479 is greater than denominator 69")],
+    ),
     "numerator without denominator": (
-        "caring-fbss-options-05", {"denominator": ""},
-        [("denominator", "numerator and denominator go together: fill both or neither")]),
+        "caring-fbss-options-05",
+        {"denominator": ""},
+        [("denominator", "numerator and denominator go together: fill both or neither")],
+    ),
     "non-integer numerator": (
-        "caring-fbss-options-05", {"numerator": "69.5"},
-        [("numerator", "69.5 is not a whole number: numerator counts"),
-         ("numerator", "69.5 does not appear in the quote")]),
+        "caring-fbss-options-05",
+        {"numerator": "69.5"},
+        [
+            ("numerator", "69.5 is not a whole number: numerator counts"),
+            ("numerator", "69.5 does not appear in the quote"),
+        ],
+    ),
     "bad claim_id form": (
-        "darrow-muscle-damage-02", {"claim_id": "Darrow_02"},
-        [("claim_id", f"'Darrow_02' has the wrong form {SLUG_FORM}")]),
+        "darrow-muscle-damage-02",
+        {"claim_id": "Darrow_02"},
+        [("claim_id", f"'Darrow_02' has the wrong form {SLUG_FORM}")],
+    ),
     "unknown source_id": (
-        "caring-fbss-options-01", {"source_id": "mayo-clinic"},
-        [("source_id", "'mayo-clinic' is not a known source_id (see data/sources.csv)")]),
+        "caring-fbss-options-01",
+        {"source_id": "mayo-clinic"},
+        [("source_id", "'mayo-clinic' is not a known source_id (see data/sources.csv)")],
+    ),
     "unknown ref_id": (
-        "darrow-muscle-damage-01", {"ref_id": "darrow-muscle-damage-r99"},
-        [("ref_id", "'darrow-muscle-damage-r99' is not a known ref_id "
-                    "(see data/references.csv)")]),
+        "darrow-muscle-damage-01",
+        {"ref_id": "darrow-muscle-damage-r99"},
+        [("ref_id", "'darrow-muscle-damage-r99' is not a known ref_id (see data/references.csv)")],
+    ),
     "cited_study without ref_id": (
-        "darrow-muscle-damage-01", {"ref_id": ""},
-        [("ref_id", "basis is cited_study but no ref_id is given")]),
+        "darrow-muscle-damage-01",
+        {"ref_id": ""},
+        [("ref_id", "basis is cited_study but no ref_id is given")],
+    ),
     "ref_id on an uncited claim": (
-        "caring-fbss-options-01", {"ref_id": "caring-fbss-options-r3"},
-        [("basis", "'uncited' claim has a ref_id; use basis cited_study or clear ref_id")]),
+        "caring-fbss-options-01",
+        {"ref_id": "caring-fbss-options-r3"},
+        [("basis", "'uncited' claim has a ref_id; use basis cited_study or clear ref_id")],
+    ),
     "ref_id from another source's list": (
-        "darrow-muscle-damage-01", {"ref_id": "caring-fbss-options-r3"},
-        [("ref_id", "'caring-fbss-options-r3' is in the reference list of "
-                    "caring-fbss-options, not of darrow-muscle-damage")]),
+        "darrow-muscle-damage-01",
+        {"ref_id": "caring-fbss-options-r3"},
+        [
+            (
+                "ref_id",
+                "'caring-fbss-options-r3' is in the reference list of caring-fbss-options, not of darrow-muscle-damage",
+            )
+        ],
+    ),
     "unknown topic": (
-        "darrow-muscle-damage-02", {"topic": "satisfaction"},
-        [("topic", f"'satisfaction' is not allowed; {allowed(vocab.TOPICS)}")]),
+        "darrow-muscle-damage-02",
+        {"topic": "satisfaction"},
+        [("topic", f"'satisfaction' is not allowed; {allowed(vocab.TOPICS)}")],
+    ),
     "unknown basis": (
-        "caring-fbss-options-01", {"basis": "hearsay"},
-        [("basis", f"'hearsay' is not allowed; {allowed(vocab.BASES)}")]),
+        "caring-fbss-options-01",
+        {"basis": "hearsay"},
+        [("basis", f"'hearsay' is not allowed; {allowed(vocab.BASES)}")],
+    ),
     "unknown bound": (
-        "darrow-muscle-damage-02", {"bound": "at most"},
-        [("bound", f"'at most' is not allowed; {allowed(vocab.BOUNDS)}")]),
+        "darrow-muscle-damage-02",
+        {"bound": "at most"},
+        [("bound", f"'at most' is not allowed; {allowed(vocab.BOUNDS)}")],
+    ),
     "unknown unit": (
-        "darrow-muscle-damage-02", {"unit": "%"},
-        [("unit", f"'%' is not allowed; {allowed(vocab.UNITS)}")]),
+        "darrow-muscle-damage-02",
+        {"unit": "%"},
+        [("unit", f"'%' is not allowed; {allowed(vocab.UNITS)}")],
+    ),
     "unknown measure": (
-        "darrow-muscle-damage-02", {"measure": "proportion"},
-        [("measure", f"'proportion' is not allowed; {allowed(vocab.MEASURES)}")]),
+        "darrow-muscle-damage-02",
+        {"measure": "proportion"},
+        [("measure", f"'proportion' is not allowed; {allowed(vocab.MEASURES)}")],
+    ),
     "base_claim_id not in the file": (
-        "caring-fbss-options-07", {"base_claim_id": "caring-fbss-options-99"},
-        [("base_claim_id", "'caring-fbss-options-99' is not a claim_id in this file")]),
+        "caring-fbss-options-07",
+        {"base_claim_id": "caring-fbss-options-99"},
+        [("base_claim_id", "'caring-fbss-options-99' is not a claim_id in this file")],
+    ),
     "base_claim_id of another source": (
-        "caring-fbss-options-07", {"base_claim_id": "darrow-muscle-damage-01"},
-        [("base_claim_id", "'darrow-muscle-damage-01' is a claim of darrow-muscle-damage, "
-                           "not of caring-fbss-options")]),
+        "caring-fbss-options-07",
+        {"base_claim_id": "darrow-muscle-damage-01"},
+        [("base_claim_id", "'darrow-muscle-damage-01' is a claim of darrow-muscle-damage, not of caring-fbss-options")],
+    ),
     "base_claim_id not a count": (
-        "caring-fbss-options-07", {"base_claim_id": "caring-fbss-options-06"},
-        [("base_claim_id", "'caring-fbss-options-06' is not a count (unit percent)")]),
+        "caring-fbss-options-07",
+        {"base_claim_id": "caring-fbss-options-06"},
+        [("base_claim_id", "'caring-fbss-options-06' is not a count (unit percent)")],
+    ),
     "whole_id on a count": (
-        "caring-fbss-options-05", {"whole_id": "radiculopathy-diagnosis"},
-        [("whole_id", "only percentages can be shares of a whole")]),
+        "caring-fbss-options-05",
+        {"whole_id": "radiculopathy-diagnosis"},
+        [("whole_id", "only percentages can be shares of a whole")],
+    ),
     "base count of zero": (
-        "centeno-schultz-fbss-10", {"value": "0", "value_text": "77,682"},
-        [("value", "'centeno-schultz-fbss-10' is named as a base_claim_id, so it needs one value greater than 0"),
-         ("value", "0 is not stated by value_text '77,682' (it states 77682)")]),
+        "centeno-schultz-fbss-10",
+        {"value": "0", "value_text": "77,682"},
+        [
+            ("value", "'centeno-schultz-fbss-10' is named as a base_claim_id, so it needs one value greater than 0"),
+            ("value", "0 is not stated by value_text '77,682' (it states 77682)"),
+        ],
+    ),
     "denominator read into 'All patients'": (
-        "caring-prolotherapy-fbss-33", {"numerator": "1", "denominator": "100"},
-        [("denominator", "100 does not appear in the quote")]),
+        "caring-prolotherapy-fbss-33",
+        {"numerator": "1", "denominator": "100"},
+        [("denominator", "100 does not appear in the quote")],
+    ),
     "whole_id on a range": (
-        "centeno-schultz-fbss-01", {"whole_id": "failure-shares"},
-        [("whole_id", "a share of a whole needs one value, not a range")]),
-    "empty quote": (
-        "darrow-muscle-damage-02", {"quote": ""},
-        [("quote", "must not be empty")]),
-    "whitespace-only outcome": (
-        "darrow-muscle-damage-02", {"outcome": "  \t "},
-        [("outcome", "must not be empty")]),
+        "centeno-schultz-fbss-01",
+        {"whole_id": "failure-shares"},
+        [("whole_id", "a share of a whole needs one value, not a range")],
+    ),
+    "empty quote": ("darrow-muscle-damage-02", {"quote": ""}, [("quote", "must not be empty")]),
+    "whitespace-only outcome": ("darrow-muscle-damage-02", {"outcome": "  \t "}, [("outcome", "must not be empty")]),
     "quote not in source": (
-        "darrow-muscle-damage-02", {"quote": "up to 40% are unhappy with the outcome of lumbar fusion"},
-        [("quote", "not found verbatim in the source text of darrow-muscle-damage (copy it "
-                   "exactly, including punctuation and spacing)")]),
+        "darrow-muscle-damage-02",
+        {"quote": "up to 40% are unhappy with the outcome of lumbar fusion"},
+        [
+            (
+                "quote",
+                "not found verbatim in the source text of darrow-muscle-damage (copy it "
+                "exactly, including punctuation and spacing)",
+            )
+        ],
+    ),
     "quote with collapsed double space": (
         "caring-fbss-options-02",
-        {"quote": "nearly one in four patients who had a lumbar discectomy had positive scans "
-                  "for recurrent disc herniation"},
-        [("quote", "not found verbatim in the source text of caring-fbss-options (copy it "
-                   "exactly, including punctuation and spacing)")]),
+        {
+            "quote": "nearly one in four patients who had a lumbar discectomy had positive scans "
+            "for recurrent disc herniation"
+        },
+        [
+            (
+                "quote",
+                "not found verbatim in the source text of caring-fbss-options (copy it "
+                "exactly, including punctuation and spacing)",
+            )
+        ],
+    ),
     "value_text not in quote": (
-        "darrow-muscle-damage-02", {"value_text": "up to 45%"},
-        [("value_text", "'up to 45%' does not appear in the quote")]),
+        "darrow-muscle-damage-02",
+        {"value_text": "up to 45%"},
+        [("value_text", "'up to 45%' does not appear in the quote")],
+    ),
     "value not stated by value_text": (
-        "darrow-muscle-damage-02", {"value": "41"},
-        [("value", "41 is not stated by value_text 'up to 40%' (it states 40)")]),
+        "darrow-muscle-damage-02",
+        {"value": "41"},
+        [("value", "41 is not stated by value_text 'up to 40%' (it states 40)")],
+    ),
     "numerator not in quote": (
-        "caring-fbss-options-05", {"numerator": "70"},
-        [("numerator", "70 does not appear in the quote")]),
+        "caring-fbss-options-05",
+        {"numerator": "70"},
+        [("numerator", "70 does not appear in the quote")],
+    ),
 }
 
 
@@ -232,8 +338,7 @@ def test_line_numbers_count_from_the_header(claims):
 
 def test_duplicate_claim_id(claims):
     line = claims.mutate("darrow-muscle-damage-04", claim_id="darrow-muscle-damage-02")
-    assert_refused(claims.run(), located(
-        line, "claim_id", "'darrow-muscle-damage-02' is used again (first on line 3)"))
+    assert_refused(claims.run(), located(line, "claim_id", "'darrow-muscle-damage-02' is used again (first on line 3)"))
 
 
 def test_line_after_a_multiline_field_is_the_physical_line(claims):
@@ -242,10 +347,12 @@ def test_line_after_a_multiline_field_is_the_physical_line(claims):
     rows[1]["value"] = "forty"  # reported where the record starts
     rows[3]["unit"] = "year"  # 4th data row: line 5 without the note, 7 with it
     claims.write(rows)
-    assert_refused(claims.run(),
-                   located(3, "value", "'forty' is not a number"),
-                   located(3, "value", "bound 'upper' needs a value"),
-                   located(7, "unit", f"'year' is not allowed; {allowed(vocab.UNITS)}"))
+    assert_refused(
+        claims.run(),
+        located(3, "value", "'forty' is not a number"),
+        located(3, "value", "bound 'upper' needs a value"),
+        located(7, "unit", f"'year' is not allowed; {allowed(vocab.UNITS)}"),
+    )
 
 
 def test_blank_lines_are_skipped_but_counted(claims):
@@ -255,8 +362,7 @@ def test_blank_lines_are_skipped_but_counted(claims):
     lines.insert(4, ",,,")  # and a line of empty cells
     text = "\n".join(lines).replace("darrow-muscle-damage-03,", "Darrow-muscle-damage-03,", 1)
     claims.path.write_text(text, encoding="utf-8", newline="")
-    assert_refused(claims.run(), located(
-        6, "claim_id", f"'Darrow-muscle-damage-03' has the wrong form {SLUG_FORM}"))
+    assert_refused(claims.run(), located(6, "claim_id", f"'Darrow-muscle-damage-03' has the wrong form {SLUG_FORM}"))
 
 
 def test_all_problems_are_reported_at_once(claims):
@@ -277,14 +383,21 @@ def test_all_problems_are_reported_at_once(claims):
 def test_renamed_claim_is_reported_in_the_audit_table(claims):
     claims.mutate("darrow-muscle-damage-01", claim_id="darrow-muscle-damage-99")
     audit = str(DATA / "citation_audit.csv")
-    assert_refused(claims.run(audit=True),
-                   located(2, "claim_id", "'darrow-muscle-damage-01' is not a known claim_id", file=audit),
-                   # and the renamed claim, which cites a study, has no audit row of its own
-                   located(2, "claim_id", "cites darrow-muscle-damage-r1 but has no row in the citation audit "
-                           "(add one to citation_audit.csv once the study's abstract has been read)"))
+    assert_refused(
+        claims.run(audit=True),
+        located(2, "claim_id", "'darrow-muscle-damage-01' is not a known claim_id", file=audit),
+        # and the renamed claim, which cites a study, has no audit row of its own
+        located(
+            2,
+            "claim_id",
+            "cites darrow-muscle-damage-r1 but has no row in the citation audit "
+            "(add one to citation_audit.csv once the study's abstract has been read)",
+        ),
+    )
 
 
 # -- the header -------------------------------------------------------------------
+
 
 def test_missing_required_column(claims):
     header = [c for c in claims.header if c != "unit"]
@@ -296,8 +409,7 @@ def test_misspelled_required_column_suggests_the_right_name(claims):
     header = ["qoute" if c == "quote" else c for c in claims.header]
     rows = [{("qoute" if k == "quote" else k): v for k, v in row.items()} for row in claims.rows()]
     claims.write(rows, header=header)
-    assert_refused(claims.run(), located(
-        1, "quote", "required column is missing (is 'qoute' a misspelling of it?)"))
+    assert_refused(claims.run(), located(1, "quote", "required column is missing (is 'qoute' a misspelling of it?)"))
 
 
 def test_column_named_twice(claims):
@@ -324,6 +436,7 @@ def test_extra_unknown_columns_are_accepted(claims):
 
 
 # -- the file as a whole --------------------------------------------------------------
+
 
 def test_empty_file(claims):
     claims.write_bytes(b"")
@@ -355,8 +468,7 @@ def test_bom_and_crlf_keep_line_numbers(claims):
     rows[4]["unit"] = "percentage"
     text = claims.to_text(rows, lineterminator="\r\n")
     claims.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
-    assert_refused(claims.run(), located(
-        7, "unit", f"'percentage' is not allowed; {allowed(vocab.UNITS)}"))
+    assert_refused(claims.run(), located(7, "unit", f"'percentage' is not allowed; {allowed(vocab.UNITS)}"))
 
 
 def test_latin1_bytes_name_the_line(claims):
@@ -379,13 +491,25 @@ def test_windows_1252_dash_names_the_line(claims):
 
 def test_one_megabyte_field(claims):
     line = claims.mutate("caring-fbss-options-03", notes="x" * 1_000_000)
-    assert_refused(claims.run(), located(
-        line, "notes", "field is 1,000,000 characters long; the limit is 20,000 "
-                       "(was something pasted by mistake?)"))
+    assert_refused(
+        claims.run(),
+        located(
+            line, "notes", "field is 1,000,000 characters long; the limit is 20,000 (was something pasted by mistake?)"
+        ),
+    )
 
 
-@pytest.mark.parametrize("note", ["=SUM(A1:A9)", "+1 see page", "-2 per protocol", "@reviewer check",
-                                  "=HYPERLINK(\"http://example.org\",\"x\")", "\t=1+1"])
+@pytest.mark.parametrize(
+    "note",
+    [
+        "=SUM(A1:A9)",
+        "+1 see page",
+        "-2 per protocol",
+        "@reviewer check",
+        '=HYPERLINK("http://example.org","x")',
+        "\t=1+1",
+    ],
+)
 def test_formula_like_notes_are_text(claims, note):
     rows = claims.rows()
     for row in rows[:10]:
@@ -399,13 +523,16 @@ def test_ragged_row_too_many_fields(claims):
     records[6] = records[6] + ["stray"]  # line 8
     records[7] = records[7][:-2]  # line 9: too few
     claims.write(records)
-    expected = [located(8, "-", f"row has {WIDTH + 1} fields but the header has {WIDTH}"),
-                located(9, "-", f"row has {WIDTH - 2} fields but the header has {WIDTH}")]
+    expected = [
+        located(8, "-", f"row has {WIDTH + 1} fields but the header has {WIDTH}"),
+        located(9, "-", f"row has {WIDTH - 2} fields but the header has {WIDTH}"),
+    ]
     assert_refused(claims.run(), *expected)
     assert_refused(claims.run_cli(), *expected)
 
 
 # -- broken quoting ---------------------------------------------------------------------
+
 
 def test_text_after_a_closing_quote(claims):
     text = claims.to_text(claims.rows())
@@ -421,13 +548,12 @@ def test_text_after_a_closing_quote(claims):
 def test_unclosed_quote_at_the_end(claims):
     text = claims.to_text(claims.rows()) + 'extra-01,darrow-muscle-damage,"never closed\n'
     claims.path.write_text(text, encoding="utf-8", newline="")
-    assert_refused(claims.run(), located(
-        N_CLAIMS + 2, "-", f"malformed CSV: unexpected end of data {QUOTE_HINT}"))
+    assert_refused(claims.run(), located(N_CLAIMS + 2, "-", f"malformed CSV: unexpected end of data {QUOTE_HINT}"))
 
 
 def test_malformed_header(claims):
     text = claims.to_text(claims.rows())
-    claims.path.write_text('"claim_id"x' + text[len("claim_id"):], encoding="utf-8", newline="")
+    claims.path.write_text('"claim_id"x' + text[len("claim_id") :], encoding="utf-8", newline="")
     assert_refused(claims.run(), located(1, "-", f"malformed CSV: ',' expected after '\"' {QUOTE_HINT}"))
 
 
@@ -437,6 +563,7 @@ def test_unclosed_quote_in_header(claims):
 
 
 # -- the source texts ---------------------------------------------------------------------
+
 
 def _unquoted_offset(text: str, quotes: list[str]) -> int:
     """An offset of an ASCII letter in `text` that lies in none of the quotes."""
@@ -459,9 +586,13 @@ def test_source_text_edited_after_its_hash_was_recorded(claims):
     claims.write(claims.rows())
     new = hashlib.sha256(bytes(data)).hexdigest()
     expected = located(
-        2, "sha256", "sources/darrow-muscle-damage.txt has changed since its hash was recorded "
+        2,
+        "sha256",
+        "sources/darrow-muscle-damage.txt has changed since its hash was recorded "
         f"(recorded 697fad2eb9d4..., now {new[:12]}...); source documents are raw data and "
-        "must not be edited", file="src/sources.csv")
+        "must not be edited",
+        file="src/sources.csv",
+    )
     assert_refused(claims.run(), expected)
     assert_refused(claims.run_cli(), expected)
 
@@ -477,25 +608,40 @@ def test_source_text_with_a_non_utf8_byte(claims):
     last_line = len(data.splitlines())
     assert_refused(
         claims.run(),
-        located(line, "file", "sources/regenexx-failed-back.txt is not UTF-8 (byte 0xff on "
-                f"line {last_line})", file="src/sources.csv"),
-        located(line, "sha256", "sources/regenexx-failed-back.txt has changed since its hash "
-                f"was recorded (recorded de75500deb95..., now {new[:12]}...); source documents "
-                "are raw data and must not be edited", file="src/sources.csv"),
+        located(
+            line,
+            "file",
+            f"sources/regenexx-failed-back.txt is not UTF-8 (byte 0xff on line {last_line})",
+            file="src/sources.csv",
+        ),
+        located(
+            line,
+            "sha256",
+            "sources/regenexx-failed-back.txt has changed since its hash "
+            f"was recorded (recorded de75500deb95..., now {new[:12]}...); source documents "
+            "are raw data and must not be edited",
+            file="src/sources.csv",
+        ),
     )
 
 
 # -- number words are matched in ASCII only --------------------------------------------------
 
+
 # "ſix" (long s) and "fİve" (dotted capital I) case-fold to number words under Unicode rules;
 # they must be reported as stating no number, not crash the word lookup.
 def test_number_word_with_a_unicode_case_variant(claims):
-    line = claims.mutate("caring-prolotherapy-fbss-37", quote="\u017fix months",
-                         value_text="\u017fix months")
-    assert_refused(claims.run(), located(
-        line, "quote", "not found verbatim in the source text of caring-prolotherapy-fbss "
-        "(copy it exactly, including punctuation and spacing)"),
-        located(line, "value", "6 is not stated by value_text '\u017fix months' (it states no number)"))
+    line = claims.mutate("caring-prolotherapy-fbss-37", quote="\u017fix months", value_text="\u017fix months")
+    assert_refused(
+        claims.run(),
+        located(
+            line,
+            "quote",
+            "not found verbatim in the source text of caring-prolotherapy-fbss "
+            "(copy it exactly, including punctuation and spacing)",
+        ),
+        located(line, "value", "6 is not stated by value_text '\u017fix months' (it states no number)"),
+    )
 
 
 def _audit_with(claims, tmp_path, claim_id, **changes):
@@ -517,8 +663,19 @@ def _run_with_audit(claims, audit) -> list[str]:
 
     claims.write(claims.rows())
     claims.capsys.readouterr()
-    status = main([str(claims.path.name), "--sources", str(claims.sources), "--references",
-                   str(claims.references), "--links", "none", "--audit", str(audit)])
+    status = main(
+        [
+            str(claims.path.name),
+            "--sources",
+            str(claims.sources),
+            "--references",
+            str(claims.references),
+            "--links",
+            "none",
+            "--audit",
+            str(audit),
+        ]
+    )
     err = claims.capsys.readouterr().err
     assert status == 1 and "Traceback" not in err
     return [line for line in err.splitlines() if "problem(s) found." not in line]
@@ -528,7 +685,8 @@ def test_an_audit_pmid_that_is_not_the_reference_s(claims, tmp_path):
     audit, line = _audit_with(claims, tmp_path, "centeno-schultz-fbss-25", pmid="15543065")
     assert _run_with_audit(claims, audit) == [
         f"audit.csv:{line}: pmid: 15543065 is not the pmid that studies.csv records for the study of "
-        "centeno-schultz-fbss-r10 (15543064)"]
+        "centeno-schultz-fbss-r10 (15543064)"
+    ]
 
 
 def test_a_verdict_on_a_study_that_was_never_found(claims, tmp_path):
@@ -542,7 +700,8 @@ def test_a_verdict_on_a_study_that_was_never_found(claims, tmp_path):
     audit, line = _audit_with(claims, tmp_path, row["claim_id"], verdict="supported")
     assert _run_with_audit(claims, audit) == [
         f"audit.csv:{line}: verdict: 'supported' says what the study reports, but studies.csv "
-        f"records the study of {row['ref_id']} as not_found"]
+        f"records the study of {row['ref_id']} as not_found"
+    ]
 
 
 def test_a_cited_claim_without_its_audit_row_is_refused_naming_the_claim(claims, tmp_path):
@@ -557,4 +716,5 @@ def test_a_cited_claim_without_its_audit_row_is_refused_naming_the_claim(claims,
     line = claims.index(dropped["claim_id"]) + 2
     assert _run_with_audit(claims, path) == [
         f"claims.csv:{line}: claim_id: cites {dropped['ref_id']} but has no row in the citation audit (add one to "
-        "citation_audit.csv once the study's abstract has been read)"]
+        "citation_audit.csv once the study's abstract has been read)"
+    ]

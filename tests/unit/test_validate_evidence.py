@@ -1,13 +1,24 @@
 """The bad-input corpus of the evidence-appraisal tables (eligibility, risk of bias, the published
 reviews and their included studies) and of the links and labels a reader sees: each break is refused
 with its exact, located message, through `fbss-validate --data <copy of data/>`."""
+
 from __future__ import annotations
 
+import shutil
+
 import pytest
+from test_validate_literature import _rows, _write, mutate, run
 
-from fbss_evidence import validate
+from fbss_evidence import config, validate
 
-from test_validate_literature import _rows, _write, data, mutate, run  # noqa: F401 (fixtures)
+
+@pytest.fixture
+def data(tmp_path, monkeypatch):
+    """A copy of data/ in the working folder (so files are reported as data/<file>)."""
+    shutil.copytree(config.DATA, tmp_path / "data", ignore=shutil.ignore_patterns("extraction"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path / "data"
+
 
 RESULT = "adogwa-2019--opioid-use-after-fusion--1"
 
@@ -17,9 +28,11 @@ def test_every_result_is_judged_on_every_criterion(data, capsys):
     header, rows = _rows(path)
     _write(path, header, [r for r in rows if not (r["result_id"] == RESULT and r["criterion"] == "outcome")])
     line = next(i for i, r in enumerate(_rows(data / "results.csv")[1]) if r["result_id"] == RESULT) + 2
-    assert run(capsys) == [f"data/results.csv:{line}: result_id: {RESULT} has no 'outcome' judgement in "
-                           "data/literature/eligibility.csv: every result is judged on population, intervention, "
-                           "outcome and followup"]
+    assert run(capsys) == [
+        f"data/results.csv:{line}: result_id: {RESULT} has no 'outcome' judgement in "
+        "data/literature/eligibility.csv: every result is judged on population, intervention, "
+        "outcome and followup"
+    ]
 
 
 def test_a_judgement_twice_and_a_judgement_of_a_result_that_is_gone(data, capsys):
@@ -34,19 +47,24 @@ def test_a_judgement_twice_and_a_judgement_of_a_result_that_is_gone(data, capsys
         f"data/literature/eligibility.csv:{n}: criterion: the key (result_id, criterion) = ({first['result_id']}, "
         f"{first['criterion']}) is already on an earlier row: each must be unique",
         f"data/literature/eligibility.csv:{n + 1}: result_id: 'gone-2001--q--1' is not a known result_id (see "
-        "results.csv): a row may only point at one that exists"]
+        "results.csv): a row may only point at one that exists",
+    ]
 
 
 def test_a_judgement_outside_the_vocabulary(data, capsys):
     line = mutate(data / "literature" / "eligibility.csv", "result_id", RESULT, judgement="partly")
-    assert run(capsys) == [f"data/literature/eligibility.csv:{line}: judgement: 'partly' is not allowed; use one of: "
-                           "matches, indirect, does_not_match"]
+    assert run(capsys) == [
+        f"data/literature/eligibility.csv:{line}: judgement: 'partly' is not allowed; use one of: "
+        "matches, indirect, does_not_match"
+    ]
 
 
 def test_a_subgroup_never_stands_for_everyone(data, capsys):
     line = mutate(data / "results.csv", "result_id", RESULT, population_subgroup="all")
-    assert run(capsys) == [f"data/results.csv:{line}: population_subgroup: arm 'women' is a subgroup: it may enter "
-                           "only a group defined for it (population_subgroup 'women'), never 'all'"]
+    assert run(capsys) == [
+        f"data/results.csv:{line}: population_subgroup: arm 'women' is a subgroup: it may enter "
+        "only a group defined for it (population_subgroup 'women'), never 'all'"
+    ]
 
 
 def test_risk_of_bias_items_answers_and_tools(data, capsys):
@@ -59,10 +77,13 @@ def test_risk_of_bias_items_answers_and_tools(data, capsys):
     _write(path, header, rows)
     cohort_line = next(i for i, r in enumerate(rows) if r["study_id"] == "weir-2017" and r["item"] == "J9") + 2
     first_weir = next(i for i, r in enumerate(rows) if r["study_id"] == "weir-2017") + 2
-    assert sorted(run(capsys)) == sorted([
-        f"data/literature/risk_of_bias.csv:{cohort_line}: answer: 'low' is not an answer of jbi_prevalence "
-        "(yes, no, unclear, not_applicable)",
-        f"data/literature/risk_of_bias.csv:{first_weir}: item: weir-2017 lacks item(s) J1 of jbi_prevalence"])
+    assert sorted(run(capsys)) == sorted(
+        [
+            f"data/literature/risk_of_bias.csv:{cohort_line}: answer: 'low' is not an answer of jbi_prevalence "
+            "(yes, no, unclear, not_applicable)",
+            f"data/literature/risk_of_bias.csv:{first_weir}: item: weir-2017 lacks item(s) J1 of jbi_prevalence",
+        ]
+    )
     del rct
 
 
@@ -70,20 +91,25 @@ def test_a_randomised_trial_is_appraised_with_rob2(data, capsys):
     line = mutate(data / "studies.csv", "study_id", "weir-2017", design="RCT")
     rows = _rows(data / "literature" / "risk_of_bias.csv")[1]
     first = next(i for i, r in enumerate(rows) if r["study_id"] == "weir-2017") + 2
-    assert run(capsys) == [f"data/literature/risk_of_bias.csv:{first}: tool: weir-2017 is a randomised trial: "
-                           "appraise it with rob2"]
+    assert run(capsys) == [
+        f"data/literature/risk_of_bias.csv:{first}: tool: weir-2017 is a randomised trial: appraise it with rob2"
+    ]
     del line
 
 
 def test_a_review_row_must_point_at_a_question_and_a_review_that_exist(data, capsys):
     line = mutate(data / "literature" / "reviews.csv", "review_id", "burch-2020-review", question_id="no-such-q")
-    ref = mutate(data / "literature" / "reference_reviews.csv", "review_id", "ling-2021-review",
-                 review_id="gone-2020-review")
-    assert sorted(run(capsys)) == sorted([
-        f"data/literature/reviews.csv:{line}: question_id: 'no-such-q' is not a known question_id (see "
-        "questions.csv): a row may only point at one that exists",
-        f"data/literature/reference_reviews.csv:{ref}: review_id: 'gone-2020-review' is not a known review_id (see "
-        "reviews.csv): a row may only point at one that exists"])
+    ref = mutate(
+        data / "literature" / "reference_reviews.csv", "review_id", "ling-2021-review", review_id="gone-2020-review"
+    )
+    assert sorted(run(capsys)) == sorted(
+        [
+            f"data/literature/reviews.csv:{line}: question_id: 'no-such-q' is not a known question_id (see "
+            "questions.csv): a row may only point at one that exists",
+            f"data/literature/reference_reviews.csv:{ref}: review_id: 'gone-2020-review' is not a known review_id (see "
+            "reviews.csv): a row may only point at one that exists",
+        ]
+    )
 
 
 def test_a_review_count_is_whole(data, capsys):
@@ -94,16 +120,25 @@ def test_a_review_count_is_whole(data, capsys):
 def test_a_count_is_finite_and_a_minimum_of_one_is_not_called_negative(data, capsys):
     infinite = mutate(data / "literature" / "reviews.csv", "review_id", "burch-2020-review", n_patients="inf")
     zero = mutate(data / "literature" / "reviews.csv", "review_id", "kuo-2022-review", k="0")
-    assert sorted(run(capsys)) == sorted([
-        f"data/literature/reviews.csv:{infinite}: n_patients: inf is not a finite number",
-        f"data/literature/reviews.csv:{zero}: k: 0 is below the minimum 1"])
+    assert sorted(run(capsys)) == sorted(
+        [
+            f"data/literature/reviews.csv:{infinite}: n_patients: inf is not a finite number",
+            f"data/literature/reviews.csv:{zero}: k: 0 is below the minimum 1",
+        ]
+    )
 
 
-@pytest.mark.parametrize("url, message", [
-    ("https://pubmed.ncbi.nlm.nih.gov./18981888", "'pubmed.ncbi.nlm.nih.gov.' is a malformed PubMed or doi.org host"),
-    ("https://pubmed.ncbi.nlm.nih.gov/abc/", "a PubMed link must be pubmed.ncbi.nlm.nih.gov/<PMID>/"),
-    ("https://doi.org/not-a-doi", "a doi.org link must be doi.org/10.<registrant>/<suffix>"),
-])
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        (
+            "https://pubmed.ncbi.nlm.nih.gov./18981888",
+            "'pubmed.ncbi.nlm.nih.gov.' is a malformed PubMed or doi.org host",
+        ),
+        ("https://pubmed.ncbi.nlm.nih.gov/abc/", "a PubMed link must be pubmed.ncbi.nlm.nih.gov/<PMID>/"),
+        ("https://doi.org/not-a-doi", "a doi.org link must be doi.org/10.<registrant>/<suffix>"),
+    ],
+)
 def test_malformed_pubmed_and_doi_links_are_refused(data, capsys, url, message):
     line = mutate(data / "results.csv", "result_id", RESULT, url_seen=url)
     problems = run(capsys)
@@ -111,9 +146,14 @@ def test_malformed_pubmed_and_doi_links_are_refused(data, capsys, url, message):
 
 
 def test_well_formed_links_pass():
-    for url in ("https://pubmed.ncbi.nlm.nih.gov/18981888/", "http://www.pubmed.gov/32569762/",
-                "https://www.ncbi.nlm.nih.gov/pubmed/21816683", "https://doi.org/10.1097/j.pain.0000000000001202",
-                "https://pmc.ncbi.nlm.nih.gov/articles/PMC6232722", "https://example.org/a ; https://dx.doi.org/10.1097/x"):
+    for url in (
+        "https://pubmed.ncbi.nlm.nih.gov/18981888/",
+        "http://www.pubmed.gov/32569762/",
+        "https://www.ncbi.nlm.nih.gov/pubmed/21816683",
+        "https://doi.org/10.1097/j.pain.0000000000001202",
+        "https://pmc.ncbi.nlm.nih.gov/articles/PMC6232722",
+        "https://example.org/a ; https://dx.doi.org/10.1097/x",
+    ):
         assert validate.url_problem(url) is None, url
 
 
@@ -122,4 +162,5 @@ def test_a_study_with_results_is_labelled_by_author_and_year_not_by_its_identifi
     assert run(capsys) == [
         f"data/studies.csv:{line}: first_author: unattributed-pmc6232722 has results but no first author (nor journal "
         "and year), so its label would be its identifier: give them, or set lookup_status unidentified if no page "
-        "shows them"]
+        "shows them"
+    ]

@@ -1,6 +1,7 @@
 """The bad-input corpus of the literature tables (results, studies, questions, claim_questions, the
 search log and screening) and of the references' link to the studies: each break is refused with its
 exact, located message, through `fbss-validate --data <copy of data/>`."""
+
 from __future__ import annotations
 
 import csv
@@ -59,29 +60,57 @@ def test_the_real_tables_are_valid(data, capsys):
 
 RESULT = "zhang-2022--prp-lbp-success--1"  # 22 of 31 (71%), stated
 RESULT_CASES = {
-    "more events than patients": (dict(events="40"), ["events: events 40 exceed n 31",
-                                                      "percent: 71% is not 40/31 = 129.03% within rounding "
-                                                      "(flag percent_counts_disagree if the study itself says so)"]),
-    "percent not the counts": (dict(percent="80"), ["percent: 80% is not 22/31 = 70.97% within rounding (flag "
-                                                    "percent_counts_disagree if the study itself says so)"]),
+    "more events than patients": (
+        dict(events="40"),
+        [
+            "events: events 40 exceed n 31",
+            "percent: 71% is not 40/31 = 129.03% within rounding "
+            "(flag percent_counts_disagree if the study itself says so)",
+        ],
+    ),
+    "percent not the counts": (
+        dict(percent="80"),
+        [
+            "percent: 80% is not 22/31 = 70.97% within rounding (flag "
+            "percent_counts_disagree if the study itself says so)"
+        ],
+    ),
     "stated without n": (dict(n=""), ["count_basis: 'stated' needs both events and n"]),
-    "a count with a percent-only basis": (dict(count_basis="percent_only"), [
-        "events: count_basis 'percent_only' has no event count: leave events empty (a count read off a percent "
-        "is derived_from_percent)"]),
-    "unknown basis": (dict(count_basis="guessed"), [
-        f"count_basis: 'guessed' is not allowed; use one of: {', '.join(vocab.COUNT_BASES)}"]),
+    "a count with a percent-only basis": (
+        dict(count_basis="percent_only"),
+        [
+            "events: count_basis 'percent_only' has no event count: leave events empty (a count read off a percent "
+            "is derived_from_percent)"
+        ],
+    ),
+    "unknown basis": (
+        dict(count_basis="guessed"),
+        [f"count_basis: 'guessed' is not allowed; use one of: {', '.join(vocab.COUNT_BASES)}"],
+    ),
     "no url": (dict(url_seen=""), ["url_seen: must not be empty"]),
-    "not a url": (dict(url_seen="pubmed 12345"), [
-        "url_seen: 'pubmed 12345' has the wrong form (expected ('^https?://\\S+$'))"]),
-    "unknown study": (dict(study_id="nobody-1999"), [
-        "study_id: 'nobody-1999' is not a known study_id (see data/studies.csv)",
-        "result_id: 'zhang-2022--prp-lbp-success--1' should start with 'nobody-1999--prp-lbp-success--'"]),
-    "unknown flag": (dict(flags="looks_odd"), [
-        f"flags: unknown flag(s) looks_odd; use: {', '.join(vocab.RESULT_FLAGS)}"]),
-    "percent over 100": (dict(percent="171"), [
-        "percent: fails in_range(0, 100): 171.0",
-        "percent: 171% is not 22/31 = 70.97% within rounding (flag percent_counts_disagree if the study itself "
-        "says so)"]),
+    "not a url": (
+        dict(url_seen="pubmed 12345"),
+        ["url_seen: 'pubmed 12345' has the wrong form (expected ('^https?://\\S+$'))"],
+    ),
+    "unknown study": (
+        dict(study_id="nobody-1999"),
+        [
+            "study_id: 'nobody-1999' is not a known study_id (see data/studies.csv)",
+            "result_id: 'zhang-2022--prp-lbp-success--1' should start with 'nobody-1999--prp-lbp-success--'",
+        ],
+    ),
+    "unknown flag": (
+        dict(flags="looks_odd"),
+        [f"flags: unknown flag(s) looks_odd; use: {', '.join(vocab.RESULT_FLAGS)}"],
+    ),
+    "percent over 100": (
+        dict(percent="171"),
+        [
+            "percent: fails in_range(0, 100): 171.0",
+            "percent: 171% is not 22/31 = 70.97% within rounding (flag percent_counts_disagree if the study itself "
+            "says so)",
+        ],
+    ),
 }
 
 
@@ -93,10 +122,13 @@ def test_bad_result(data, capsys, changes, expected):
 
 def test_a_derived_count_must_be_the_rounded_share(data, capsys):
     line = mutate(data / "results.csv", "result_id", "inoue-2017--fbss-after-lumbar-surgery--1", events="400")
-    assert run(capsys) == sorted([
-        f"data/results.csv:{line}: percent: 20.6% is not 400/1842 = 21.72% within rounding (flag "
-        "percent_counts_disagree if the study itself says so)",
-        f"data/results.csv:{line}: events: a derived count should be round(20.6% x 1842) = 379, not 400"])
+    assert run(capsys) == sorted(
+        [
+            f"data/results.csv:{line}: percent: 20.6% is not 400/1842 = 21.72% within rounding (flag "
+            "percent_counts_disagree if the study itself says so)",
+            f"data/results.csv:{line}: events: a derived count should be round(20.6% x 1842) = 379, not 400",
+        ]
+    )
 
 
 def test_a_flagged_disagreement_is_data_not_an_error(data, capsys):
@@ -112,18 +144,21 @@ def test_a_study_used_twice_and_an_id_without_its_page(data, capsys):
     assert run(capsys) == [
         f"data/studies.csv:{line}: url_seen: a PMID, PMCID or DOI needs the URL it was seen at",
         f"data/studies.csv:{len(rows) + 1}: study_id: '{rows[-1]['study_id']}' is used again (first on line "
-        f"{len(rows)})"]
+        f"{len(rows)})",
+    ]
 
 
 def test_a_reference_must_name_a_known_study(data, capsys):
     line = mutate(data / "references.csv", "ref_id", "darrow-muscle-damage-r1", study_id="ohtori-2099")
-    assert run(capsys) == [f"data/references.csv:{line}: study_id: 'ohtori-2099' is not a known study_id "
-                           "(see data/studies.csv)"]
+    assert run(capsys) == [
+        f"data/references.csv:{line}: study_id: 'ohtori-2099' is not a known study_id (see data/studies.csv)"
+    ]
 
 
 def test_claim_links(data, capsys):
-    unknown = mutate(data / "claim_questions.csv", "claim_id", "caring-prolotherapy-fbss-46",
-                     claim_id="caring-prolotherapy-fbss-99")
+    unknown = mutate(
+        data / "claim_questions.csv", "claim_id", "caring-prolotherapy-fbss-46", claim_id="caring-prolotherapy-fbss-99"
+    )
     group = mutate(data / "claim_questions.csv", "claim_id", "caring-prolotherapy-fbss-35", compare_with="7y")
     count = mutate(data / "claim_questions.csv", "claim_id", "caring-fbss-options-05", comparable="yes")
     assert run(capsys) == [
@@ -131,29 +166,36 @@ def test_claim_links(data, capsys):
         "mark it comparable=no",
         f"data/claim_questions.csv:{unknown}: claim_id: 'caring-prolotherapy-fbss-99' is not a known claim_id",
         f"data/claim_questions.csv:{group}: compare_with: '7y' is not among the timepoint_group values of "
-        "idd-off-systemic-opioids's results (1m, 1y, 5y)"]
+        "idd-off-systemic-opioids's results (1m, 1y, 5y)",
+    ]
 
 
 def test_a_question_leads_with_a_group_its_results_have(data, capsys):
     line = mutate(data / "questions.csv", "question_id", "prp-lbp-success", headline_group="placebo")
     problems = run(capsys)
-    assert problems == [f"data/questions.csv:{line}: headline_group: 'placebo' is not among the arm values of its "
-                        "results (LA/corticosteroid (comparator), methylprednisolone + lidocaine (comparator), prp, "
-                        "saline + cefazolin (control))"] or problems[0].startswith(
-        f"data/questions.csv:{line}: headline_group: 'placebo' is not among the arm values")
+    assert problems == [
+        f"data/questions.csv:{line}: headline_group: 'placebo' is not among the arm values of its "
+        "results (LA/corticosteroid (comparator), methylprednisolone + lidocaine (comparator), prp, "
+        "saline + cefazolin (control))"
+    ] or problems[0].startswith(f"data/questions.csv:{line}: headline_group: 'placebo' is not among the arm values")
 
 
 def test_search_log_and_screening_name_known_questions_and_reasons(data, capsys):
     log = mutate(data / "literature" / "search_log.csv", "question_id", "prp-lbp-success", question_id="prp")
     screen = mutate(data / "literature" / "screening.csv", "question_id", "prp-lbp-success", reason="boring")
     problems = run(capsys)
-    assert f"data/literature/search_log.csv:{log}: question_id: 'prp' is not a known question_id (see " \
-           "data/questions.csv)" in problems
-    assert f"data/literature/screening.csv:{screen}: reason: 'boring' is not allowed; use one of: " \
-           f"{', '.join(vocab.SCREENING_REASONS)}" in problems
+    assert (
+        f"data/literature/search_log.csv:{log}: question_id: 'prp' is not a known question_id (see "
+        "data/questions.csv)" in problems
+    )
+    assert (
+        f"data/literature/screening.csv:{screen}: reason: 'boring' is not allowed; use one of: "
+        f"{', '.join(vocab.SCREENING_REASONS)}" in problems
+    )
 
 
 # -- a claim a question should hear about: a warning, not a failure ---------------------------
+
 
 def warnings(capsys) -> list[str]:
     status = validate_main(["--data", "data"])
@@ -166,9 +208,11 @@ def test_a_rate_on_a_question_s_topic_without_a_link_is_a_located_warning_not_a_
     header, rows = _rows(data / "claim_questions.csv")
     _write(data / "claim_questions.csv", header, [r for r in rows if r["claim_id"] != "darrow-muscle-damage-01"])
     line = mutate(data / "claims.csv", "claim_id", "darrow-muscle-damage-01")  # unchanged: its line
-    assert (f"data/claims.csv:{line}: claim_id: warning: darrow-muscle-damage-01 gives a rate on "
-            "failure_persistent_pain, a topic of question fbss-after-lumbar-surgery, and has no row in "
-            "claim_questions.csv (link it, comparable yes or no, so that notebooks 10 and 11 show it)") in warnings(capsys)
+    assert (
+        f"data/claims.csv:{line}: claim_id: warning: darrow-muscle-damage-01 gives a rate on "
+        "failure_persistent_pain, a topic of question fbss-after-lumbar-surgery, and has no row in "
+        "claim_questions.csv (link it, comparable yes or no, so that notebooks 10 and 11 show it)"
+    ) in warnings(capsys)
 
 
 def test_only_rates_on_a_linked_topic_are_warned_about(data, capsys):

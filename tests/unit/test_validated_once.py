@@ -1,5 +1,6 @@
 """Validate once per build: the checked tables are kept by content, read back while the data are
 unchanged, checked again after any change, and never kept for data that fail."""
+
 from __future__ import annotations
 
 import shutil

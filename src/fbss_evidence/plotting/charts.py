@@ -59,9 +59,8 @@ def composition_bar(parts: pd.DataFrame, *, title: str, xlabel: str = "Share of 
     left = 0.0
     for i, row in enumerate(parts.itertuples(index=False)):
         colour = "0.85" if row.derived else PALETTE[i % len(PALETTE)]
-        bar = ax.barh(0, row.share, left=left, color=colour, edgecolor="0.3",
-                      hatch="//" if row.derived else None, height=0.5, label=row.label,
-                      gid="derived" if row.derived else "stated")[0]
+        ax.barh(0, row.share, left=left, color=colour, edgecolor="0.3", hatch="//" if row.derived else None,
+                height=0.5, label=row.label, gid="derived" if row.derived else "stated")
         ax.text(left + row.share / 2, 0, f"{row.share:.1f}%", ha="center", va="center", fontsize=9)
         left += row.share
     ax.set_xlim(0, 100)

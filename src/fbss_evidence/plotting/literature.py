@@ -9,7 +9,6 @@ import math
 import textwrap
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
@@ -156,7 +155,8 @@ def evidence_forest(result, claims: pd.DataFrame, *, title: str, sensitivity=Non
     ax.set_xlabel("Share of patients (%)")
     ax.set_title(title)
     ax.grid(axis="y", visible=False)
-    ax.legend(handles=_legend(claims, bool(extra)), loc="upper left", bbox_to_anchor=(1.22, 1.0), fontsize=8, frameon=False)
+    ax.legend(handles=_legend(claims, bool(extra)), loc="upper left", bbox_to_anchor=(1.22, 1.0), fontsize=8,
+              frameon=False)
     return ax
 
 
@@ -175,7 +175,8 @@ def _legend(claims: pd.DataFrame, sensitivity: bool = False) -> list:
 def claim_handles(claims: pd.DataFrame) -> list:
     """Legend entries for the claims drawn: their basis (colour) and kind of number (shape)."""
     handles = [Line2D([], [], marker=marker, color=colour, linestyle="none", label=f"page claim: {label}")
-               for basis, (colour, marker, label) in BASIS_STYLE.items() if len(claims) and (claims["basis"] == basis).any()]
+               for basis, (colour, marker, label) in BASIS_STYLE.items()
+               if len(claims) and (claims["basis"] == basis).any()]
     grey = "0.35"
     kinds = {"approx": Line2D([], [], marker="o", color=grey, markerfacecolor="white", linestyle="none",
                               label="approximate ('about')"),
