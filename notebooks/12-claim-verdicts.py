@@ -85,7 +85,8 @@ Markdown(
     f"**{counts.get('unsupported', 0)}** unsupported and **{counts.get('not_checkable', 0)}** not checkable. "
     f"The page with the largest share of claims that are overstated, misattributed or contradicted is "
     f"**{worst['page']}** ({worst['share']:.0%} of its {int(worst['claims'])} claims). "
-    f"**{len(placed)}** claims could be set beside pooled evidence; "
+    f"**{int(placed['pooled'].notna().sum())}** claims could be set beside pooled evidence that matches them "
+    f"(of {len(placed)} linked to a question); "
     + (
         f"the verdict of {len(dependent)} depends on the pooling method ({', '.join(dependent['value_text'])})."
         if len(dependent)
