@@ -32,7 +32,9 @@ RESOURCES = (
     (schema.STATEMENT_AUDIT, "statement_audit.csv"), (schema.QUESTIONS, "questions.csv"),
     (schema.CLAIM_QUESTIONS, "claim_questions.csv"), (schema.RESULTS, "results.csv"),
     (schema.SEARCH_LOG, "literature/search_log.csv"), (schema.SCREENING, "literature/screening.csv"),
-    (schema.NUMBER_EXCLUSIONS, "number_exclusions.csv"),
+    (schema.NUMBER_EXCLUSIONS, "number_exclusions.csv"), (schema.ELIGIBILITY, "literature/eligibility.csv"),
+    (schema.RISK_OF_BIAS, "literature/risk_of_bias.csv"), (schema.REVIEWS, "literature/reviews.csv"),
+    (schema.REFERENCE_REVIEWS, "literature/reference_reviews.csv"),
 )
 
 

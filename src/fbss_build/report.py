@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from fbss_evidence import config
-from fbss_evidence.outputs import readable_number, readable_table
+from fbss_evidence.outputs import neutral_text, readable_number, readable_table
 from fbss_evidence.summary import plain_summary
 
 REPORT_TITLE = "Failed back surgery syndrome: what the clinic pages claim"  # as in site/conf.py
@@ -41,7 +41,7 @@ SITE = Path(__file__).parent / "site"  # conf.py and _static/: Sphinx's configur
 
 def md(text) -> str:
     """Text that Markdown (MyST) shows as it is: a backslash before every ASCII punctuation mark."""
-    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", " ".join(str(text).split()))
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", " ".join(neutral_text(str(text)).split()))
 
 
 def clean_html(fragment: str) -> str:

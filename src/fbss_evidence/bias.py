@@ -53,7 +53,7 @@ def agreement(first: pd.DataFrame, second: pd.DataFrame) -> pd.DataFrame:
 
     both = first.merge(second, on=["study_id", "item"], suffixes=("_1", "_2"), validate="one_to_one")
     both = both[both["tool_1"].isin(["jbi_prevalence", "rob2"])]
-    rows = []
+    rows = []  # none without the readers' files
     for tool, part in both.groupby("tool_1", sort=True):
         answers = sorted(set(part["answer_1"]) | set(part["answer_2"]))
         table = pd.crosstab(pd.Categorical(part["answer_1"], answers), pd.Categorical(part["answer_2"], answers),
@@ -61,12 +61,13 @@ def agreement(first: pd.DataFrame, second: pd.DataFrame) -> pd.DataFrame:
         agreed = part["answer_1"] == part["answer_2"]
         rows.append(dict(tool=tool, studies=part["study_id"].nunique(), answers=len(part), agreed=int(agreed.sum()),
                          agreement=100 * float(agreed.mean()), kappa=cohens_kappa(table.to_numpy()).kappa))
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["tool", "studies", "answers", "agreed", "agreement", "kappa"])
 
 
 def readers(folder) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The two readers' own answers (extraction/risk_of_bias/r1.csv and r2.csv under `folder`)."""
     from pathlib import Path
 
-    return tuple(pd.read_csv(Path(folder) / f"{reader}.csv", dtype=str, keep_default_na=False)
-                 for reader in ("r1", "r2"))
+    empty = pd.DataFrame(columns=["study_id", "tool", "item", "answer"])  # a data folder without them
+    return tuple(pd.read_csv(path, dtype=str, keep_default_na=False) if (path := Path(folder) / f"{r}.csv").is_file()
+                 else empty for r in ("r1", "r2"))

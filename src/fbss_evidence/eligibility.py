@@ -42,6 +42,8 @@ def agreement(first: pd.DataFrame, second: pd.DataFrame) -> pd.DataFrame:
     """Cohen's kappa and the share agreed, per criterion, between two readers' wide tables
     (result_id and one column per criterion)."""
     both = first.merge(second, on="result_id", suffixes=("_1", "_2"), validate="one_to_one")
+    if both.empty:  # no readers' files: nothing to compare
+        return pd.DataFrame(columns=["criterion", "results", "agreed", "agreement", "kappa"])
     rows = []
     for criterion in vocab.CRITERIA:
         a = pd.Categorical(both[f"{criterion}_1"], categories=vocab.JUDGEMENTS)
@@ -59,6 +61,7 @@ def readers(folder) -> tuple[pd.DataFrame, pd.DataFrame]:
     from pathlib import Path
 
     folder = Path(folder)
-    return tuple(pd.concat([pd.read_csv(f, dtype=str, keep_default_na=False)
-                            for f in sorted(folder.glob(f"{reader}*.csv"))], ignore_index=True)
+    empty = pd.DataFrame(columns=["result_id", *vocab.CRITERIA])  # a data folder without the readers' files
+    return tuple(pd.concat([empty, *(pd.read_csv(f, dtype=str, keep_default_na=False)
+                                     for f in sorted(folder.glob(f"{reader}*.csv")))], ignore_index=True)
                  for reader in ("r1", "r2"))

@@ -112,8 +112,9 @@ class Run:
     def fig_format(self) -> str:
         return self.params.get("fig_format", "png")
 
-    def save_figure(self, fig, name: str) -> Path:
-        """Write the figure and show it in the notebook, marked with its file's name.
+    def save_figure(self, fig, name: str) -> None:
+        """Write the figure and show it in the notebook, marked with its file's name (returns nothing, so
+        that a cell ending with it shows only the figure; the path is in `saved`).
 
         Shown here, not left to the inline backend's end-of-cell flush: that flush
         depends on matplotlib's interactive state, which a kernel that has run other
@@ -123,15 +124,12 @@ class Run:
         path = style.save_figure(fig, self.output_dir, name, self.fig_format)
         self.saved.append(path)
         show_figure(fig, path.name)
-        return path
 
-    def save_text(self, text: str, filename: str) -> Path:
+    def save_text(self, text: str, filename: str) -> None:
         """Write a data file that is neither a figure nor a table (a JSON-LD export) into the outputs."""
         from .outputs import write_text
 
-        path = write_text(self.output_dir / filename, text)
-        self.saved.append(path)
-        return path
+        self.saved.append(write_text(self.output_dir / filename, text))
 
     def save_table(self, frame: pd.DataFrame, name: str) -> pd.DataFrame:
         """Write the table (CSV and Markdown) and return it, to be shown."""

@@ -41,7 +41,19 @@ def write_text(path: Path | str, text: str) -> Path:
     return Path(path)
 
 
+# Characters that reorder the text around them (Unicode bidirectional embeddings, overrides and
+# isolates, and the marks): data could use them to make a cell read differently from what it holds.
+BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"),
+                              "\ufffd")
+
+
+def neutral_text(v):
+    """Text with every reordering control replaced by U+FFFD, so that it shows as a visible mark."""
+    return v.translate(BIDI_CONTROLS) if isinstance(v, str) else v
+
+
 def _inert(v):
+    v = neutral_text(v)
     return "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v
 
 
@@ -159,7 +171,7 @@ def readable_table(frame: pd.DataFrame, *, percent=(), ranges: dict | None = Non
     numbered note, and each row says '[n]' instead. Within a column that holds a number of 10,000
     or more, every number from 1,000 on has its thousands separated."""
     ranges = ranges or {}
-    out = frame.copy()
+    out = frame.map(neutral_text)
     for name, (low, high) in ranges.items():
         out.insert(list(out.columns).index(low), name, [readable_range(a, b) for a, b in zip(out[low], out[high])])
         out = out.drop(columns=[low, high])

@@ -122,7 +122,7 @@ def test_every_page_loads_with_every_image(site, tmp_path):
     on_disk = sorted(p.name for p in (config.ROOT / "figures").glob("*.png"))
     assert not sorted(set(on_disk) - shown), "figures in figures/ that no page of the report shows"
     index = [Path(img["src"]).name for img in doms["index.html"].select("article img")]
-    assert index[:2] == ["11-overview.png", "08-citation-audit.png"]
+    assert index[:3] == ["12-scorecards.png", "11-overview.png", "08-citation-audit.png"]  # the scorecards lead
 
 
 def test_a_screenshot_of_the_index_and_of_a_notebook_page(site, tmp_path):

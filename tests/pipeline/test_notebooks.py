@@ -49,11 +49,32 @@ OUTPUTS = {
         ["09-rederived-arithmetic", "09-pooling-refusals", "09-pooled-estimates"],
     ),
     "10-claims-vs-literature": (
-        ["10-{question}"],
-        ["10-{question}-results", "10-{question}-pooled", "10-{question}-claims", "10-{question}-sensitivity"],
+        ["10-{question}", "10-{question}-prisma"],
+        [
+            "10-{question}-results",
+            "10-{question}-pooled",
+            "10-{question}-claims",
+            "10-{question}-leave-one-out",
+            "10-{question}-reviews",
+        ],
     ),
-    "11-summary-of-findings": (["11-overview"], ["11-summary-of-findings", "11-headline-claims"]),
+    "11-summary-of-findings": (
+        ["11-overview", "11-prisma", "11-published-reviews"],
+        [
+            "11-summary-of-findings",
+            "11-headline-claims",
+            "11-prisma",
+            "11-eligibility-agreement",
+            "11-risk-of-bias",
+            "11-risk-of-bias-agreement",
+            "11-published-reviews",
+            "11-search-recall",
+        ],
+    ),
+    "12-claim-verdicts": (["12-scorecards"], ["12-claim-verdicts", "12-scorecards", "12-method-dependence"]),
 }
+# Outcomes that grow with time also get a curve (figure and table), when the results allow a fit.
+GROWS_WITH_TIME = {"reoperation-after-discectomy", "asd-surgery-after-fusion", "scs-explant-rate"}
 
 MAGIC = {"png": b"\x89PNG", "svg": b"<?xml", "pdf": b"%PDF"}
 
@@ -205,6 +226,13 @@ def _expected(case: Case, result: Result) -> tuple[set[str], set[str]]:
     if case.notebook == "09-statistics":
         # One forest plot per poolable group, as the pooled table lists them.
         figs |= {f"09-forest-{g}.{case.fig_format}" for g in result.table("09-pooled-estimates")["group"]}
+    if case.notebook == "12-claim-verdicts":
+        tabs.add("12-claim-reviews.jsonld")
+    curve = f"10-{case.question}-curve"
+    if case.notebook == "10-claims-vs-literature" and f"{curve}.{case.fig_format}" in _published_by(result)[0]:
+        assert case.question in GROWS_WITH_TIME
+        figs.add(f"{curve}.{case.fig_format}")
+        tabs |= {f"{curve}.csv", f"{curve}.md"}
     return figs, tabs
 
 

@@ -321,3 +321,16 @@ def test_a_grouped_column_shows_each_value_once_per_run_of_rows():
     table, _ = readable_table(frame, grouped=["question"])
     assert list(table["question"]) == ["Reoperation", "", "Explants", "Reoperation"]
     assert list(table["group"]) == list("abcd")
+
+
+def test_characters_that_reorder_text_are_neutralised_in_every_output(tmp_path):
+    from fbss_evidence.outputs import neutral_text, readable_table, save_table
+
+    hostile = "safe\u202etxt.exe \u2066isolated\u2069 \u200fmark"
+    assert neutral_text(hostile) == "safe\ufffdtxt.exe \ufffdisolated\ufffd \ufffdmark"
+    frame = pd.DataFrame({"quote": [hostile], "n": [3]})
+    for path in save_table(frame, tmp_path, "t"):
+        text = path.read_text(encoding="utf-8")
+        assert not any(c in text for c in "\u202e\u2066\u2069\u200f") and "\ufffd" in text
+    shown, _ = readable_table(frame)
+    assert "\u202e" not in shown["quote"].iloc[0]
