@@ -430,7 +430,9 @@ def run_floor(scratch: Scratch, repeat: int = 2) -> tuple[Measured, dict, set[st
         if not run.ok:
             raise RuntimeError(f"the floor failed:\n{run.tail(30)}")
         if best is None or run.seconds < best[0].seconds:
-            files = {f"{'tables' if p.suffix in ('.csv', '.md') else 'figures'}/{p.name}" for p in out.iterdir()}
+            from fbss_build.run import TABLE_SUFFIXES  # in this process only; the floor's child imports its own
+
+            files = {f"{'tables' if p.suffix in TABLE_SUFFIXES else 'figures'}/{p.name}" for p in out.iterdir()}
             best = (run, json.loads(run.output.strip().splitlines()[-1]), files)
     return best
 
