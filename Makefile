@@ -87,6 +87,9 @@ validate: $(ENV_STAMP) ## Validate the data: make validate [DATA_DIR=folder] [CL
 # runs the queue in one runner whose workers (one per core) keep a kernel warm. The runner
 # stages every run and publishes the batch only if all of it succeeded (src/fbss_build/run.py).
 QUEUE := build/queue
+# Notebook 11 also reads the two readers' own judgements (their agreement): extraction/ is not validated data.
+build/11-summary-of-findings.ipynb: $(wildcard $(DATA_DIR)/literature/extraction/eligibility/r*.csv \
+  $(DATA_DIR)/literature/extraction/risk_of_bias/r*.csv)
 build/%.ipynb: notebooks/%.ipynb build/validated.stamp $(ANALYSIS)
 	@$(RUN) $< --output $@ --queue $(QUEUE) $(DATA_PARAMS)
 	$(run_if_asked_for)
