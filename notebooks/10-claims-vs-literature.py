@@ -190,20 +190,15 @@ run.save_figure(ax.figure, f"10-{question}")
 # fit, else from the sensitivity analysis with the indirect ones, which the title then says.
 
 # %% tags=["nbval-ignore-output"]
-from fbss_evidence import metaregression, stats
+from fbss_evidence import metaregression
 from fbss_evidence.plotting import curves
 
-curve = None
+curve, label, refused = None, "", []
 if q["grows_with_time"] == "yes":
-    for fitted, analysis, label in (
-        (result, "primary", "direct results"),
-        (with_indirect, "sensitivity", "with the indirect results"),
-    ):
-        try:
-            curve = metaregression.time_curve(fitted.rows, analysis=analysis, level=ci_level)
-            break
-        except stats.PoolingRefused as refused:
-            print(f"{label}: {refused}")
+    curve, label, refused = metaregression.first_curve(
+        {"primary": result.rows, "sensitivity": with_indirect.rows}, level=ci_level
+    )
+print("\n".join(refused))
 if curve is not None:
     at_times = metaregression.claim_times(
         claims.assign(group=placed["group"].to_numpy()) if len(claims) else claims.assign(group=[])

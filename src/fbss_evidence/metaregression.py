@@ -323,3 +323,19 @@ def fit_table(curve: TimeCurve) -> pd.DataFrame:
     rows += [dict(term="sigma2 between cohorts", estimate=fit.sigma2_group, se=math.nan),
              dict(term="sigma2 between results of a cohort", estimate=fit.sigma2_estimate, se=math.nan)]
     return pd.DataFrame(rows).assign(results=fit.k, cohorts=fit.n_groups, analysis=curve.analysis)
+
+
+CURVE_ANALYSES = (("primary", "direct results"), ("sensitivity", "with the indirect results"))
+
+
+def first_curve(rows_by_analysis: dict, *, level: float = 0.95) -> tuple[TimeCurve | None, str, list[str]]:
+    """The time curve from the direct results when they allow a fit, else from the sensitivity analysis:
+    (the curve or None, which results it rests on, why each analysis tried before could not be fitted).
+    `rows_by_analysis`: analysis name -> literature.synthesise(...).rows of that analysis."""
+    refused = []
+    for analysis, label in CURVE_ANALYSES:
+        try:
+            return time_curve(rows_by_analysis[analysis], analysis=analysis, level=level), label, refused
+        except stats.PoolingRefused as err:
+            refused.append(f"{label}: {err}")
+    return None, "", refused

@@ -402,6 +402,17 @@ class PooledProportion:
     hartung_knapp: bool = False
 
 
+def _pooling_input(events, totals, labels) -> tuple[np.ndarray, np.ndarray, list]:
+    """Counts as arrays, checked (_check_pooling_input), and one label per study."""
+    x, n = np.asarray(events, dtype=float), np.asarray(totals, dtype=float)
+    _check_pooling_input(x, n)
+    if labels is None:
+        labels = [f"Study {i}" for i in range(1, len(x) + 1)]
+    elif len(labels) != len(x):
+        raise ValueError("labels must have one entry per study")
+    return x, n, labels
+
+
 def _check_pooling_input(events: np.ndarray, totals: np.ndarray) -> None:
     """Refuse what cannot be pooled, saying why.
 
@@ -469,14 +480,8 @@ def pool_proportions(events: Sequence[float] | np.ndarray | pd.Series,
     """
     _method_name(method)
     level = _check_level(level)
-    x = np.asarray(events, dtype=float)
-    n = np.asarray(totals, dtype=float)
-    _check_pooling_input(x, n)
+    x, n, labels = _pooling_input(events, totals, labels)
     k = len(x)
-    if labels is None:
-        labels = [f"Study {i}" for i in range(1, k + 1)]
-    elif len(labels) != k:
-        raise ValueError("labels must have one entry per study")
     y, v = logit_and_variance(x, n)
     fit = random_effects(y, v, method=method, level=level, hartung_knapp=hartung_knapp)
     return PooledProportion(
@@ -677,14 +682,8 @@ def glmm_proportions(events: Sequence[float] | np.ndarray | pd.Series,
     `nodes`: quadrature nodes per study (7 reproduces metafor's own numbers, which use lme4's default).
     """
     level = _check_level(level)
-    x = np.asarray(events, dtype=float)
-    n = np.asarray(totals, dtype=float)
-    _check_pooling_input(x, n)
+    x, n, labels = _pooling_input(events, totals, labels)
     k = len(x)
-    if labels is None:
-        labels = [f"Study {i}" for i in range(1, k + 1)]
-    elif len(labels) != k:
-        raise ValueError("labels must have one entry per study")
     if x.sum() == 0 or x.sum() == n.sum():
         raise PoolingRefused("cannot fit the binomial-normal model: every study has "
                              f"{'no' if x.sum() == 0 else 'all'} events, so its maximum-likelihood mean is infinite")

@@ -312,3 +312,13 @@ def test_time_curve_refuses_too_little_to_fit():
         metaregression.time_curve(literature.synthesise(_data(one_time, CURVE_STUDIES), "q").rows)
     with pytest.raises(ValueError, match="analysis"):
         metaregression.time_curve(_synthesised(), analysis="both")
+
+
+def test_the_first_curve_that_can_be_fitted_and_why_the_ones_before_could_not():
+    rows = _synthesised()
+    curve, label, refused = metaregression.first_curve({"primary": rows.head(2), "sensitivity": rows})
+    assert curve.analysis == "sensitivity" and label == "with the indirect results"
+    assert len(refused) == 1 and refused[0].startswith("direct results: cannot fit a time curve")
+    curve, label, refused = metaregression.first_curve({"primary": rows, "sensitivity": rows})
+    assert curve.analysis == "primary" and label == "direct results" and refused == []
+    assert metaregression.first_curve({"primary": rows.head(1), "sensitivity": rows.head(1)})[0] is None

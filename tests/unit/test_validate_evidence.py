@@ -4,20 +4,13 @@ with its exact, located message, through `fbss-validate --data <copy of data/>`.
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
+import test_validate_literature
 from test_validate_literature import _rows, _write, mutate, run
 
-from fbss_evidence import config, validate
+from fbss_evidence import validate
 
-
-@pytest.fixture
-def data(tmp_path, monkeypatch):
-    """A copy of data/ in the working folder (so files are reported as data/<file>)."""
-    shutil.copytree(config.DATA, tmp_path / "data", ignore=shutil.ignore_patterns("extraction"))
-    monkeypatch.chdir(tmp_path)
-    return tmp_path / "data"
+data = test_validate_literature.data  # the same fixture: a copy of data/ in the working folder
 
 
 RESULT = "adogwa-2019--opioid-use-after-fusion--1"

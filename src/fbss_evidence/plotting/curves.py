@@ -15,7 +15,9 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
-from .style import BASIS_STYLE, POOLED_COLOUR, STUDY_COLOUR
+from . import literature
+from .literature import claim_handles, draw_claim
+from .style import POOLED_COLOUR, STUDY_COLOUR
 
 GID_CURVE = "time-curve"
 GID_EXTRAPOLATED = "time-curve-extrapolated"
@@ -23,32 +25,12 @@ GID_BAND = "time-curve-band"
 GID_STUDY_POINTS = "time-curve-study-points"
 GID_STUDY_LINE = "time-curve-study-line"
 GID_STUDY_LABEL = "time-curve-study-label"
-GID_CLAIM = "claim"
+GID_CLAIM = literature.GID_CLAIM
 _MIN_AREA, _MAX_AREA = 12.0, 160.0
 _YEAR_TICKS = (0.25, 0.5, 1, 2, 3, 5, 10, 15, 20, 30)
-# On a chart whose y axis is the share, "up to" points down and "more than" up.
-_BOUND_MARKERS = {"upper": "v", "lower": "^"}
-
-
 def _areas(n: pd.Series, largest: float) -> np.ndarray:
     """Marker areas (points^2) proportional to n, the largest study getting the largest."""
     return _MIN_AREA + (_MAX_AREA - _MIN_AREA) * n.to_numpy(float) / largest
-
-
-def _draw_claim(ax: Axes, claim) -> None:
-    """A claim at its timepoint: a marker coded by basis (filled when exact), a triangle for a one-sided
-    bound, a vertical bar for a range."""
-    colour, marker, _ = BASIS_STYLE[claim["basis"]]
-    x = float(claim["timepoint_years"])
-    if claim["bound"] == "range":
-        (bar,) = ax.plot([x, x], [claim["value_low"], claim["value_high"]], color=colour, linewidth=5,
-                         solid_capstyle="butt", zorder=5)
-        bar.set_gid(GID_CLAIM)
-        return
-    face = colour if claim["bound"] == "exact" else "white"
-    (point,) = ax.plot([x], [claim["value"]], marker=_BOUND_MARKERS.get(claim["bound"], marker), markersize=9,
-                       color=colour, markerfacecolor=face, markeredgewidth=1.8, linestyle="none", zorder=5)
-    point.set_gid(GID_CLAIM)
 
 
 def _legend(rows: pd.DataFrame, claims: pd.DataFrame, extrapolated: bool, level: float) -> list:
@@ -57,18 +39,7 @@ def _legend(rows: pd.DataFrame, claims: pd.DataFrame, extrapolated: bool, level:
     if extrapolated:
         handles.append(Line2D([], [], color=POOLED_COLOUR, linestyle="--", label="beyond the studies' follow-up"))
     handles.append(Line2D([], [], color=STUDY_COLOUR, marker="s", label="a study's results (area: n)"))
-    for basis, (colour, marker, label) in BASIS_STYLE.items():
-        if len(claims) and (claims["basis"] == basis).any():
-            handles.append(Line2D([], [], marker=marker, color=colour, linestyle="none", label=f"page claim: {label}"))
-    grey = "0.35"
-    kinds = {"approx": Line2D([], [], marker="o", color=grey, markerfacecolor="white", linestyle="none",
-                              label="approximate ('about')"),
-             "upper": Line2D([], [], marker="v", color=grey, markerfacecolor="white", linestyle="none",
-                             label="upper bound ('up to')"),
-             "lower": Line2D([], [], marker="^", color=grey, markerfacecolor="white", linestyle="none",
-                             label="lower bound ('more than')"),
-             "range": Line2D([], [], color=grey, linewidth=5, label="range ('20-40%')")}
-    return handles + [h for bound, h in kinds.items() if len(claims) and (claims["bound"] == bound).any()]
+    return handles + claim_handles(claims, share_axis="y")
 
 
 def time_curve_chart(curve: pd.DataFrame, rows: pd.DataFrame, claims: pd.DataFrame, *, title: str,
@@ -117,7 +88,7 @@ def time_curve_chart(curve: pd.DataFrame, rows: pd.DataFrame, claims: pd.DataFra
 
     drawn = claims[claims["timepoint_years"].notna()] if len(claims) else claims
     for _, claim in drawn.iterrows():
-        _draw_claim(ax, claim)
+        draw_claim(ax, claim, float(claim["timepoint_years"]), share_axis="y", zorder=5)
 
     ax.set_xscale("log")
     low = min(curve["years"].min(), drawn["timepoint_years"].min() if len(drawn) else np.inf)

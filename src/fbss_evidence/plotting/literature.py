@@ -41,17 +41,29 @@ def _counts_text(row) -> str:
     return f"{int(row['pool_events']):,}/{int(row['pool_n']):,}{mark}"
 
 
-def _draw_claim(ax: Axes, claim, y: float) -> None:
+# A one-sided bound points along the share axis: "up to" towards less, "more than" towards more.
+BOUND_MARKERS = {"x": {"upper": "<", "lower": ">"}, "y": {"upper": "v", "lower": "^"}}
+
+
+def draw_claim(ax: Axes, claim, at: float, *, share_axis: str = "x", zorder: int = 4) -> None:
+    """The one way a page's claim is drawn, on every chart that sets claims beside evidence: a marker
+    coded by basis (filled when exact, hollow for 'about' and bounds, a triangle pointing along the share
+    axis for a one-sided bound), a thick bar for a range. The share is on `share_axis`; `at` is the
+    other coordinate (a row, or a follow-up time)."""
     colour, marker, _ = BASIS_STYLE[claim["basis"]]
+
+    def xy(shares):
+        return (shares, [at] * len(shares)) if share_axis == "x" else ([at] * len(shares), shares)
+
     if claim["bound"] == "range":
-        (line,) = ax.plot([claim["value_low"], claim["value_high"]], [y, y], color=colour, linewidth=6,
-                          solid_capstyle="butt")
+        (line,) = ax.plot(*xy([claim["value_low"], claim["value_high"]]), color=colour, linewidth=6,
+                          solid_capstyle="butt", zorder=zorder)
         line.set_gid(GID_CLAIM)
         return
     face = colour if claim["bound"] == "exact" else "white"
-    shape = {"upper": "<", "lower": ">"}.get(claim["bound"], marker)
-    (point,) = ax.plot([claim["value"]], [y], marker=shape, markersize=9, color=colour, markerfacecolor=face,
-                       markeredgewidth=1.8, linestyle="none", zorder=4)
+    shape = BOUND_MARKERS[share_axis].get(claim["bound"], marker)
+    (point,) = ax.plot(*xy([claim["value"]]), marker=shape, markersize=9, color=colour, markerfacecolor=face,
+                       markeredgewidth=1.8, linestyle="none", zorder=zorder)
     point.set_gid(GID_CLAIM)
 
 
@@ -136,7 +148,7 @@ def evidence_forest(result, claims: pd.DataFrame, *, title: str, sensitivity=Non
             labels.append(f"Sensitivity, with indirect results (k={other.k}; I\u00b2={other.i2:.0f}%)")
             y += 1
         for _, claim in here.iterrows():
-            _draw_claim(ax, claim, y)
+            draw_claim(ax, claim, y)
             figure = claim.get("study_figure")
             beside = f"cited study: {figure}" if isinstance(figure, str) and figure else \
                 {"cited_study": "cited study: no figure", "clinic_experience": "no study",
@@ -172,18 +184,18 @@ def _legend(claims: pd.DataFrame, sensitivity: bool = False) -> list:
     return handles + claim_handles(drawn)
 
 
-def claim_handles(claims: pd.DataFrame) -> list:
-    """Legend entries for the claims drawn: their basis (colour) and kind of number (shape)."""
+def claim_handles(claims: pd.DataFrame, share_axis: str = "x") -> list:
+    """Legend entries for the claims drawn (draw_claim): their basis (colour) and kind of number (shape)."""
     handles = [Line2D([], [], marker=marker, color=colour, linestyle="none", label=f"page claim: {label}")
                for basis, (colour, marker, label) in BASIS_STYLE.items()
                if len(claims) and (claims["basis"] == basis).any()]
     grey = "0.35"
     kinds = {"approx": Line2D([], [], marker="o", color=grey, markerfacecolor="white", linestyle="none",
                               label="approximate ('about')"),
-             "upper": Line2D([], [], marker="<", color=grey, markerfacecolor="white", linestyle="none",
-                             label="upper bound ('up to')"),
-             "lower": Line2D([], [], marker=">", color=grey, markerfacecolor="white", linestyle="none",
-                             label="lower bound ('more than')"),
+             "upper": Line2D([], [], marker=BOUND_MARKERS[share_axis]["upper"], color=grey, markerfacecolor="white",
+                             linestyle="none", label="upper bound ('up to')"),
+             "lower": Line2D([], [], marker=BOUND_MARKERS[share_axis]["lower"], color=grey, markerfacecolor="white",
+                             linestyle="none", label="lower bound ('more than')"),
              "range": Line2D([], [], color=grey, linewidth=6, label="range ('20-40%')")}
     return handles + [h for bound, h in kinds.items() if len(claims) and (claims["bound"] == bound).any()]
 
@@ -205,7 +217,7 @@ def overview(table: pd.DataFrame, claims: pd.DataFrame, *, title: str, ax: Axes 
                            zorder=1)
             band.patches[0].set_gid("study-range")
         for _, claim in claims[claims["question_id"] == row.question_id].iterrows():
-            _draw_claim(ax, claim, y)
+            draw_claim(ax, claim, y)
     labels = [f"{r.label}" + (f" ({r.group})" if isinstance(r.group, str) and r.group not in ("", "all") else "")
               for r in table.itertuples(index=False)]
     ax.set_yticks(range(len(table)), [textwrap.fill(label, 40) for label in labels], fontsize=8)
