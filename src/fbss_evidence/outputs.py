@@ -12,8 +12,10 @@ import contextlib
 import html
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where it is used: queueing a run (fbss_build.run) writes files only
+    import pandas as pd
 
 # A cell starting with one of these is run as a formula by spreadsheet programs
 # (CSV injection); exported text cells get a leading apostrophe instead.
@@ -60,6 +62,8 @@ def _inert(v):
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy in which text cells (and column names, which may come from data) that a
     spreadsheet would evaluate are made inert."""
+    import pandas as pd
+
     out = frame.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
@@ -105,6 +109,8 @@ _RANGE_DASH = "\u2013"
 
 
 def _is_missing(value) -> bool:
+    import pandas as pd
+
     if value is None or value is pd.NA or value is pd.NaT:
         return True
     if isinstance(value, str):
@@ -170,6 +176,8 @@ def readable_table(frame: pd.DataFrame, *, percent=(), ranges: dict | None = Non
     '; ') of at least `repeated` characters that more than one row shows is printed once, as a
     numbered note, and each row says '[n]' instead. Within a column that holds a number of 10,000
     or more, every number from 1,000 on has its thousands separated."""
+    import pandas as pd
+
     ranges = ranges or {}
     out = frame.map(neutral_text)
     for name, (low, high) in ranges.items():

@@ -607,3 +607,11 @@ def test_adhoc_output_dir_takes_the_run_and_keeps_the_folder_s_other_files(noteb
     ]
     assert pd.read_csv(mine / "t-label.csv")["label"].tolist() == ["other"]
     assert not (root / "build" / "runs").exists() and not list(tmp_path.glob(".mine*"))
+
+
+def test_queueing_a_run_imports_no_analysis_stack():
+    # make queues every out-of-date run with one process each: were queueing to import
+    # pandas (0.6 s), a build of 31 runs would spend some 19 s before its first notebook.
+    probe = "import sys, fbss_build.run; print(sorted({'pandas', 'numpy', 'matplotlib'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
