@@ -91,6 +91,7 @@ class _Reader:
     def __init__(self):
         self.problems: list[Problem] = []
         self.note = ""
+        self.read: dict[str, tuple[CsvTable, pd.DataFrame]] = {}  # by schema name: for the foreign keys
 
     def table(self, path: Path | None, table_schema) -> tuple[CsvTable, pd.DataFrame] | tuple[None, None]:
         if path is None:
@@ -103,6 +104,7 @@ class _Reader:
         frame = validate.drop_empty_rows(table, validate.clean(table.frame))
         self.problems += validate.parse_numbers(table, frame, schema.numeric_columns(table_schema))
         self.problems += validate.column_problems(table, frame, table_schema)
+        self.read[table_schema.name] = (table, frame)
         return table, frame
 
 
@@ -153,10 +155,6 @@ def reference_lines_problems(table: CsvTable, i: int, row, lines: int) -> list[P
     return []
 
 
-def _known(frame: pd.DataFrame | None, column: str) -> set:
-    return set() if frame is None else set(frame[column].dropna().tolist())
-
-
 def load_dataset(paths: DataPaths | None = None) -> Dataset:
     """Read and validate every table; raise InputError listing every problem."""
     paths = paths or DataPaths.in_folder()
@@ -168,19 +166,11 @@ def load_dataset(paths: DataPaths | None = None) -> Dataset:
         r.problems += validate.study_problems(studies_table, studies)
         r.problems += validate.url_problems(studies_table, studies)
     ref_table, references = r.table(paths.references, schema.REFERENCES)
-    if references is not None:
-        r.problems += validate.unknown_keys(ref_table, references, "source_id", set(texts),
-                                            "source_id (see data/sources.csv)")
-        if studies is not None:
-            r.problems += validate.unknown_keys(ref_table, references, "study_id", _known(studies, "study_id"),
-                                                "study_id (see data/studies.csv)")
     claims_table, claims = r.table(paths.claims, schema.CLAIMS)
     if claims is not None:
         if claims.empty:
             r.problems.append(Problem(claims_table.name, 1, "-", "file has a header but no claims"))
         else:
-            r.problems += validate.unknown_keys(claims_table, claims, "source_id", set(texts),
-                                                "source_id (see data/sources.csv)")
             refs = references if references is not None else pd.DataFrame(columns=["ref_id", "source_id"])
             r.problems += validate.value_problems(claims_table, claims)
             r.problems += validate.base_problems(claims_table, claims)
@@ -201,39 +191,29 @@ def load_dataset(paths: DataPaths | None = None) -> Dataset:
         r.problems += validate.url_problems(results_table, results)
         if studies is not None:
             r.problems += validate.study_label_problems(studies_table, studies, results)
-        if studies is not None:
-            r.problems += validate.unknown_keys(results_table, results, "study_id", _known(studies, "study_id"),
-                                                "study_id (see data/studies.csv)")
         if questions is not None:
-            r.problems += validate.unknown_keys(results_table, results, "question_id", _known(questions, "question_id"),
-                                                "question_id (see data/questions.csv)")
             r.problems += validate.question_problems(questions_table, questions, results)
     links_table, links = r.table(paths.claim_questions, schema.CLAIM_QUESTIONS)
     if links is not None and claims is not None and questions is not None and results is not None:
         r.problems += validate.link_problems(links_table, links, claims, questions, results)
     warnings = validate.unlinked_warnings(claims_table, claims, links) if links is not None and claims is not None \
         else []
-    log_table, search_log = r.table(paths.search_log, schema.SEARCH_LOG)
-    screening_table, screening = r.table(paths.screening, schema.SCREENING)
-    for table, frame in ((log_table, search_log), (screening_table, screening)):
-        if frame is not None and questions is not None:
-            r.problems += validate.unknown_keys(table, frame, "question_id", _known(questions, "question_id"),
-                                                "question_id (see data/questions.csv)")
-    literature = {"results": results, "studies": studies, "questions": questions}
+    _, search_log = r.table(paths.search_log, schema.SEARCH_LOG)
+    _, screening = r.table(paths.screening, schema.SCREENING)
     checked = {}
     for name, table_schema in (("eligibility", schema.ELIGIBILITY), ("risk_of_bias", schema.RISK_OF_BIAS),
                                ("reviews", schema.REVIEWS), ("reference_reviews", schema.REFERENCE_REVIEWS)):
         table, frame = r.table(getattr(paths, name), table_schema)
         checked[name] = frame
         if frame is not None:
-            literature[name] = frame
-            r.problems += validate.key_problems(table, frame, table_schema, literature)
             if name == "eligibility" and results is not None:
                 r.problems += validate.eligibility_problems(table, frame, results_table, results, questions)
             r.problems += validate.url_problems(table, frame)
             if name == "risk_of_bias":
                 r.problems += validate.risk_of_bias_problems(table, frame, studies)
     exclusions_table, exclusions = r.table(paths.number_exclusions, schema.NUMBER_EXCLUSIONS)
+    # Every table's foreign keys at once, as schema.py declares them.
+    r.problems += validate.reference_problems(r.read)
     ledgers = exclusions is not None and claims is not None and statements is not None and references is not None
     if ledgers and not r.problems:
         # The ledgers need every other table right: they run once the rest is valid.

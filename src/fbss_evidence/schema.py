@@ -166,7 +166,8 @@ STATEMENT_AUDIT = table("statement_audit", "Footnoted statements without a numbe
     "url_seen": text("The page actually read.", required=False),
     "pmid": text("PubMed id.", pattern(PMID), required=False),
     "doi": text("DOI.", pattern(DOI), required=False),
-}, foreign_keys=(("source_id", "sources", "source_id"), ("ref_id", "references", "ref_id")))
+}, primary_key=("source_id", "ref_id", "quote"), foreign_keys=(("source_id", "sources", "source_id"),
+                                                                  ("ref_id", "references", "ref_id")))
 
 
 QUESTIONS = table("questions", "The clinical questions the pages' claims speak to, each with its population, "
@@ -231,7 +232,8 @@ RESULTS = table("results", "One row per number a study reports for a question, w
 }, primary_key=("result_id",), foreign_keys=(("study_id", "studies", "study_id"),
                                              ("question_id", "questions", "question_id")))
 
-SEARCH_LOG = table("search_log", "Every query of the literature search, per question.", {
+SEARCH_LOG = table("search_log", "Every query of the literature search, per question (a log: the same query "
+                   "may be run again, so it has no key).", {
     "question_id": text("The question.", slug()),
     "query": text("The query as typed.", pa.Check.str_length(min_value=1)),
     "corpus": text("Where it was searched."),
@@ -242,14 +244,14 @@ SEARCH_LOG = table("search_log", "Every query of the literature search, per ques
     "notes": text("What was found.", required=False),
 }, foreign_keys=(("question_id", "questions", "question_id"),))
 
-SCREENING = table("screening", "Every record looked at and not included, and why.", {
+SCREENING = table("screening", "Every record looked at and not included, and why (once per question).", {
     "question_id": text("The question.", slug()),
     "record": text("The record (author, year, title or identifier).", pa.Check.str_length(min_value=1)),
     "url_seen": text("Where it was seen.", required=False),
     "reason": text("Why it was excluded.", one_of(vocab.SCREENING_REASONS)),
     "extractor": text("Who screened it.", one_of(vocab.SEARCH_EXTRACTORS)),
     "notes": text("More on the reason.", required=False),
-}, foreign_keys=(("question_id", "questions", "question_id"),))
+}, primary_key=("question_id", "record"), foreign_keys=(("question_id", "questions", "question_id"),))
 
 ELIGIBILITY = table("eligibility", "Each result judged against its question's criteria and its group, one row "
                     "per criterion, reconciled from two independent readers (extraction/eligibility/).", {
@@ -307,7 +309,8 @@ REFERENCE_REVIEWS = table("reference_reviews", "The primary studies each referen
     "status": text("in_studies, in_screening, new_result, new_excluded, not_found or not_listed.",
                    one_of(vocab.REVIEW_STUDY_STATUSES)),
     "note": text("Where it was seen, or why it is out.", required=False),
-}, foreign_keys=(("review_id", "reviews", "review_id"), ("question_id", "questions", "question_id"),
+}, primary_key=("review_id", "included_study"),
+   foreign_keys=(("review_id", "reviews", "review_id"), ("question_id", "questions", "question_id"),
                  ("study_id", "studies", "study_id")))
 
 
@@ -321,6 +324,12 @@ NUMBER_EXCLUSIONS = table("number_exclusions", "Every number on a page that is n
     "reason": text("Why it is not a claim.", one_of(vocab.EXCLUSION_REASONS)),
     "note": text("Anything more.", required=False),
 }, primary_key=("source_id", "line", "column"), foreign_keys=(("source_id", "sources", "source_id"),))
+
+
+# Every table, by name: the rules that hold for all of them (keys, counts, references) read it.
+TABLES = {s.name: s for s in (SOURCES, CLAIMS, REFERENCES, STUDIES, CITATION_AUDIT, STATEMENT_AUDIT, QUESTIONS,
+                              CLAIM_QUESTIONS, RESULTS, SEARCH_LOG, SCREENING, ELIGIBILITY, RISK_OF_BIAS, REVIEWS,
+                              REFERENCE_REVIEWS, NUMBER_EXCLUSIONS)}
 
 
 def columns(schema: pa.DataFrameSchema) -> tuple[str, ...]:

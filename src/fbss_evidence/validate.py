@@ -78,7 +78,9 @@ def lookup(values: pd.Series, mapping: dict) -> pd.Series:
 
 
 def parse_numbers(table: CsvTable, frame: pd.DataFrame, columns) -> list[Problem]:
-    """Turn text columns into floats in place; a cell that is not a number is a problem."""
+    """Turn text columns into floats in place; a cell that is not a number, or not a finite one, is a
+    problem. An infinite number is reported here and then read as missing, so that no other rule trips
+    on it."""
     problems = []
     for col in columns:
         raw = frame[col]
@@ -94,6 +96,10 @@ def parse_numbers(table: CsvTable, frame: pd.DataFrame, columns) -> list[Problem
             elif text.endswith("%"):
                 hint = " (write the number without the % sign; the unit column says percent)"
             problems.append(table.problem(i, col, f"'{text}' is not a number{hint}"))
+        infinite = np.isinf(parsed)
+        for i in np.flatnonzero(infinite):
+            problems.append(table.problem(i, col, f"'{raw.iloc[i]}' is not a finite number: every number is finite"))
+        parsed[infinite] = np.nan
         frame[col] = parsed
     return problems
 
@@ -119,14 +125,13 @@ def column_problems(table: CsvTable, frame: pd.DataFrame, table_schema: pa.DataF
 
 
 def number_problems(table: CsvTable, frame: pd.DataFrame, table_schema: pa.DataFrameSchema) -> list[Problem]:
-    """The rules every numeric column of every table keeps: a finite number, and a whole one where the
-    schema says the column counts (people, events, studies, lines)."""
+    """The rule every count keeps: a whole number, where the schema says the column counts (people,
+    events, studies, lines). (That every number is finite: parse_numbers.)"""
     out = []
     for name, column in table_schema.columns.items():
         if str(column.dtype) != "float64" or name not in frame.columns:
             continue
         values = frame[name]
-        out += _flag(table, frame, np.isinf(values), name, lambda r, name=name: f"{r[name]} is not a finite number")
         if (column.metadata or {}).get("whole"):
             out += _flag(table, frame, np.isfinite(values) & (values % 1 != 0), name,
                          lambda r, name=name: f"{r[name]:g} is not a whole number: {name} counts")
@@ -173,7 +178,8 @@ def duplicates(table: CsvTable, frame: pd.DataFrame, column: str) -> list[Proble
     for i in np.flatnonzero(values.isin(set(values.iloc[again])).to_numpy()):
         first_row.setdefault(values.iloc[i], i)
     return [table.problem(i, column, f"'{values.iloc[i]}' is used again "
-                          f"(first on line {table.lines[first_row[values.iloc[i]]]})") for i in again]
+                          f"(first on line {table.lines[first_row[values.iloc[i]]]}): each {column} is unique")
+            for i in again]
 
 
 def unknown_keys(table: CsvTable, frame: pd.DataFrame, column: str, known, what: str) -> list[Problem]:
@@ -238,8 +244,6 @@ def base_problems(table: CsvTable, f: pd.DataFrame) -> list[Problem]:
     known = member(base, source_of)
     base_source = lookup(base, source_of)
     base_unit = lookup(base, unit_of)
-    out += _flag(table, f, with_base & ~known, "base_claim_id",
-                 lambda r: f"'{r.base_claim_id}' is not a claim_id in this file")
     other_page = with_base & known & (base_source != f["source_id"]).to_numpy()
     out += _flag(table, f, other_page, "base_claim_id",
                  lambda r: f"'{r.base_claim_id}' is a claim of {source_of[r.base_claim_id]}, not of {r.source_id}")
@@ -260,7 +264,6 @@ def citation_problems(table: CsvTable, f: pd.DataFrame, references: pd.DataFrame
     """A cited claim names a reference of its own page; other claims name none."""
     out = []
     ref_source = dict(zip(references["ref_id"], references["source_id"]))
-    out += unknown_keys(table, f, "ref_id", ref_source, "ref_id (see data/references.csv)")
     cited = f["basis"] == "cited_study"
     out += _flag(table, f, cited & f["ref_id"].isna(), "ref_id",
                  lambda r: "basis is cited_study but no ref_id is given")
@@ -335,10 +338,8 @@ def audit_problems(table: CsvTable, frame: pd.DataFrame, claims: pd.DataFrame,
         columns={"ref_id": "cites"})
     joined = frame[["claim_id", "ref_id"]].merge(cites, on="claim_id", how="left", indicator="claim_known",
                                                  validate="many_to_one")
-    claim_known = (joined["claim_known"] == "both").to_numpy()
-    out = _flag(table, frame, frame["claim_id"].notna().to_numpy() & ~claim_known, "claim_id",
-                lambda r: f"'{r.claim_id}' is not a known claim_id")
-    out += _flag(table, joined, claim_known & (joined["cites"].fillna("") != joined["ref_id"]).to_numpy(), "ref_id",
+    claim_known = (joined["claim_known"] == "both").to_numpy()  # an unknown claim_id: reference_problems
+    out = _flag(table, joined, claim_known & (joined["cites"].fillna("") != joined["ref_id"]).to_numpy(), "ref_id",
                  lambda r: f"claim {r.claim_id} cites {r.cites}, not {r.ref_id}")
     out += study_identity_problems(table, frame, references, studies)
     return sorted(out, key=lambda p: p.line)
@@ -383,9 +384,8 @@ def statement_problems(table: CsvTable, frame: pd.DataFrame, texts: dict[str, st
                        references: pd.DataFrame, studies: pd.DataFrame | None = None) -> list[Problem]:
     """Audited statements are verbatim in their page and name a reference of that page, with the
     identifiers of its study."""
-    out = unknown_keys(table, frame, "source_id", set(texts), "source_id (see data/sources.csv)")
     ref_source = dict(zip(references["ref_id"], references["source_id"]))
-    out += unknown_keys(table, frame, "ref_id", ref_source, "ref_id (see data/references.csv)")
+    out = []
     listed_on = lookup(frame["ref_id"], ref_source)
     out += _flag(table, frame, listed_on.notna() & (listed_on != frame["source_id"]), "ref_id",
                  lambda r: f"'{r.ref_id}' is in the reference list of {ref_source[r.ref_id]}, not of {r.source_id}")
@@ -460,10 +460,7 @@ def link_problems(table: CsvTable, links: pd.DataFrame, claims: pd.DataFrame, qu
     compare with is one of the question's result groups."""
     # Only the linked claims matter: a few dozen links against what may be a million claims.
     linked = claims.loc[claims["claim_id"].isin(links["claim_id"].dropna().unique()), ["claim_id", "unit"]]
-    out = unknown_keys(table, links, "claim_id", set(linked["claim_id"]), "claim_id")
-    out += unknown_keys(table, links, "question_id", set(questions["question_id"].dropna()), "question_id")
-    dup = links.duplicated(["claim_id", "question_id"], keep="first")
-    out += _flag(table, links, dup, "question_id", lambda r: f"{r.claim_id} is linked to {r.question_id} twice")
+    out = []  # unknown claims and questions: reference_problems; a link given twice: the primary key
     unit = dict(zip(linked["claim_id"], linked["unit"]))
     out += _flag(table, links, (links["comparable"] == "yes") & links["claim_id"].map(unit).isin(["percent"]).eq(False)
                  & links["claim_id"].isin(unit), "comparable",
@@ -494,14 +491,18 @@ def question_problems(table: CsvTable, questions: pd.DataFrame, results: pd.Data
 
 # -- keys, eligibility and risk of bias --------------------------------------------------
 
-def key_problems(table: CsvTable, f: pd.DataFrame, table_schema, tables: dict[str, pd.DataFrame | None]
-                 ) -> list[Problem]:
-    """The schema's declared foreign keys: each points at a row that exists (primary keys: column_problems)."""
+def reference_problems(tables: dict[str, tuple[CsvTable, pd.DataFrame]]) -> list[Problem]:
+    """Every foreign key that schema.py declares, for every table at once: each filled cell names a row
+    of the other table that exists. `tables` maps a schema's name to its table as read; a table that
+    could not be read is reported where it is read, and keys into it wait until it can."""
     out = []
-    for column, other, other_column in table_schema.metadata["foreign_keys"]:
-        if tables.get(other) is not None:
-            out += unknown_keys(table, f, column, set(tables[other][other_column].dropna()),
-                                f"{other_column} (see {other}.csv): a row may only point at one that exists")
+    for name, (table, frame) in tables.items():
+        for column, other, other_column in schema.TABLES[name].metadata["foreign_keys"]:
+            if other not in tables or column not in frame.columns:
+                continue
+            other_table, other_frame = tables[other]
+            out += unknown_keys(table, frame, column, other_frame[other_column].dropna().unique(),
+                                f"{other_column} (see {other_table.name}): a row may only point at one that exists")
     return out
 
 
@@ -529,20 +530,23 @@ def eligibility_problems(table: CsvTable, f: pd.DataFrame, results_table: CsvTab
 
 
 def risk_of_bias_problems(table: CsvTable, f: pd.DataFrame, studies: pd.DataFrame | None) -> list[Problem]:
-    """Each study appraised with one tool, on every item of that tool, with that tool's answers."""
+    """Each study appraised with one tool, on every item of that tool, with that tool's answers. A row
+    whose tool or study is missing or unknown is reported by the column rules and skipped here."""
     out = []
+    known = (f["tool"].isin(vocab.ROB_ITEMS) & f["study_id"].notna()).to_numpy()
     items = f["tool"].map(vocab.ROB_ITEMS)
-    out += _flag(table, f, [item not in allowed for item, allowed in zip(f["item"], items)], "item",
+    out += _flag(table, f, [k and item not in allowed for k, item, allowed in zip(known, f["item"], items)], "item",
                  lambda r: f"{r.item} is not an item of {r.tool} (its items: {', '.join(vocab.ROB_ITEMS[r.tool])})")
     answers = f["tool"].map(vocab.ROB_ANSWERS)
-    out += _flag(table, f, [a not in allowed for a, allowed in zip(f["answer"], answers)], "answer",
+    out += _flag(table, f, [k and a not in allowed for k, a, allowed in zip(known, f["answer"], answers)], "answer",
                  lambda r: f"'{r.answer}' is not an answer of {r.tool} ({', '.join(vocab.ROB_ANSWERS[r.tool])})")
-    tools = f.groupby("study_id")["tool"].nunique()
+    tools = f[known].groupby("study_id")["tool"].nunique()
     out += _flag(table, f, f["study_id"].map(tools) > 1, "tool",
                  lambda r: f"{r.study_id} is appraised with more than one tool: use the one fit for its design")
-    first = ~f.duplicated("study_id")
-    have = f.groupby("study_id")["item"].agg(set)
-    lacking = np.array([bool(set(vocab.ROB_ITEMS[t]) - have[s]) for s, t in zip(f["study_id"], f["tool"])], dtype=bool)
+    first = ~f.duplicated("study_id") & known
+    have = f[known].groupby("study_id")["item"].agg(lambda v: set(v.dropna()))
+    lacking = np.array([k and bool(set(vocab.ROB_ITEMS[t]) - have[s])
+                        for k, s, t in zip(known, f["study_id"], f["tool"])], dtype=bool)
     out += _flag(table, f, first.to_numpy() & lacking,
                  "item", lambda r: f"{r.study_id} lacks item(s) "
                  f"{', '.join(sorted(set(vocab.ROB_ITEMS[r.tool]) - have[r.study_id]))} of {r.tool}")

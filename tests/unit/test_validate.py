@@ -33,6 +33,12 @@ QUOTE_HINT = "(a quote character inside a field must be doubled)"
 NOT_UTF8 = "is not UTF-8; save the file as UTF-8 (most spreadsheets: 'CSV UTF-8')"
 
 
+def unknown(value: str, column: str, table: str, claims_copy: bool = False) -> str:
+    """The message of a foreign key that names no row (validate.reference_problems)."""
+    where = "claims.csv" if claims_copy else str(DATA / table)  # the tests run outside the project
+    return f"'{value}' is not a known {column} (see {where}): a row may only point at one that exists"
+
+
 def located(line: int, column: str, message: str, file: str = "claims.csv") -> str:
     return f"{file}:{line}: {column}: {message}"
 
@@ -186,12 +192,12 @@ ROW_CASES = {
     "unknown source_id": (
         "caring-fbss-options-01",
         {"source_id": "mayo-clinic"},
-        [("source_id", "'mayo-clinic' is not a known source_id (see data/sources.csv)")],
+        [("source_id", unknown("mayo-clinic", "source_id", "sources.csv"))],
     ),
     "unknown ref_id": (
         "darrow-muscle-damage-01",
         {"ref_id": "darrow-muscle-damage-r99"},
-        [("ref_id", "'darrow-muscle-damage-r99' is not a known ref_id (see data/references.csv)")],
+        [("ref_id", unknown("darrow-muscle-damage-r99", "ref_id", "references.csv"))],
     ),
     "cited_study without ref_id": (
         "darrow-muscle-damage-01",
@@ -241,7 +247,7 @@ ROW_CASES = {
     "base_claim_id not in the file": (
         "caring-fbss-options-07",
         {"base_claim_id": "caring-fbss-options-99"},
-        [("base_claim_id", "'caring-fbss-options-99' is not a claim_id in this file")],
+        [("base_claim_id", unknown("caring-fbss-options-99", "claim_id", "claims.csv", claims_copy=True))],
     ),
     "base_claim_id of another source": (
         "caring-fbss-options-07",
@@ -338,7 +344,10 @@ def test_line_numbers_count_from_the_header(claims):
 
 def test_duplicate_claim_id(claims):
     line = claims.mutate("darrow-muscle-damage-04", claim_id="darrow-muscle-damage-02")
-    assert_refused(claims.run(), located(line, "claim_id", "'darrow-muscle-damage-02' is used again (first on line 3)"))
+    assert_refused(
+        claims.run(),
+        located(line, "claim_id", "'darrow-muscle-damage-02' is used again (first on line 3): each claim_id is unique"),
+    )
 
 
 def test_line_after_a_multiline_field_is_the_physical_line(claims):
@@ -385,7 +394,9 @@ def test_renamed_claim_is_reported_in_the_audit_table(claims):
     audit = str(DATA / "citation_audit.csv")
     assert_refused(
         claims.run(audit=True),
-        located(2, "claim_id", "'darrow-muscle-damage-01' is not a known claim_id", file=audit),
+        located(
+            2, "claim_id", unknown("darrow-muscle-damage-01", "claim_id", "claims.csv", claims_copy=True), file=audit
+        ),
         # and the renamed claim, which cites a study, has no audit row of its own
         located(
             2,

@@ -40,7 +40,7 @@ def test_a_judgement_twice_and_a_judgement_of_a_result_that_is_gone(data, capsys
         f"data/literature/eligibility.csv:{n}: criterion: the key (result_id, criterion) = ({first['result_id']}, "
         f"{first['criterion']}) is already on an earlier row: each must be unique",
         f"data/literature/eligibility.csv:{n + 1}: result_id: 'gone-2001--q--1' is not a known result_id (see "
-        "results.csv): a row may only point at one that exists",
+        "data/results.csv): a row may only point at one that exists",
     ]
 
 
@@ -98,9 +98,9 @@ def test_a_review_row_must_point_at_a_question_and_a_review_that_exist(data, cap
     assert sorted(run(capsys)) == sorted(
         [
             f"data/literature/reviews.csv:{line}: question_id: 'no-such-q' is not a known question_id (see "
-            "questions.csv): a row may only point at one that exists",
+            "data/questions.csv): a row may only point at one that exists",
             f"data/literature/reference_reviews.csv:{ref}: review_id: 'gone-2020-review' is not a known review_id (see "
-            "reviews.csv): a row may only point at one that exists",
+            "data/literature/reviews.csv): a row may only point at one that exists",
         ]
     )
 
@@ -115,7 +115,7 @@ def test_a_count_is_finite_and_a_minimum_of_one_is_not_called_negative(data, cap
     zero = mutate(data / "literature" / "reviews.csv", "review_id", "kuo-2022-review", k="0")
     assert sorted(run(capsys)) == sorted(
         [
-            f"data/literature/reviews.csv:{infinite}: n_patients: inf is not a finite number",
+            f"data/literature/reviews.csv:{infinite}: n_patients: 'inf' is not a finite number: every number is finite",
             f"data/literature/reviews.csv:{zero}: k: 0 is below the minimum 1",
         ]
     )

@@ -95,7 +95,8 @@ RESULT_CASES = {
     "unknown study": (
         dict(study_id="nobody-1999"),
         [
-            "study_id: 'nobody-1999' is not a known study_id (see data/studies.csv)",
+            "study_id: 'nobody-1999' is not a known study_id (see data/studies.csv): a row may only point at one "
+            "that exists",
             "result_id: 'zhang-2022--prp-lbp-success--1' should start with 'nobody-1999--prp-lbp-success--'",
         ],
     ),
@@ -144,14 +145,15 @@ def test_a_study_used_twice_and_an_id_without_its_page(data, capsys):
     assert run(capsys) == [
         f"data/studies.csv:{line}: url_seen: a PMID, PMCID or DOI needs the URL it was seen at",
         f"data/studies.csv:{len(rows) + 1}: study_id: '{rows[-1]['study_id']}' is used again (first on line "
-        f"{len(rows)})",
+        f"{len(rows)}): each study_id is unique",
     ]
 
 
 def test_a_reference_must_name_a_known_study(data, capsys):
     line = mutate(data / "references.csv", "ref_id", "darrow-muscle-damage-r1", study_id="ohtori-2099")
     assert run(capsys) == [
-        f"data/references.csv:{line}: study_id: 'ohtori-2099' is not a known study_id (see data/studies.csv)"
+        f"data/references.csv:{line}: study_id: 'ohtori-2099' is not a known study_id (see data/studies.csv): "
+        "a row may only point at one that exists"
     ]
 
 
@@ -164,7 +166,8 @@ def test_claim_links(data, capsys):
     assert run(capsys) == [
         f"data/claim_questions.csv:{count}: comparable: caring-fbss-options-05 is not a percentage (unit count); "
         "mark it comparable=no",
-        f"data/claim_questions.csv:{unknown}: claim_id: 'caring-prolotherapy-fbss-99' is not a known claim_id",
+        f"data/claim_questions.csv:{unknown}: claim_id: 'caring-prolotherapy-fbss-99' is not a known claim_id "
+        "(see data/claims.csv): a row may only point at one that exists",
         f"data/claim_questions.csv:{group}: compare_with: '7y' is not among the timepoint_group values of "
         "idd-off-systemic-opioids's results (1m, 1y, 5y)",
     ]
@@ -186,7 +189,7 @@ def test_search_log_and_screening_name_known_questions_and_reasons(data, capsys)
     problems = run(capsys)
     assert (
         f"data/literature/search_log.csv:{log}: question_id: 'prp' is not a known question_id (see "
-        "data/questions.csv)" in problems
+        "data/questions.csv): a row may only point at one that exists" in problems
     )
     assert (
         f"data/literature/screening.csv:{screen}: reason: 'boring' is not allowed; use one of: "
