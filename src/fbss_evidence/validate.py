@@ -160,6 +160,9 @@ def _describe(table: CsvTable, table_schema, case) -> Problem:
         message = f"{value:g} is negative" if minimum == 0 else f"{value:g} is below the minimum {minimum:g}"
     elif check.startswith("greater_than"):
         message = f"{value:g} must be greater than 0"
+    elif check.startswith("in_range"):
+        low, high = check[check.index("(") + 1:check.rindex(")")].split(",")
+        message = f"{value:g} is outside {float(low):g}-{float(high):g}, the range of {column}"
     elif check.startswith("str_length"):
         message = "must not be empty"
     elif check == "column_in_dataframe":

@@ -6,6 +6,7 @@ break named at its file, line and column and with the rule it breaks:
 
 - every count (a `whole` number column) given a fraction, and every number column infinity;
 - every required column left empty;
+- every column check (vocabulary, form, minimum, range) given a value outside it;
 - the table's declared primary key given again on a new last row;
 - every declared foreign key pointed at a row that does not exist.
 
@@ -71,6 +72,26 @@ def _write(path: Path, header: list[str], rows: list[dict[str, str]]) -> None:
     path.write_text(out.getvalue(), encoding="utf-8")
 
 
+def check_breaks(check) -> list[tuple[str, str]]:
+    """(a value that breaks it, a part of the message) for one of the schema's column checks."""
+    stats = check.statistics or {}
+    if check.name == "isin":
+        return [("not-in-the-list", "'not-in-the-list' is not allowed; use one of: ")]
+    if check.name == "str_matches":
+        return [("Not The Form!", "'Not The Form!' has the wrong form (expected ")]
+    if check.name == "str_length":
+        return []  # an empty cell: the required-cell break
+    if check.name == "greater_than_or_equal_to":
+        low = stats["min_value"]
+        return [(f"{low - 1:g}", "is negative" if low == 0 else f"is below the minimum {low:g}")]
+    if check.name == "greater_than":
+        return [(f"{stats['min_value']:g}", f"must be greater than {stats['min_value']:g}")]
+    if check.name == "in_range":
+        low, high = stats["min_value"], stats["max_value"]
+        return [(f"{low - 1:g}", f"is outside {low:g}-{high:g}"), (f"{high + 1:g}", f"is outside {low:g}-{high:g}")]
+    raise AssertionError(f"a check this corpus does not know how to break: {check.name}")
+
+
 def breaks(name: str, rows: list[dict[str, str]]) -> tuple[list[Break], int | None]:
     """The breaks of one table, spread over its rows, and the row whose key is repeated (None when the
     table declares no key)."""
@@ -83,6 +104,8 @@ def breaks(name: str, rows: list[dict[str, str]]) -> tuple[list[Break], int | No
                 wanted.append((column_name, "2.5", f"is not a whole number: {column_name} counts", False))
         if not column.nullable:
             wanted.append((column_name, "", "must not be empty", False))
+        for check in column.checks:
+            wanted += [(column_name, value, message, False) for value, message in check_breaks(check)]
     for column_name, other, other_column in table_schema.metadata["foreign_keys"]:
         wanted.append(
             (

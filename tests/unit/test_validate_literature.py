@@ -107,7 +107,7 @@ RESULT_CASES = {
     "percent over 100": (
         dict(percent="171"),
         [
-            "percent: fails in_range(0, 100): 171.0",
+            "percent: 171 is outside 0-100, the range of percent",
             "percent: 171% is not 22/31 = 70.97% within rounding (flag percent_counts_disagree if the study itself "
             "says so)",
         ],
