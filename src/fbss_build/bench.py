@@ -450,8 +450,9 @@ def run_scaling(scratch: Scratch, sizes, timeout: float = SCALING_TIMEOUT_S) -> 
         # The baseline of the validation goal, measured here, on the same files, just before.
         plain = scratch.run([scratch.python, "-c", _PLAIN_READ, str(paths["claims"]), str(paths["audit"])],
                             timeout=timeout)
+        # As in make: the notebook reads what fbss-validate checked (build/validated/ of the same output root).
         validate = scratch.run([str(scratch.dir / ".venv" / "bin" / "fbss-validate"), "--data", str(paths["data"])],
-                               timeout=timeout)
+                               timeout=timeout, FBSS_OUTPUT_ROOT=str(folder / "out"))
         run = scratch.run([scratch.python, "-m", "fbss_build.run", str(notebook),
                            "--output", str(folder / "out" / "build" / f"{GENERIC}.ipynb"),
                            "-p", "data_dir", str(paths["data"])],
