@@ -111,8 +111,9 @@ class _Reader:
 def load_sources(path: Path, reader: _Reader) -> tuple[pd.DataFrame, dict[str, str]]:
     """The sources table and each page's text, checked against its recorded SHA-256."""
     table, frame = reader.table(path, schema.SOURCES)
-    if table is None:
-        raise InputError(reader.problems)
+    if table is None:  # the other tables are still read, so that every problem is reported at once
+        reader.note = "The quotes and the ledgers are checked against the pages once sources.csv can be read."
+        return pd.DataFrame(columns=list(schema.columns(schema.SOURCES))), {}
     texts: dict[str, str] = {}
     for i, row in enumerate(frame.itertuples(index=False)):
         if pd.isna(row.file):
@@ -220,7 +221,7 @@ def load_dataset(paths: DataPaths | None = None) -> Dataset:
         r.problems += ledger_problems(Path(paths.sources), sources, texts, claims, statements, references,
                                       exclusions_table, exclusions)
     elif ledgers:
-        r.note = "The number and footnote ledgers run once these are fixed."
+        r.note = r.note or "The number and footnote ledgers run once these are fixed."
     if r.problems:
         raise InputError(r.problems, r.note)
     return Dataset(sources, texts, claims, references, studies, audit, statements, questions, links, results,

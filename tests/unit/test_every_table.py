@@ -173,3 +173,54 @@ def test_every_rule_of_the_schema_is_refused_and_located(name, data):
         ), f"{file}:{line}: the repeated key ({', '.join(columns)}) was not refused"
     for p in problems:  # every problem, the knock-on ones too, is located in a real file
         assert Path(p.file).exists() and p.line >= 0 and p.column, p
+
+
+def _without_column(text: str, column: str) -> str:
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    at = rows[0].index(column)
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([r[:at] + r[at + 1 :] for r in rows])
+    return out.getvalue()
+
+
+FILE_BREAKS = {
+    # name: (how the file's text is broken, the line and column of the problem, a part of its message)
+    "a required column missing": (
+        lambda text, name: _without_column(text, next(iter(schema.TABLES[name].columns))),
+        lambda name: (1, next(iter(schema.TABLES[name].columns))),
+        "required column is missing",
+    ),
+    "a stray quote": (
+        lambda text, name: text.replace("\n", '\nx"y', 1),
+        lambda name: (2, "-"),
+        "malformed CSV",
+    ),
+    "a row with a field too many": (
+        lambda text, name: _extra_field(text),
+        lambda name: (2, "-"),
+        "fields but the header has",
+    ),
+}
+
+
+def _extra_field(text: str) -> str:
+    header, first, rest = text.split("\n", 2)
+    return f"{header}\n{first},extra\n{rest}"
+
+
+@pytest.mark.parametrize("how", sorted(FILE_BREAKS))
+def test_every_file_that_cannot_be_read_is_refused_and_located(how, data):
+    # Every table broken the same way at once: a table that cannot be read never hides another's problem.
+    broken, where, message = FILE_BREAKS[how]
+    for name in schema.TABLES:
+        path = data / FILES[name]
+        path.write_text(broken(path.read_text(encoding="utf-8"), name), encoding="utf-8")
+    with pytest.raises(InputError) as refused:
+        load_dataset(DataPaths.in_folder(data))
+    problems = refused.value.problems
+    for name in schema.TABLES:
+        line, column = where(name)
+        assert any(
+            p.file == f"data/{FILES[name]}" and p.line == line and p.column == column and message in p.message
+            for p in problems
+        ), f"data/{FILES[name]}: {how} was not refused at line {line}, column {column}"
