@@ -1,8 +1,10 @@
 """The number ledger and the footnote ledger: every number and every footnote marker on a page,
 each accounted for.
 
-The rule for a number (`number_tokens`): every run of digits (with its decimals and thousands
-separators: 26.8, 77,682); every number word (zero, one ... ninety-nine, hundred(s), thousand(s),
+The rule for a number (`number_tokens`): every run of digits, in any script (with its decimals and
+thousands separators: 26.8, 77,682, Arabic-Indic ٢٠, full-width ２０, Devanagari २०); every vulgar
+fraction, alone or after a whole number (½, ⅓, 2½, and 1⁄2 with the fraction slash), read as a share
+as "half" is; every number word (zero, one ... ninety-nine, hundred(s), thousand(s),
 million(s), dozen, half, quarter, once, twice); every ordinal (first ... fifth); and a universal
 quantifier that states a proportion of people: "all", "none", "every" or "no" before people within
 two words (all patients, none of the participants, every single case, no patients), and everyone,
@@ -14,18 +16,21 @@ from a fixed vocabulary).
 
 The rule for a footnote marker (`footnote_markers`): one or two digits in brackets, alone or in a
 list, "(27)", "(23,24,25)"; written straight after a full stop, closing quote or bracket, comma,
-semicolon or colon, but not after a digit and its point ("fusion.2", "cases.”5"; not "26.8", "9:30");
-or superscript digits ("fusion.¹"). A marker the rule cannot see (one written after a space,
-"15% 4") is an exclusion with reason footnote_marker, and then counts as a marker in the footnote
-ledger too. Each marker in the body of a page marks the sentence it closes; it is accounted for by
-a claim of that page citing that reference whose quote lies in that sentence, or by a
-statement-audit row the same way. The page's own reference list (sources.csv:
-references_first_line to references_last_line) is bibliographic data, outside both ledgers.
+semicolon or colon, but not after a digit and its point ("fusion.2", "cases.”5"; not "26.8",
+"9:30"); or superscript digits ("fusion.¹"; not the numerator of "1¹⁄₂"). Its reference number is
+read in ASCII digits ("(٢)" is 2); superscript digits are markers, never numbers. A marker the rule
+cannot see (one written after a space, "15% 4") is an exclusion with reason footnote_marker, and
+then counts as a marker in the footnote ledger too. Each marker in the body of a page marks the
+sentence it closes; it is accounted for by a claim of that page citing that reference whose quote
+lies in that sentence, or by a statement-audit row the same way. The page's own reference list
+(sources.csv: references_first_line to references_last_line) is bibliographic data, outside both
+ledgers.
 """
 from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,9 +53,16 @@ _ORDINAL = re.compile(r"\b(?:first|second|third|fourth|fifth)\b", re.IGNORECASE)
 _THOUSAND = re.compile(r"\b(?:hundreds|(?:thousand|million)s?|quarters?)\b", re.IGNORECASE)
 _BRACKETED_MARKERS = re.compile(r"\((\d{1,2}(?:\s*,\s*\d{1,2})*)\)")
 # Not after a decimal point or a clock's colon ("26.8 percent", "9:30 AM"): digits, punctuation, digits.
-_TRAILING_MARKER = re.compile(r"(?<![0-9][.,;:])(?<=[.)”\"’,;:])\d{1,2}(?=\s|$|[A-Z“\"(])")
-_SUPERSCRIPT_MARKER = re.compile(r"(?<=[\w.)”\"’,;:])[¹²³⁴⁵⁶⁷⁸⁹⁰]{1,2}")
-_SUPERSCRIPTS = str.maketrans("¹²³⁴⁵⁶⁷⁸⁹⁰", "1234567890")
+# (Digits of any script: "٢٦.٨" has no marker "٨" either.)
+_TRAILING_MARKER = re.compile(r"(?<!\d[.,;:])(?<=[.)”\"’,;:])\d{1,2}(?=\s|$|[A-Z“\"(])")
+# Not the numerator of a fraction ("1¹⁄₂").
+_SUPERSCRIPT_MARKER = re.compile(r"(?<=[\w.)”\"’,;:])[¹²³⁴⁵⁶⁷⁸⁹⁰]{1,2}(?![¹²³⁴⁵⁶⁷⁸⁹⁰]*\u2044)")
+
+
+def _reference_number(digits: str) -> str:
+    """A marker's reference number in ASCII digits: '¹' and '٢' and '２' are 1, 2 and 2."""
+    values = [unicodedata.digit(c, None) for c in digits]
+    return digits if None in values else "".join(map(str, values))
 
 
 @dataclass(frozen=True)
@@ -95,11 +107,10 @@ def number_tokens(text: str) -> list[Token]:
 
 def footnote_markers(text: str) -> list[Token]:
     """Every footnote marker by the rule (module docstring), one token per reference number: its digits."""
-    found = [Token(m.start(1) + d.start(), m.start(1) + d.end(), d.group(), "marker")
+    found = [Token(m.start(1) + d.start(), m.start(1) + d.end(), _reference_number(d.group()), "marker")
              for m in _BRACKETED_MARKERS.finditer(text) for d in re.finditer(r"\d+", m.group(1))]
-    found += [Token(*m.span(), m.group(0), "marker") for m in _TRAILING_MARKER.finditer(text)]
-    found += [Token(*m.span(), m.group(0).translate(_SUPERSCRIPTS), "marker")
-              for m in _SUPERSCRIPT_MARKER.finditer(text)]
+    found += [Token(*m.span(), _reference_number(m.group(0)), "marker")
+              for pattern in (_TRAILING_MARKER, _SUPERSCRIPT_MARKER) for m in pattern.finditer(text)]
     return sorted(found, key=lambda t: t.start)
 
 
@@ -295,7 +306,7 @@ def footnote_ledger(source_id: str, text: str, claims: pd.DataFrame, statements:
                 continue  # not on the page: the exclusion is reported as naming no number
             offset = int(starts[int(row.line) - 1]) + int(row.column) - 1
             if text[offset: offset + len(row.text)] == row.text:
-                markers.append(Token(offset, offset + len(row.text), row.text, "marker"))
+                markers.append(Token(offset, offset + len(row.text), _reference_number(row.text), "marker"))
     out = []
     for marker in sorted(markers, key=lambda t: t.start):
         if not in_body(marker.start):
@@ -448,6 +459,8 @@ def read_number(text: str, token: Token) -> Reading:
             unit, end = _TIME_UNITS[after["time"].lower().rstrip("s")], after.end()
         elif after and after["mg"]:
             unit, end = "mg_per_day", after.end()
+        elif numbers.is_share(token.text) and value is not None:
+            value, unit = round(100 * value, 1), "percent"  # '½ of patients', as 'half'
         else:
             unit = "count"
     if low is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import shutil
 
@@ -43,6 +44,35 @@ def test_number_tokens_finds_digits_words_and_ordinals(text, expected):
 
 
 @pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("\u0662\u0660% of patients", ["\u0662\u0660"]),  # Arabic-Indic ٢٠
+        ("\uff12\uff10% and \uff12\uff16\uff0e\uff18%", ["\uff12\uff10", "\uff12\uff16\uff0e\uff18"]),  # ２０, ２６．８
+        ("\u0968\u0966 \u0930\u094b\u0917\u0940", ["\u0968\u0966"]),  # Devanagari २०
+        ("\u00bd of patients, \u2153 of them, \u00be", ["\u00bd", "\u2153", "\u00be"]),  # ½ ⅓ ¾
+        ("after 2\u00bd years, 1\u20442 of them", ["2\u00bd", "1\u20442"]),  # 2½, 1⁄2
+        ("about 1\u00b9\u2044\u2082 hours", ["1\u00b9\u2044\u2082"]),  # 1¹⁄₂
+    ],
+)
+def test_number_tokens_finds_digits_of_any_script_and_fractions(text, expected):
+    tokens = ledger.number_tokens(text)
+    assert texts(tokens) == [(t, "number") for t in expected]
+    assert [text[t.start : t.end] for t in tokens] == expected
+
+
+def test_numbers_of_any_script_are_located_by_line_and_character_column():
+    page = "Title\nOf \u0662\u0660 patients, \u00bd improved; \uff12\uff16\uff0e\uff18% in 2\u00bd years.\n"
+    starts = ledger._line_starts(page)
+    located = [(ledger.locate(page, starts, t.start), t.text) for t in ledger.number_tokens(page)]
+    assert located == [
+        ((2, 4), "\u0662\u0660"),
+        ((2, 17), "\u00bd"),
+        ((2, 29), "\uff12\uff16\uff0e\uff18"),
+        ((2, 38), "2\u00bd"),
+    ]
+
+
+@pytest.mark.parametrize(
     "text, found",
     [
         ("All patients taking long-acting opioids stopped.", ["All"]),
@@ -67,6 +97,14 @@ def test_universal_quantifiers_count_only_where_they_state_a_proportion(text, fo
         ("at L4-L5 and (800) 300-9300, 26.8% of 77,682", []),
         ("in 26.8 percent, 1.5 mg at 9:30 AM, 3,5 times", []),  # decimals, a clock, a decimal comma
         ("after fusion.¹ Then", ["1"]),
+        # Digits of any script: a marker's reference number is read as ASCII digits.
+        ("no better than therapy (\u0667).", ["7"]),  # (٧)
+        ("Other research (\uff12\uff13,\uff12\uff14) has shown", ["23", "24"]),  # (２３,２４)
+        ("after fusion.\u0662 If so", ["2"]),  # .٢
+        ("in \u0662\u0666.\u0668 percent of cases", []),  # ٢٦.٨: a decimal, no marker ٨
+        # Superscripts stay markers, but not the numerator of a fraction.
+        ("fusion.\u00b2\u00b3 Then", ["23"]),
+        ("took 1\u00b9\u2044\u2082 hours.", []),
     ],
 )
 def test_footnote_markers(text, markers):
@@ -200,6 +238,40 @@ def test_a_marker_the_rule_cannot_see_is_declared_as_an_exclusion_and_then_needs
     assert markers["marker"].tolist() == ["4"] and markers["accounted_by"].isna().all()
 
 
+def test_a_fraction_or_other_digits_are_accounted_for_like_any_number():
+    page = "Of \u0662\u0660 patients, \u00bd improved.\n"
+    sentence = page.strip()
+    columns = ["claim_id", "source_id", "quote", "value_text", "value", "population"]
+    none = frame(["source_id", "line", "column", "text", "reason"])
+    numbers = ledger.number_ledger("p", page, frame(columns), none)
+    assert list(zip(numbers["column"], numbers["text"], numbers["accounted_by"].isna())) == [
+        (4, "\u0662\u0660", True),
+        (17, "\u00bd", True),
+    ]
+    # "½" recorded as 50 (percent, as "half" is), its 20 patients in the population.
+    share = ("p-01", "p", sentence, "\u00bd", "50", "\u0662\u0660 patients")
+    numbers = ledger.number_ledger("p", page, frame(columns, [share]), none)
+    assert numbers["accounted_by"].tolist() == ["p-01", "p-01"]
+    # A claim recording another value, and "½" in none of its text, does not account for it.
+    wrong = ("p-01", "p", sentence, None, "30", "\u0662\u0660 patients")
+    numbers = ledger.number_ledger("p", page, frame(columns, [wrong]), none)
+    assert numbers["accounted_by"].isna().tolist() == [False, True]
+
+
+def test_a_fraction_is_read_as_a_share_as_half_is():
+    text = "About \u2153 of patients improve, within 2\u00bd years."
+    first, second = ledger.number_tokens(text)
+    reading = ledger.read_number(text, first)
+    assert (text[reading.start : reading.end], reading.value, reading.unit, reading.bound) == (
+        "About \u2153",
+        33.3,
+        "percent",
+        "approx",
+    )
+    reading = ledger.read_number(text, second)
+    assert (text[reading.start : reading.end], reading.value, reading.unit) == ("within 2\u00bd years", 2.5, "years")
+
+
 # -- enforced by validation, with located messages ---------------------------------------------------
 
 
@@ -238,6 +310,54 @@ def test_an_unaccounted_number_is_named_by_page_line_and_column(data, capsys):
         "and has no row in number_exclusions.csv (a claim whose quote contains it and records it as "
         "its value or in what it measures, or an exclusion with its reason)"
     )
+
+
+def _append_to_darrow(data, line):
+    """A line added at the end of the Darrow page (after its reference list), with the hash updated; its line."""
+    page = data / "sources" / "darrow-muscle-damage.txt"
+    text = page.read_text(encoding="utf-8") + "\n" + line
+    page.write_text(text, encoding="utf-8")
+    old = hashlib.sha256((DATA / "sources" / "darrow-muscle-damage.txt").read_bytes()).hexdigest()
+    sources = (data / "sources.csv").read_text(encoding="utf-8")
+    (data / "sources.csv").write_text(sources.replace(old, hashlib.sha256(text.encode()).hexdigest()), encoding="utf-8")
+    return text.count("\n") + 1
+
+
+def test_numbers_in_other_digits_and_fractions_are_in_the_ledger(data, capsys):
+    # Arabic-Indic digits, a vulgar fraction and full-width digits: each named by its line and column.
+    line = _append_to_darrow(data, "Of \u0662\u0660 patients, \u00bd improved and \uff12\uff10% relapsed.")
+    status, err = run(capsys, data)
+    assert status == 1
+    page = "data/sources/darrow-muscle-damage.txt"
+    assert [e.split(": the number")[0] for e in err[:-1]] == [
+        f"{page}:{line}: column 4",
+        f"{page}:{line}: column 17",
+        f"{page}:{line}: column 32",
+    ]
+    assert "the number '\u00bd' is recorded by no claim" in err[1]
+    # A claim whose value_text is the fraction states 50 (percent, as "half" does); its population
+    # records the 20 patients; the full-width 20 is excluded.
+    with open(data / "claims.csv", encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    claim = dict(next(r for r in rows if r["claim_id"] == "regenexx-failed-back-01"))
+    claim.update(
+        claim_id="darrow-muscle-damage-99",
+        source_id="darrow-muscle-damage",
+        quote="Of \u0662\u0660 patients, \u00bd improved",
+        value_text="\u00bd",
+        value="50",
+        unit="percent",
+        measure="rate",
+        population="\u0662\u0660 patients",
+        finding_id="darrow-half-improved",
+        notes="",
+    )
+    with open(data / "claims.csv", "a", encoding="utf-8", newline="") as f:
+        csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n").writerow(claim)
+    with open(data / "number_exclusions.csv", "a", encoding="utf-8") as f:
+        f.write(f"darrow-muscle-damage,{line},32,\uff12\uff10,other,\n")
+    status, err = run(capsys, data)
+    assert status == 0, err
 
 
 def test_an_exclusion_of_nothing_is_named_by_its_csv_line(data, capsys):
