@@ -272,6 +272,29 @@ def test_a_fraction_is_read_as_a_share_as_half_is():
     assert (text[reading.start : reading.end], reading.value, reading.unit) == ("within 2\u00bd years", 2.5, "years")
 
 
+def test_each_statement_audit_row_accounts_for_a_marker():
+    def unmarked(*rows):
+        statements = frame(["source_id", "ref_id", "quote", "footnote_line"], rows)
+        return [
+            (i, column) for i, column, _ in ledger.unmarked_statements("p", PAGE, statements, REFS, first=5, last=5)
+        ]
+
+    # The marker for its reference closes the quoted sentence.
+    assert unmarked(("p", "p-r2", "Surgery helps some patients.", None)) == []
+    # A marker closes it, but for another reference: the row names the wrong one.
+    assert unmarked(("p", "p-r1", "Surgery helps some patients.", None)) == [(0, "ref_id")]
+    # No marker closes the quoted sentence (the page lost it, or never had it).
+    assert unmarked(("p", "p-r2", "Three steps follow.", None)) == [(0, "quote")]
+    # A statement its footnote covers without closing names the marker's line; a marker for its reference must be there.
+    assert unmarked(("p", "p-r2", "Three steps follow.", 2)) == []
+    assert unmarked(("p", "p-r2", "Three steps follow.", 3), ("p", "p-r2", "Three steps follow.", 5)) == [
+        (0, "footnote_line"),
+        (1, "footnote_line"),  # line 5 is the reference list: no marker of the body
+    ]
+    # Rows of other pages are not this page's.
+    assert unmarked(("q", "p-r2", "Three steps follow.", None)) == []
+
+
 # -- enforced by validation, with located messages ---------------------------------------------------
 
 
@@ -374,6 +397,75 @@ def test_an_unaudited_footnoted_statement_is_named(data, capsys):
     status, err = run(capsys, data)
     assert status == 1
     assert err[0].startswith("data/sources/centeno-schultz-fbss.txt:173: column 275: footnote 11 marks a statement")
+
+
+def edit_rows(path, edit):
+    """Rewrite a CSV file with edit(row) applied to each row (a dict)."""
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(edit(dict(row)) or row for row in rows)
+    path.write_text(out.getvalue(), encoding="utf-8")
+
+
+def test_a_statement_audit_row_whose_marker_is_gone_is_named(data, capsys):
+    # The page loses footnote (11) of the statement that row 17 of statement_audit.csv audits.
+    page = data / "sources" / "centeno-schultz-fbss.txt"
+    old = page.read_bytes()
+    page.write_bytes(old.replace(b"this muscle (11).", b"this muscle."))
+    sources = (data / "sources.csv").read_text(encoding="utf-8")
+    new = hashlib.sha256(page.read_bytes()).hexdigest()
+    (data / "sources.csv").write_text(sources.replace(hashlib.sha256(old).hexdigest(), new), encoding="utf-8")
+    status, err = run(capsys, data)
+    assert status == 1
+    assert err[:-1] == [
+        "data/statement_audit.csv:17: quote: no footnote marker for reference [11] (centeno-schultz-fbss-r11) closes "
+        "this statement on the page: each statement-audit row accounts for a marker (a statement its footnote "
+        "covers without closing names that marker's line in footnote_line)"
+    ]
+
+
+def test_a_statement_audit_row_naming_the_wrong_reference_is_named(data, capsys):
+    # Row 12 audits the last sentence of the quotation that footnote 2 closes; say it cites reference 1.
+    def wrong(row):
+        if row["ref_id"] == "caring-fbss-options-r2" and row["quote"].startswith("Finally, revision surgery"):
+            row.update(ref_id="caring-fbss-options-r1", pmid="", doi="")
+            return row
+
+    edit_rows(data / "statement_audit.csv", wrong)
+    status, err = run(capsys, data)
+    assert status == 1
+    assert (
+        "data/statement_audit.csv:12: ref_id: the footnote marker closing this statement on the page is [2], not [1] "
+        "(caring-fbss-options-r1): each statement-audit row accounts for a marker for its reference"
+    ) in err
+    # Footnote 2 is then accounted for by nothing: the footnote ledger names it too.
+    assert any(e.startswith("data/sources/caring-fbss-options.txt:47: column 387: footnote 2 marks") for e in err)
+
+
+def test_a_statement_its_footnote_covers_without_closing_names_the_markers_line(data, capsys):
+    # Five rows audit statements their footnote covers without closing; without footnote_line each is refused.
+    edit_rows(data / "statement_audit.csv", lambda row: {**row, "footnote_line": ""})
+    status, err = run(capsys, data)
+    assert status == 1
+    assert [e.split(": no footnote marker for reference")[0] for e in err[:-1]] == [
+        f"data/statement_audit.csv:{line}: quote" for line in (3, 4, 5, 6, 40)
+    ]
+    # A line without a marker for that reference is refused too.
+    shutil.copy(DATA / "statement_audit.csv", data / "statement_audit.csv")
+    edit_rows(
+        data / "statement_audit.csv", lambda row: {**row, "footnote_line": "116"} if row["footnote_line"] else row
+    )
+    status, err = run(capsys, data)
+    assert status == 1
+    assert err[-2] == (
+        "data/statement_audit.csv:40: footnote_line: no footnote marker for reference [6] (centeno-schultz-fbss-r6) "
+        "on line 116 of the page: each statement-audit row accounts for a marker, and a statement its footnote "
+        "covers without closing names that marker's line"
+    )
+    assert len(err) == 6
 
 
 def test_a_missing_universal_claim_is_found(data, capsys):
