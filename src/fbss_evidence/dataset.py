@@ -219,7 +219,7 @@ def load_dataset(paths: DataPaths | None = None) -> Dataset:
     if ledgers and not r.problems:
         # The ledgers need every other table right: they run once the rest is valid.
         r.problems += ledger_problems(Path(paths.sources), sources, texts, claims, statements, references,
-                                      exclusions_table, exclusions)
+                                      exclusions_table, exclusions, statement_table)
     elif ledgers:
         r.note = r.note or "The number and footnote ledgers run once these are fixed."
     if r.problems:
@@ -230,9 +230,10 @@ def load_dataset(paths: DataPaths | None = None) -> Dataset:
 
 def ledger_problems(sources_csv: Path, sources: pd.DataFrame, texts: dict[str, str], claims: pd.DataFrame,
                     statements: pd.DataFrame, references: pd.DataFrame, exclusions_table: CsvTable,
-                    exclusions: pd.DataFrame) -> list[Problem]:
-    """Every number and every footnote marker of every page accounted for; every exclusion names a number.
-    A problem in a page is located in its text file, by line and column."""
+                    exclusions: pd.DataFrame, statement_table: CsvTable | None = None) -> list[Problem]:
+    """Every number and every footnote marker of every page accounted for; every exclusion names a number;
+    every statement-audit row accounts for a marker (when its table is given). A problem in a page is
+    located in its text file, by line and column."""
     from . import ledger
     from .problems import display_path
 
@@ -259,6 +260,11 @@ def ledger_problems(sources_csv: Path, sources: pd.DataFrame, texts: dict[str, s
             problems.append(Problem(name, row.line, f"column {row.column}",
                                     f"footnote {row.marker} marks a statement that neither a claim citing that "
                                     "reference nor a statement_audit.csv row accounts for"))
+        if statement_table is not None:
+            for i, column, message in ledger.unmarked_statements(
+                    source.source_id, text, statements, references, exclusions, source.references_first_line,
+                    source.references_last_line):
+                problems.append(statement_table.problem(i, column, message))
     for i, row in enumerate(exclusions.itertuples(index=False)):
         if (row.source_id, row.line, row.column, row.text) not in used:
             problems.append(exclusions_table.problem(i, "text", f"no number '{row.text}' at line {row.line:g}, column "

@@ -1,8 +1,10 @@
 """The number ledger and the footnote ledger: every number and every footnote marker on a page,
 each accounted for.
 
-The rule for a number (`number_tokens`): every run of digits (with its decimals and thousands
-separators: 26.8, 77,682); every number word (zero, one ... ninety-nine, hundred(s), thousand(s),
+The rule for a number (`number_tokens`): every run of digits, in any script (with its decimals and
+thousands separators: 26.8, 77,682, Arabic-Indic ٢٠, full-width ２０, Devanagari २०); every vulgar
+fraction, alone or after a whole number (½, ⅓, 2½, and 1⁄2 with the fraction slash), read as a share
+as "half" is; every number word (zero, one ... ninety-nine, hundred(s), thousand(s),
 million(s), dozen, half, quarter, once, twice); every ordinal (first ... fifth); and a universal
 quantifier that states a proportion of people: "all", "none", "every" or "no" before people within
 two words (all patients, none of the participants, every single case, no patients), and everyone,
@@ -14,18 +16,23 @@ from a fixed vocabulary).
 
 The rule for a footnote marker (`footnote_markers`): one or two digits in brackets, alone or in a
 list, "(27)", "(23,24,25)"; written straight after a full stop, closing quote or bracket, comma,
-semicolon or colon, but not after a digit and its point ("fusion.2", "cases.”5"; not "26.8", "9:30");
-or superscript digits ("fusion.¹"). A marker the rule cannot see (one written after a space,
-"15% 4") is an exclusion with reason footnote_marker, and then counts as a marker in the footnote
-ledger too. Each marker in the body of a page marks the sentence it closes; it is accounted for by
-a claim of that page citing that reference whose quote lies in that sentence, or by a
-statement-audit row the same way. The page's own reference list (sources.csv:
-references_first_line to references_last_line) is bibliographic data, outside both ledgers.
+semicolon or colon, but not after a digit and its point ("fusion.2", "cases.”5"; not "26.8",
+"9:30"); or superscript digits ("fusion.¹"; not the numerator of "1¹⁄₂"). Its reference number is
+read in ASCII digits ("(٢)" is 2); superscript digits are markers, never numbers. A marker the rule
+cannot see (one written after a space, "15% 4") is an exclusion with reason footnote_marker, and
+then counts as a marker in the footnote ledger too. Each marker in the body of a page marks the
+sentence it closes; it is accounted for by a claim of that page citing that reference whose quote
+lies in that sentence, or by a statement-audit row the same way. Each statement-audit row in turn
+must account for at least one marker of its page's body that way (`unmarked_statements`); a row for
+a statement its footnote covers without closing it names instead, in footnote_line, the line that
+holds a marker for its reference. The page's own reference list (sources.csv: references_first_line
+to references_last_line) is bibliographic data, outside both ledgers.
 """
 from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,9 +55,16 @@ _ORDINAL = re.compile(r"\b(?:first|second|third|fourth|fifth)\b", re.IGNORECASE)
 _THOUSAND = re.compile(r"\b(?:hundreds|(?:thousand|million)s?|quarters?)\b", re.IGNORECASE)
 _BRACKETED_MARKERS = re.compile(r"\((\d{1,2}(?:\s*,\s*\d{1,2})*)\)")
 # Not after a decimal point or a clock's colon ("26.8 percent", "9:30 AM"): digits, punctuation, digits.
-_TRAILING_MARKER = re.compile(r"(?<![0-9][.,;:])(?<=[.)”\"’,;:])\d{1,2}(?=\s|$|[A-Z“\"(])")
-_SUPERSCRIPT_MARKER = re.compile(r"(?<=[\w.)”\"’,;:])[¹²³⁴⁵⁶⁷⁸⁹⁰]{1,2}")
-_SUPERSCRIPTS = str.maketrans("¹²³⁴⁵⁶⁷⁸⁹⁰", "1234567890")
+# (Digits of any script: "٢٦.٨" has no marker "٨" either.)
+_TRAILING_MARKER = re.compile(r"(?<!\d[.,;:])(?<=[.)”\"’,;:])\d{1,2}(?=\s|$|[A-Z“\"(])")
+# Not the numerator of a fraction ("1¹⁄₂").
+_SUPERSCRIPT_MARKER = re.compile(r"(?<=[\w.)”\"’,;:])[¹²³⁴⁵⁶⁷⁸⁹⁰]{1,2}(?![¹²³⁴⁵⁶⁷⁸⁹⁰]*\u2044)")
+
+
+def _reference_number(digits: str) -> str:
+    """A marker's reference number in ASCII digits: '¹' and '٢' and '２' are 1, 2 and 2."""
+    values = [unicodedata.digit(c, None) for c in digits]
+    return digits if None in values else "".join(map(str, values))
 
 
 @dataclass(frozen=True)
@@ -95,11 +109,10 @@ def number_tokens(text: str) -> list[Token]:
 
 def footnote_markers(text: str) -> list[Token]:
     """Every footnote marker by the rule (module docstring), one token per reference number: its digits."""
-    found = [Token(m.start(1) + d.start(), m.start(1) + d.end(), d.group(), "marker")
+    found = [Token(m.start(1) + d.start(), m.start(1) + d.end(), _reference_number(d.group()), "marker")
              for m in _BRACKETED_MARKERS.finditer(text) for d in re.finditer(r"\d+", m.group(1))]
-    found += [Token(*m.span(), m.group(0), "marker") for m in _TRAILING_MARKER.finditer(text)]
-    found += [Token(*m.span(), m.group(0).translate(_SUPERSCRIPTS), "marker")
-              for m in _SUPERSCRIPT_MARKER.finditer(text)]
+    found += [Token(*m.span(), _reference_number(m.group(0)), "marker")
+              for pattern in (_TRAILING_MARKER, _SUPERSCRIPT_MARKER) for m in pattern.finditer(text)]
     return sorted(found, key=lambda t: t.start)
 
 
@@ -268,24 +281,12 @@ def number_ledger(source_id: str, text: str, claims: pd.DataFrame, exclusions: p
 FOOTNOTE_COLUMNS = ["source_id", "line", "column", "marker", "accounted_by"]
 
 
-def footnote_ledger(source_id: str, text: str, claims: pd.DataFrame, statements: pd.DataFrame,
-                    references: pd.DataFrame, exclusions: pd.DataFrame | None = None,
-                    first: float = np.nan, last: float = np.nan) -> pd.DataFrame:
-    """Every footnote marker of a page's body with the claim or statement-audit row that accounts for it
-    (accounted_by empty when nothing does)."""
+def _body_markers(source_id: str, text: str, exclusions: pd.DataFrame | None, first: float, last: float
+                  ) -> list[tuple[Token, int, int]]:
+    """Every footnote marker of a page's body (the rule's, and those declared in number_exclusions.csv), in
+    order, each with the span of the sentence it closes."""
     starts = _line_starts(text)
     in_body = body_mask(text, first, last)
-    number_of = dict(zip(references["ref_id"], references["ref_number"].astype(str)))
-    cited = []  # (start, end, reference number, label) of every quote of this page that cites a reference
-    for rows, kind in ((claims, "claim"), (statements, "statement")):
-        columns = ["quote", "ref_id"] + (["claim_id"] if kind == "claim" else [])
-        here = rows.loc[(rows["source_id"] == source_id) & rows["ref_id"].notna(), columns].drop_duplicates(
-            ["quote", "ref_id"])
-        for row in here.itertuples():
-            if not isinstance(row.ref_id, str):
-                continue
-            label = row.claim_id if kind == "claim" else f"statement audit: {row.ref_id}"
-            cited += [(s, e, number_of.get(row.ref_id), label) for s, e in _occurrences(text, row.quote)]
     markers = footnote_markers(text)
     if exclusions is not None:
         # Markers the rule cannot see, declared as such in number_exclusions.csv.
@@ -295,17 +296,82 @@ def footnote_ledger(source_id: str, text: str, claims: pd.DataFrame, statements:
                 continue  # not on the page: the exclusion is reported as naming no number
             offset = int(starts[int(row.line) - 1]) + int(row.column) - 1
             if text[offset: offset + len(row.text)] == row.text:
-                markers.append(Token(offset, offset + len(row.text), row.text, "marker"))
+                markers.append(Token(offset, offset + len(row.text), _reference_number(row.text), "marker"))
+    return [(marker, *sentence_span(text, marker.start, marker.end))
+            for marker in sorted(markers, key=lambda t: t.start) if in_body(marker.start)]
+
+
+def _accounts(quote: tuple[int, int], number: str | None, marker: tuple[Token, int, int]) -> bool:
+    """A quote (its span on the page) citing reference `number` accounts for a marker when the marker is for
+    that reference number and the quote lies in the sentence the marker closes."""
+    (s, e), (token, begin, end) = quote, marker
+    return number == token.text and s < end and e > begin
+
+
+def footnote_ledger(source_id: str, text: str, claims: pd.DataFrame, statements: pd.DataFrame,
+                    references: pd.DataFrame, exclusions: pd.DataFrame | None = None,
+                    first: float = np.nan, last: float = np.nan) -> pd.DataFrame:
+    """Every footnote marker of a page's body with the claim or statement-audit row that accounts for it
+    (accounted_by empty when nothing does)."""
+    starts = _line_starts(text)
+    number_of = dict(zip(references["ref_id"], references["ref_number"].astype(str)))
+    cited = []  # (span, reference number, label) of every quote of this page that cites a reference
+    for rows, kind in ((claims, "claim"), (statements, "statement")):
+        columns = ["quote", "ref_id"] + (["claim_id"] if kind == "claim" else [])
+        here = rows.loc[(rows["source_id"] == source_id) & rows["ref_id"].notna(), columns].drop_duplicates(
+            ["quote", "ref_id"])
+        for row in here.itertuples():
+            if not isinstance(row.ref_id, str):
+                continue
+            label = row.claim_id if kind == "claim" else f"statement audit: {row.ref_id}"
+            cited += [(span, number_of.get(row.ref_id), label) for span in _occurrences(text, row.quote)]
     out = []
-    for marker in sorted(markers, key=lambda t: t.start):
-        if not in_body(marker.start):
-            continue
-        begin, end = sentence_span(text, marker.start, marker.end)
-        # A quote accounts for a marker when it cites that reference number and lies in the marker's sentence.
-        by = next((label for s, e, number, label in cited if number == marker.text and s < end and e > begin), None)
-        line, column = locate(text, starts, marker.start)
-        out.append(dict(source_id=source_id, line=line, column=column, marker=marker.text, accounted_by=by))
+    for marker in _body_markers(source_id, text, exclusions, first, last):
+        by = next((label for span, number, label in cited if _accounts(span, number, marker)), None)
+        line, column = locate(text, starts, marker[0].start)
+        out.append(dict(source_id=source_id, line=line, column=column, marker=marker[0].text, accounted_by=by))
     return pd.DataFrame(out, columns=FOOTNOTE_COLUMNS)
+
+
+def unmarked_statements(source_id: str, text: str, statements: pd.DataFrame, references: pd.DataFrame,
+                        exclusions: pd.DataFrame | None = None, first: float = np.nan, last: float = np.nan
+                        ) -> list[tuple[int, str, str]]:
+    """Each statement-audit row of the page that accounts for no footnote marker of its body: (its position in
+    `statements`, the column that is wrong, why). A row accounts for a marker as in the footnote ledger (a
+    marker for its reference number closes the sentence its quote lies in); a row for a statement its footnote
+    covers without closing names the line of that marker (footnote_line), where a marker for its reference
+    number must then be."""
+    markers = _body_markers(source_id, text, exclusions, first, last)
+    starts = _line_starts(text)
+    number_of = dict(zip(references["ref_id"], references["ref_number"].astype(str)))
+    declared = statements["footnote_line"] if "footnote_line" in statements else pd.Series(np.nan, statements.index)
+    out = []
+    for i in np.flatnonzero((statements["source_id"] == source_id).to_numpy()):
+        quote, ref_id, line = statements["quote"].iat[i], statements["ref_id"].iat[i], declared.iat[i]
+        if not (isinstance(quote, str) and isinstance(ref_id, str)):
+            continue  # reported by the table's own rules
+        number = number_of.get(ref_id)
+        if pd.notna(line):
+            if not any(token.text == number and locate(text, starts, token.start)[0] == line
+                       for token, _, _ in markers):
+                out.append((i, "footnote_line", f"no footnote marker for reference [{number}] ({ref_id}) on line "
+                            f"{line:g} of the page: each statement-audit row accounts for a marker, and a "
+                            "statement its footnote covers without closing names that marker's line"))
+            continue
+        spans = _occurrences(text, quote)
+        if any(_accounts(span, number, marker) for marker in markers for span in spans):
+            continue
+        closing = sorted({token.text for token, begin, end in markers for s, e in spans if s < end and e > begin},
+                         key=lambda n: (len(n), n))
+        if closing:
+            out.append((i, "ref_id", f"the footnote marker closing this statement on the page is "
+                        f"[{', '.join(closing)}], not [{number}] ({ref_id}): each statement-audit row accounts for "
+                        "a marker for its reference"))
+        else:
+            out.append((i, "quote", f"no footnote marker for reference [{number}] ({ref_id}) closes this statement "
+                        "on the page: each statement-audit row accounts for a marker (a statement its footnote "
+                        "covers without closing names that marker's line in footnote_line)"))
+    return out
 
 
 # -- suggestions: what a number most likely is (for the candidate sheet; an analyst decides) --------
@@ -448,6 +514,8 @@ def read_number(text: str, token: Token) -> Reading:
             unit, end = _TIME_UNITS[after["time"].lower().rstrip("s")], after.end()
         elif after and after["mg"]:
             unit, end = "mg_per_day", after.end()
+        elif numbers.is_share(token.text) and value is not None:
+            value, unit = round(100 * value, 1), "percent"  # '½ of patients', as 'half'
         else:
             unit = "count"
     if low is not None:

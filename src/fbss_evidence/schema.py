@@ -166,6 +166,9 @@ STATEMENT_AUDIT = table("statement_audit", "Footnoted statements without a numbe
     "url_seen": text("The page actually read.", required=False),
     "pmid": text("PubMed id.", pattern(PMID), required=False),
     "doi": text("DOI.", pattern(DOI), required=False),
+    "footnote_line": number("For a statement its footnote covers without closing it: the line of the page where "
+                            "that footnote's marker is printed (empty when the marker closes the statement).",
+                            pa.Check.ge(1), whole=True),
 }, primary_key=("source_id", "ref_id", "quote"), foreign_keys=(("source_id", "sources", "source_id"),
                                                                   ("ref_id", "references", "ref_id")))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import shutil
 
@@ -43,6 +44,35 @@ def test_number_tokens_finds_digits_words_and_ordinals(text, expected):
 
 
 @pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("\u0662\u0660% of patients", ["\u0662\u0660"]),  # Arabic-Indic ٢٠
+        ("\uff12\uff10% and \uff12\uff16\uff0e\uff18%", ["\uff12\uff10", "\uff12\uff16\uff0e\uff18"]),  # ２０, ２６．８
+        ("\u0968\u0966 \u0930\u094b\u0917\u0940", ["\u0968\u0966"]),  # Devanagari २०
+        ("\u00bd of patients, \u2153 of them, \u00be", ["\u00bd", "\u2153", "\u00be"]),  # ½ ⅓ ¾
+        ("after 2\u00bd years, 1\u20442 of them", ["2\u00bd", "1\u20442"]),  # 2½, 1⁄2
+        ("about 1\u00b9\u2044\u2082 hours", ["1\u00b9\u2044\u2082"]),  # 1¹⁄₂
+    ],
+)
+def test_number_tokens_finds_digits_of_any_script_and_fractions(text, expected):
+    tokens = ledger.number_tokens(text)
+    assert texts(tokens) == [(t, "number") for t in expected]
+    assert [text[t.start : t.end] for t in tokens] == expected
+
+
+def test_numbers_of_any_script_are_located_by_line_and_character_column():
+    page = "Title\nOf \u0662\u0660 patients, \u00bd improved; \uff12\uff16\uff0e\uff18% in 2\u00bd years.\n"
+    starts = ledger._line_starts(page)
+    located = [(ledger.locate(page, starts, t.start), t.text) for t in ledger.number_tokens(page)]
+    assert located == [
+        ((2, 4), "\u0662\u0660"),
+        ((2, 17), "\u00bd"),
+        ((2, 29), "\uff12\uff16\uff0e\uff18"),
+        ((2, 38), "2\u00bd"),
+    ]
+
+
+@pytest.mark.parametrize(
     "text, found",
     [
         ("All patients taking long-acting opioids stopped.", ["All"]),
@@ -67,6 +97,14 @@ def test_universal_quantifiers_count_only_where_they_state_a_proportion(text, fo
         ("at L4-L5 and (800) 300-9300, 26.8% of 77,682", []),
         ("in 26.8 percent, 1.5 mg at 9:30 AM, 3,5 times", []),  # decimals, a clock, a decimal comma
         ("after fusion.¹ Then", ["1"]),
+        # Digits of any script: a marker's reference number is read as ASCII digits.
+        ("no better than therapy (\u0667).", ["7"]),  # (٧)
+        ("Other research (\uff12\uff13,\uff12\uff14) has shown", ["23", "24"]),  # (２３,２４)
+        ("after fusion.\u0662 If so", ["2"]),  # .٢
+        ("in \u0662\u0666.\u0668 percent of cases", []),  # ٢٦.٨: a decimal, no marker ٨
+        # Superscripts stay markers, but not the numerator of a fraction.
+        ("fusion.\u00b2\u00b3 Then", ["23"]),
+        ("took 1\u00b9\u2044\u2082 hours.", []),
     ],
 )
 def test_footnote_markers(text, markers):
@@ -200,6 +238,63 @@ def test_a_marker_the_rule_cannot_see_is_declared_as_an_exclusion_and_then_needs
     assert markers["marker"].tolist() == ["4"] and markers["accounted_by"].isna().all()
 
 
+def test_a_fraction_or_other_digits_are_accounted_for_like_any_number():
+    page = "Of \u0662\u0660 patients, \u00bd improved.\n"
+    sentence = page.strip()
+    columns = ["claim_id", "source_id", "quote", "value_text", "value", "population"]
+    none = frame(["source_id", "line", "column", "text", "reason"])
+    numbers = ledger.number_ledger("p", page, frame(columns), none)
+    assert list(zip(numbers["column"], numbers["text"], numbers["accounted_by"].isna())) == [
+        (4, "\u0662\u0660", True),
+        (17, "\u00bd", True),
+    ]
+    # "½" recorded as 50 (percent, as "half" is), its 20 patients in the population.
+    share = ("p-01", "p", sentence, "\u00bd", "50", "\u0662\u0660 patients")
+    numbers = ledger.number_ledger("p", page, frame(columns, [share]), none)
+    assert numbers["accounted_by"].tolist() == ["p-01", "p-01"]
+    # A claim recording another value, and "½" in none of its text, does not account for it.
+    wrong = ("p-01", "p", sentence, None, "30", "\u0662\u0660 patients")
+    numbers = ledger.number_ledger("p", page, frame(columns, [wrong]), none)
+    assert numbers["accounted_by"].isna().tolist() == [False, True]
+
+
+def test_a_fraction_is_read_as_a_share_as_half_is():
+    text = "About \u2153 of patients improve, within 2\u00bd years."
+    first, second = ledger.number_tokens(text)
+    reading = ledger.read_number(text, first)
+    assert (text[reading.start : reading.end], reading.value, reading.unit, reading.bound) == (
+        "About \u2153",
+        33.3,
+        "percent",
+        "approx",
+    )
+    reading = ledger.read_number(text, second)
+    assert (text[reading.start : reading.end], reading.value, reading.unit) == ("within 2\u00bd years", 2.5, "years")
+
+
+def test_each_statement_audit_row_accounts_for_a_marker():
+    def unmarked(*rows):
+        statements = frame(["source_id", "ref_id", "quote", "footnote_line"], rows)
+        return [
+            (i, column) for i, column, _ in ledger.unmarked_statements("p", PAGE, statements, REFS, first=5, last=5)
+        ]
+
+    # The marker for its reference closes the quoted sentence.
+    assert unmarked(("p", "p-r2", "Surgery helps some patients.", None)) == []
+    # A marker closes it, but for another reference: the row names the wrong one.
+    assert unmarked(("p", "p-r1", "Surgery helps some patients.", None)) == [(0, "ref_id")]
+    # No marker closes the quoted sentence (the page lost it, or never had it).
+    assert unmarked(("p", "p-r2", "Three steps follow.", None)) == [(0, "quote")]
+    # A statement its footnote covers without closing names the marker's line; a marker for its reference must be there.
+    assert unmarked(("p", "p-r2", "Three steps follow.", 2)) == []
+    assert unmarked(("p", "p-r2", "Three steps follow.", 3), ("p", "p-r2", "Three steps follow.", 5)) == [
+        (0, "footnote_line"),
+        (1, "footnote_line"),  # line 5 is the reference list: no marker of the body
+    ]
+    # Rows of other pages are not this page's.
+    assert unmarked(("q", "p-r2", "Three steps follow.", None)) == []
+
+
 # -- enforced by validation, with located messages ---------------------------------------------------
 
 
@@ -240,6 +335,54 @@ def test_an_unaccounted_number_is_named_by_page_line_and_column(data, capsys):
     )
 
 
+def _append_to_darrow(data, line):
+    """A line added at the end of the Darrow page (after its reference list), with the hash updated; its line."""
+    page = data / "sources" / "darrow-muscle-damage.txt"
+    text = page.read_text(encoding="utf-8") + "\n" + line
+    page.write_text(text, encoding="utf-8")
+    old = hashlib.sha256((DATA / "sources" / "darrow-muscle-damage.txt").read_bytes()).hexdigest()
+    sources = (data / "sources.csv").read_text(encoding="utf-8")
+    (data / "sources.csv").write_text(sources.replace(old, hashlib.sha256(text.encode()).hexdigest()), encoding="utf-8")
+    return text.count("\n") + 1
+
+
+def test_numbers_in_other_digits_and_fractions_are_in_the_ledger(data, capsys):
+    # Arabic-Indic digits, a vulgar fraction and full-width digits: each named by its line and column.
+    line = _append_to_darrow(data, "Of \u0662\u0660 patients, \u00bd improved and \uff12\uff10% relapsed.")
+    status, err = run(capsys, data)
+    assert status == 1
+    page = "data/sources/darrow-muscle-damage.txt"
+    assert [e.split(": the number")[0] for e in err[:-1]] == [
+        f"{page}:{line}: column 4",
+        f"{page}:{line}: column 17",
+        f"{page}:{line}: column 32",
+    ]
+    assert "the number '\u00bd' is recorded by no claim" in err[1]
+    # A claim whose value_text is the fraction states 50 (percent, as "half" does); its population
+    # records the 20 patients; the full-width 20 is excluded.
+    with open(data / "claims.csv", encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    claim = dict(next(r for r in rows if r["claim_id"] == "regenexx-failed-back-01"))
+    claim.update(
+        claim_id="darrow-muscle-damage-99",
+        source_id="darrow-muscle-damage",
+        quote="Of \u0662\u0660 patients, \u00bd improved",
+        value_text="\u00bd",
+        value="50",
+        unit="percent",
+        measure="rate",
+        population="\u0662\u0660 patients",
+        finding_id="darrow-half-improved",
+        notes="",
+    )
+    with open(data / "claims.csv", "a", encoding="utf-8", newline="") as f:
+        csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n").writerow(claim)
+    with open(data / "number_exclusions.csv", "a", encoding="utf-8") as f:
+        f.write(f"darrow-muscle-damage,{line},32,\uff12\uff10,other,\n")
+    status, err = run(capsys, data)
+    assert status == 0, err
+
+
 def test_an_exclusion_of_nothing_is_named_by_its_csv_line(data, capsys):
     with open(data / "number_exclusions.csv", "a", encoding="utf-8") as f:
         f.write("darrow-muscle-damage,3,1,Many,vague_quantifier,\n")
@@ -254,6 +397,75 @@ def test_an_unaudited_footnoted_statement_is_named(data, capsys):
     status, err = run(capsys, data)
     assert status == 1
     assert err[0].startswith("data/sources/centeno-schultz-fbss.txt:173: column 275: footnote 11 marks a statement")
+
+
+def edit_rows(path, edit):
+    """Rewrite a CSV file with edit(row) applied to each row (a dict)."""
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(edit(dict(row)) or row for row in rows)
+    path.write_text(out.getvalue(), encoding="utf-8")
+
+
+def test_a_statement_audit_row_whose_marker_is_gone_is_named(data, capsys):
+    # The page loses footnote (11) of the statement that row 17 of statement_audit.csv audits.
+    page = data / "sources" / "centeno-schultz-fbss.txt"
+    old = page.read_bytes()
+    page.write_bytes(old.replace(b"this muscle (11).", b"this muscle."))
+    sources = (data / "sources.csv").read_text(encoding="utf-8")
+    new = hashlib.sha256(page.read_bytes()).hexdigest()
+    (data / "sources.csv").write_text(sources.replace(hashlib.sha256(old).hexdigest(), new), encoding="utf-8")
+    status, err = run(capsys, data)
+    assert status == 1
+    assert err[:-1] == [
+        "data/statement_audit.csv:17: quote: no footnote marker for reference [11] (centeno-schultz-fbss-r11) closes "
+        "this statement on the page: each statement-audit row accounts for a marker (a statement its footnote "
+        "covers without closing names that marker's line in footnote_line)"
+    ]
+
+
+def test_a_statement_audit_row_naming_the_wrong_reference_is_named(data, capsys):
+    # Row 12 audits the last sentence of the quotation that footnote 2 closes; say it cites reference 1.
+    def wrong(row):
+        if row["ref_id"] == "caring-fbss-options-r2" and row["quote"].startswith("Finally, revision surgery"):
+            row.update(ref_id="caring-fbss-options-r1", pmid="", doi="")
+            return row
+
+    edit_rows(data / "statement_audit.csv", wrong)
+    status, err = run(capsys, data)
+    assert status == 1
+    assert (
+        "data/statement_audit.csv:12: ref_id: the footnote marker closing this statement on the page is [2], not [1] "
+        "(caring-fbss-options-r1): each statement-audit row accounts for a marker for its reference"
+    ) in err
+    # Footnote 2 is then accounted for by nothing: the footnote ledger names it too.
+    assert any(e.startswith("data/sources/caring-fbss-options.txt:47: column 387: footnote 2 marks") for e in err)
+
+
+def test_a_statement_its_footnote_covers_without_closing_names_the_markers_line(data, capsys):
+    # Five rows audit statements their footnote covers without closing; without footnote_line each is refused.
+    edit_rows(data / "statement_audit.csv", lambda row: {**row, "footnote_line": ""})
+    status, err = run(capsys, data)
+    assert status == 1
+    assert [e.split(": no footnote marker for reference")[0] for e in err[:-1]] == [
+        f"data/statement_audit.csv:{line}: quote" for line in (3, 4, 5, 6, 40)
+    ]
+    # A line without a marker for that reference is refused too.
+    shutil.copy(DATA / "statement_audit.csv", data / "statement_audit.csv")
+    edit_rows(
+        data / "statement_audit.csv", lambda row: {**row, "footnote_line": "116"} if row["footnote_line"] else row
+    )
+    status, err = run(capsys, data)
+    assert status == 1
+    assert err[-2] == (
+        "data/statement_audit.csv:40: footnote_line: no footnote marker for reference [6] (centeno-schultz-fbss-r6) "
+        "on line 116 of the page: each statement-audit row accounts for a marker, and a statement its footnote "
+        "covers without closing names that marker's line"
+    )
+    assert len(err) == 6
 
 
 def test_a_missing_universal_claim_is_found(data, capsys):

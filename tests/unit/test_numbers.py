@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fbss_evidence.numbers import numbers_in, states_value
+from fbss_evidence.numbers import months, numbers_in, states_value
 
 
 @pytest.mark.parametrize(
@@ -153,3 +153,70 @@ def test_counts_are_digits_and_cardinal_words_only():
     assert numbers_in(text) >= {100, 1, 21, 479}
     assert numbers_in(text, counts=True) == {21, 479}
     assert numbers_in("one in four of a dozen", counts=True) == {1, 4, 12}  # no derived 25%
+
+
+# -- digits of any script, and fractions ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("\u0662\u0660% of patients", {20.0}),  # Arabic-Indic ٢٠
+        ("\u06f2\u06f0%", {20.0}),  # Extended Arabic-Indic (Persian) ۲۰
+        ("\uff12\uff10%", {20.0}),  # full-width ２０
+        ("\u0968\u0966 \u092a\u094d\u0930\u0924\u093f\u0936\u0924", {20.0}),  # Devanagari २०
+        ("\u0662\u0666\u066b\u0668%", {26.8}),  # ٢٦٫٨ with the Arabic decimal separator
+        ("\uff12\uff16\uff0e\uff18%", {26.8}),  # ２６．８ with the full-width full stop
+        ("\u0667\u0667\u066c\u0666\u0668\u0662 operations", {77682.0}),  # ٧٧٬٦٨٢
+        ("\u0663 in \u0661\u0660 patients", {3.0, 10.0, 30.0}),  # ٣ in ١٠
+    ],
+)
+def test_digits_of_any_script(text, expected):
+    assert numbers_in(text) == frozenset(expected)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # A fraction without a whole part is a share, as "half" is 50: its value and its percentage.
+        ("\u00bd of patients", {0.5, 50.0}),  # ½
+        ("\u00bc", {0.25, 25.0}),  # ¼
+        ("\u00be", {0.75, 75.0}),  # ¾
+        ("\u2153", {1 / 3, 33.3}),  # ⅓
+        ("\u2154", {2 / 3, 66.7}),  # ⅔
+        ("\u215e", {0.875, 87.5}),  # ⅞, the last of U+2150-U+215E
+        ("1\u20442 of them", {0.5, 50.0}),  # 1⁄2 with the fraction slash
+        ("\u00b9\u2044\u2082", {0.5, 50.0}),  # ¹⁄₂
+        # With a whole part it is a number of things: 2½ years is 2.5, not a share.
+        ("2\u00bd years", {2.5}),
+        ("\u0662\u00bd", {2.5}),  # ٢½
+        ("1\u00b9\u2044\u2082 hours", {1.5}),  # 1¹⁄₂
+        ("1\u20440", set()),  # over zero: no number
+        ("1/2", {1.0, 2.0}),  # an ASCII slash is two numbers, as before ("80/40 mg")
+    ],
+)
+def test_vulgar_fractions_and_the_fraction_slash(text, expected):
+    assert numbers_in(text) == frozenset(expected)
+
+
+def test_a_value_text_in_other_digits_or_a_fraction_states_its_value():
+    assert states_value("\u0662\u0660%", 20.0) and states_value("\uff12\uff16\uff0e\uff18%", 26.8)
+    assert states_value("\u00bd", 50.0) and states_value("\u00bd", 0.5)  # as "half" states 50
+    assert states_value("nearly \u2153", 33.3) and not states_value("nearly \u2153", 30.0)
+    assert states_value("2\u00bd years", 2.5) and not states_value("2\u00bd years", 250.0)
+
+
+def test_a_fraction_is_no_count():
+    assert numbers_in("\u00bd of 40 patients", counts=True) == {40.0}
+    assert numbers_in("\u0664\u0660 patients", counts=True) == {40.0}  # ٤٠
+
+
+@pytest.mark.parametrize("text", ["\u00b9", "\u00b2\u00b3", "fusion.\u00b9", "\u2070\u2074"])
+def test_superscript_digits_are_no_numbers(text):
+    # ¹²³ are footnote markers (ledger.py), not decimal digits.
+    assert numbers_in(text) == frozenset()
+
+
+def test_months_read_any_digits_and_fractions():
+    assert months("\u0666 months") == 6.0  # ٦
+    assert months("2\u00bd years") == 30.0
