@@ -361,25 +361,112 @@ def _claim(queue: Path) -> Path | None:
     return None
 
 
+# -- kernels, each in a folder of its own ----------------------------------------------
+
+KERNEL_HOME = "tmp"  # build/tmp/<pid>-<n>/: the n-th kernel folder of runner process <pid>
+SOCKET_PATH_MAX = 100  # a Unix-domain socket's path must fit in 104 bytes (macOS), 108 (Linux)
+_kernels: dict = {}  # this process's kernels (their managers), each with its folder and the lock on it
+_swept = False
+
+
+def _owner(folder: Path) -> int | None:
+    """The process a kernel folder belongs to, from its name (<pid>-<n>, or fbss-kernel-<pid>-<n>)."""
+    pid = folder.name.removeprefix("fbss-kernel-").split("-")[0]
+    return int(pid) if pid.isdigit() else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's
+        return True
+    return True
+
+
+def sweep() -> list[Path]:
+    """Remove the kernel folders of runner processes that are gone, e.g. killed with SIGKILL, which
+    no handler sees. A folder goes only when its process is dead and nothing holds the lock on it (a
+    live owner always does, so a pid reused, or one seen from another pid namespace, keeps it)."""
+    import fcntl
+    import tempfile
+
+    gone = []
+    for folder in [*(config.BUILD / KERNEL_HOME).glob("*-*"), *Path(tempfile.gettempdir()).glob("fbss-kernel-*-*")]:
+        pid = _owner(folder)
+        if pid is None or pid == os.getpid() or _alive(pid):
+            continue
+        try:
+            with open(folder / ".lock", "a") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                shutil.rmtree(folder, ignore_errors=True)
+        except BlockingIOError:
+            continue
+        except FileNotFoundError:  # being removed by another runner
+            pass
+        gone.append(folder)
+    return gone
+
+
+def _kernel_folder() -> tuple[Path, object]:
+    """A new folder for a kernel, locked for as long as this process lives: build/tmp/<pid>-<n>/,
+    or, when that path is too long for a socket, <system temporary folder>/fbss-kernel-<pid>-<n>/."""
+    import fcntl
+    import tempfile
+
+    global _swept
+    if not _swept:
+        sweep()
+        _swept = True
+    home, prefix = config.BUILD / KERNEL_HOME, f"{os.getpid()}-"
+    if len(os.fsencode(home / f"{prefix}99" / "k-99")) > SOCKET_PATH_MAX:
+        home, prefix = Path(tempfile.gettempdir()), f"fbss-kernel-{os.getpid()}-"
+    home.mkdir(parents=True, exist_ok=True)
+    n = len(_kernels)
+    while True:
+        n += 1
+        folder = home / f"{prefix}{n}"
+        try:
+            folder.mkdir(mode=0o700)
+            break
+        except FileExistsError:  # the folder of a process that had this pid (or has it, seen from elsewhere)
+            continue
+    lock = open(folder / ".lock", "w")  # not inherited by the kernel: locked by this process alone
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    (folder / "tmp").mkdir()
+    return folder, lock
+
+
+def _kernel_env(folder: Path) -> dict:
+    """The kernel's environment: this one, with its temporary files (TMPDIR, which tempfile, ipykernel and
+    matplotlib follow) and Jupyter's runtime files (JUPYTER_RUNTIME_DIR) in its folder, and PYTHONPATH
+    made absolute, as the kernel starts in the notebook's folder (PYTHONPATH=src names the project's)."""
+    env = {**os.environ, "TMPDIR": str(folder / "tmp"), "JUPYTER_RUNTIME_DIR": str(folder / "tmp")}
+    if env.get("PYTHONPATH"):
+        env["PYTHONPATH"] = os.pathsep.join(
+            os.path.abspath(entry) if entry else entry for entry in env["PYTHONPATH"].split(os.pathsep))
+    return env
+
+
 def _start_kernel(cwd: Path):
-    """A kernel on Unix-domain sockets in a private folder.
+    """A kernel on Unix-domain sockets in a folder of its own (_kernel_folder), also its temporary folder.
 
     Over TCP, the client picks free ports and the kernel binds them later; kernels
     started at the same moment by other processes can take the same port first
     ("Address already in use"). Socket files in a folder of its own cannot collide.
     """
-    import tempfile
-
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.utils import run_sync
 
-    folder = Path(tempfile.mkdtemp(prefix="fbss-kernel-"))
+    folder, lock = _kernel_folder()
     km = AsyncKernelManager(kernel_name=KERNEL, transport="ipc", ip=str(folder / "k"),
                             connection_file=str(folder / "connection.json"))
+    _kernels[km] = (folder, lock)
     try:
-        run_sync(km.start_kernel)(cwd=str(cwd))
+        run_sync(km.start_kernel)(cwd=str(cwd), env=_kernel_env(folder))
     except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
+        _stop_kernel(km)
         raise
     return km
 
@@ -410,13 +497,26 @@ def _reset_kernel(km, cwd: Path) -> None:
 
 
 def _stop_kernel(km) -> None:
+    """Shut the kernel down and remove its folder."""
     from jupyter_core.utils import run_sync
 
     try:
-        run_sync(km.shutdown_kernel)(now=True)
+        if km.has_kernel:
+            run_sync(km.shutdown_kernel)(now=True)
     finally:
-        if km.transport == "ipc":  # the private folder _start_kernel made for its sockets
-            shutil.rmtree(Path(km.ip).parent, ignore_errors=True)
+        folder, lock = _kernels.pop(km, (None, None))
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+            lock.close()
+
+
+def stop_kernels() -> None:
+    """Shut down every kernel this process still has (whatever ended its work) and remove their folders."""
+    for km in list(_kernels):
+        try:
+            _stop_kernel(km)
+        except Exception as err:  # the others still go
+            print(f"could not shut a kernel down: {type(err).__name__}: {err}", file=sys.stderr)
 
 
 def _run_job(claimed: Path, kernel):
@@ -528,6 +628,7 @@ def run_queue(queue: Path, jobs: int | None = None) -> int:
                     helper.terminate()
                     helper.wait()
             signal.signal(signal.SIGTERM, previous)
+            sweep()  # the folders of helpers that were killed
         # Still holding the lock: publish this batch, all of it or none of it.
         staged = [Staged.load(record) for record in sorted(stage.glob("*.staged.json"))]
         if status:
