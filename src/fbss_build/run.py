@@ -33,6 +33,7 @@ import json
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -187,6 +188,10 @@ def execute(notebook: Path, output: Path, parameters: dict, km=None, stage: Path
         print(f"{notebook}: the run stopped: {type(err).__name__}: {err}\n"
               + (f"  executed copy so far: {failed}\n" if failed.exists() else "") + nothing, file=sys.stderr)
         return None
+    except BaseException:  # stopped by a signal: nothing of the run stays
+        partial.unlink(missing_ok=True)
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
     finally:
         if own_kernel is not None:
             _stop_kernel(own_kernel)
@@ -449,6 +454,23 @@ def _kernel_env(folder: Path) -> dict:
     return env
 
 
+def _dies_with_this_process(signum: int) -> dict:
+    """Popen arguments that send a child `signum` when this process dies, even by SIGKILL (Linux's
+    PR_SET_PDEATHSIG). Elsewhere a kernel still ends within a second (ipykernel watches its parent)."""
+    if not sys.platform.startswith("linux"):
+        return {}
+    import ctypes
+
+    prctl, parent, signum = ctypes.CDLL(None, use_errno=True).prctl, os.getpid(), int(signum)
+
+    def tie() -> None:  # in the child, before it runs its program
+        prctl(1, signum)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # this process died before that
+            os._exit(1)
+
+    return {"preexec_fn": tie}
+
+
 def _start_kernel(cwd: Path):
     """A kernel on Unix-domain sockets in a folder of its own (_kernel_folder), also its temporary folder.
 
@@ -464,7 +486,7 @@ def _start_kernel(cwd: Path):
                             connection_file=str(folder / "connection.json"))
     _kernels[km] = (folder, lock)
     try:
-        run_sync(km.start_kernel)(cwd=str(cwd), env=_kernel_env(folder))
+        run_sync(km.start_kernel)(cwd=str(cwd), env=_kernel_env(folder), **_dies_with_this_process(signal.SIGKILL))
     except BaseException:
         _stop_kernel(km)
         raise
@@ -561,14 +583,11 @@ def work(queue: Path) -> int:
     kernel, failures = None, 0
     try:
         while (claimed := _claim(queue)) is not None:
-            try:
-                kernel, failed = _run_job(claimed, kernel)
-            finally:
-                claimed.unlink(missing_ok=True)
+            kernel, failed = _run_job(claimed, kernel)
+            claimed.unlink(missing_ok=True)  # left claimed when stopped: the next runner queues it again
             failures += failed
     finally:
-        if kernel is not None:
-            _stop_kernel(kernel)
+        stop_kernels()
     return 1 if failures else 0
 
 
@@ -588,7 +607,6 @@ def run_queue(queue: Path, jobs: int | None = None) -> int:
     waits for the first one's workers instead of running the same notebook twice.
     """
     import fcntl
-    import signal
 
     if not queue.is_dir():
         return 0
@@ -610,24 +628,24 @@ def run_queue(queue: Path, jobs: int | None = None) -> int:
             return 0
         workers = max(1, min(jobs or _cores(), queued))
         helpers: list[subprocess.Popen] = []
-
-        def stop(signum, frame):  # make stops a recipe with SIGTERM: take the helpers along
-            raise SystemExit(128 + signum)
-
-        previous = signal.signal(signal.SIGTERM, stop)
         try:
+            # A helper gets SIGTERM when this process dies, even by SIGKILL (on Linux), and stops.
             helpers = [subprocess.Popen([sys.executable, "-m", "fbss_build.run", "--work", str(queue)],
-                                        pass_fds=(lock.fileno(),))
+                                        pass_fds=(lock.fileno(),), **_dies_with_this_process(signal.SIGTERM))
                        for _ in range(workers - 1)]
             status = work(queue)
             for helper in helpers:
                 status = max(status, 1 if helper.wait() else 0)
-        finally:
+        finally:  # also when stopped by a signal (main): take the helpers along
             for helper in helpers:
                 if helper.poll() is None:
                     helper.terminate()
+            for helper in helpers:
+                try:
+                    helper.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    helper.kill()
                     helper.wait()
-            signal.signal(signal.SIGTERM, previous)
             sweep()  # the folders of helpers that were killed
         # Still holding the lock: publish this batch, all of it or none of it.
         staged = [Staged.load(record) for record in sorted(stage.glob("*.staged.json"))]
@@ -672,7 +690,49 @@ def refresh(executed: list[Path]) -> int:
     return 0
 
 
+class Stopped(SystemExit):
+    """A runner process told to stop by a signal (SIGTERM, SIGINT, SIGHUP); its status is 128 + the signal."""
+
+    def __init__(self, signum: int):
+        super().__init__(128 + signum)
+        self.signum = signum
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+def _stop(signum, frame):
+    for each in STOP_SIGNALS:  # a second signal (Ctrl-C twice, make's SIGTERM after it) waits for the clean-up
+        signal.signal(each, signal.SIG_IGN)
+    raise Stopped(signum)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """The command line. A signal that stops a runner process (make stops a recipe with SIGTERM; Ctrl-C;
+    a closed terminal) first stops its workers, shuts its kernels down and removes their folders (the
+    run it was on stays queued for the next runner); then the process ends by that signal, as if it had
+    not caught it."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():  # signals go to the main thread only
+        return _main(argv)
+    previous = {each: signal.signal(each, _stop) for each in STOP_SIGNALS}
+    try:
+        return _main(argv)
+    except Stopped as stop:
+        stop_kernels()
+        print(f"stopped by {signal.Signals(stop.signum).name}: nothing of the unfinished runs is published",
+              file=sys.stderr)
+        signal.signal(stop.signum, signal.SIG_DFL)
+        os.kill(os.getpid(), stop.signum)
+        return stop.code
+    finally:
+        stop_kernels()
+        for each, handler in previous.items():
+            signal.signal(each, handler)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="python -m fbss_build.run", description=__doc__.split("\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--output", type=Path)
