@@ -20,6 +20,15 @@ go: N workers (one per core by default), each keeping one kernel warm across its
 notebooks, so the analysis stack is imported once per worker rather than once per
 notebook. Before each notebook the kernel is reset (kernel.py).
 
+Runs clean up after themselves, even when killed. Each kernel has a folder of its own,
+build/tmp/<pid>-<n>/ (<pid>: the runner process that started it), holding its sockets,
+its connection file and its temporary files (the kernel's TMPDIR and JUPYTER_RUNTIME_DIR),
+removed when the kernel stops. SIGTERM (make stopping a recipe), SIGINT (Ctrl-C) or SIGHUP
+make a runner process stop its workers, shut its kernels down and remove their folders,
+then end by that signal; the run it was on stays queued. Kernels and workers die with the
+process that started them, even when it is killed with SIGKILL (on Linux), and the next
+runner removes the folders of processes that are dead.
+
 An ad-hoc run (`make run`) never publishes: it writes the executed notebook, figures
 and tables into a folder of its own, build/runs/<run name>/ (fbss_evidence.runs: the
 same name papermill and JupyterLab give a run), replaced whole when the run succeeds;
