@@ -20,6 +20,15 @@ go: N workers (one per core by default), each keeping one kernel warm across its
 notebooks, so the analysis stack is imported once per worker rather than once per
 notebook. Before each notebook the kernel is reset (kernel.py).
 
+Runs clean up after themselves, even when killed. Each kernel has a folder of its own,
+build/tmp/<pid>-<n>/ (<pid>: the runner process that started it), holding its sockets,
+its connection file and its temporary files (the kernel's TMPDIR and JUPYTER_RUNTIME_DIR),
+removed when the kernel stops. SIGTERM (make stopping a recipe), SIGINT (Ctrl-C) or SIGHUP
+make a runner process stop its workers, shut its kernels down and remove their folders,
+then end by that signal; the run it was on stays queued. Kernels and workers die with the
+process that started them, even when it is killed with SIGKILL (on Linux), and the next
+runner removes the folders of processes that are dead.
+
 An ad-hoc run (`make run`) never publishes: it writes the executed notebook, figures
 and tables into a folder of its own, build/runs/<run name>/ (fbss_evidence.runs: the
 same name papermill and JupyterLab give a run), replaced whole when the run succeeds;
@@ -33,6 +42,7 @@ import json
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -187,6 +197,10 @@ def execute(notebook: Path, output: Path, parameters: dict, km=None, stage: Path
         print(f"{notebook}: the run stopped: {type(err).__name__}: {err}\n"
               + (f"  executed copy so far: {failed}\n" if failed.exists() else "") + nothing, file=sys.stderr)
         return None
+    except BaseException:  # stopped by a signal: nothing of the run stays
+        partial.unlink(missing_ok=True)
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
     finally:
         if own_kernel is not None:
             _stop_kernel(own_kernel)
@@ -361,25 +375,129 @@ def _claim(queue: Path) -> Path | None:
     return None
 
 
+# -- kernels, each in a folder of its own ----------------------------------------------
+
+KERNEL_HOME = "tmp"  # build/tmp/<pid>-<n>/: the n-th kernel folder of runner process <pid>
+SOCKET_PATH_MAX = 100  # a Unix-domain socket's path must fit in 104 bytes (macOS), 108 (Linux)
+_kernels: dict = {}  # this process's kernels (their managers), each with its folder and the lock on it
+_swept = False
+
+
+def _owner(folder: Path) -> int | None:
+    """The process a kernel folder belongs to, from its name (<pid>-<n>, or fbss-kernel-<pid>-<n>)."""
+    pid = folder.name.removeprefix("fbss-kernel-").split("-")[0]
+    return int(pid) if pid.isdigit() else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's
+        return True
+    return True
+
+
+def sweep() -> list[Path]:
+    """Remove the kernel folders of runner processes that are gone, e.g. killed with SIGKILL, which
+    no handler sees. A folder goes only when its process is dead and nothing holds the lock on it (a
+    live owner always does, so a pid reused, or one seen from another pid namespace, keeps it)."""
+    import fcntl
+    import tempfile
+
+    gone = []
+    for folder in [*(config.BUILD / KERNEL_HOME).glob("*-*"), *Path(tempfile.gettempdir()).glob("fbss-kernel-*-*")]:
+        pid = _owner(folder)
+        if pid is None or pid == os.getpid() or _alive(pid):
+            continue
+        try:
+            with open(folder / ".lock", "a") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                shutil.rmtree(folder, ignore_errors=True)
+        except BlockingIOError:
+            continue
+        except FileNotFoundError:  # being removed by another runner
+            pass
+        gone.append(folder)
+    return gone
+
+
+def _kernel_folder() -> tuple[Path, object]:
+    """A new folder for a kernel, locked for as long as this process lives: build/tmp/<pid>-<n>/,
+    or, when that path is too long for a socket, <system temporary folder>/fbss-kernel-<pid>-<n>/."""
+    import fcntl
+    import tempfile
+
+    global _swept
+    if not _swept:
+        sweep()
+        _swept = True
+    home, prefix = config.BUILD / KERNEL_HOME, f"{os.getpid()}-"
+    if len(os.fsencode(home / f"{prefix}99" / "k-99")) > SOCKET_PATH_MAX:
+        home, prefix = Path(tempfile.gettempdir()), f"fbss-kernel-{os.getpid()}-"
+    home.mkdir(parents=True, exist_ok=True)
+    n = len(_kernels)
+    while True:
+        n += 1
+        folder = home / f"{prefix}{n}"
+        try:
+            folder.mkdir(mode=0o700)
+            break
+        except FileExistsError:  # the folder of a process that had this pid (or has it, seen from elsewhere)
+            continue
+    lock = open(folder / ".lock", "w")  # not inherited by the kernel: locked by this process alone
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    (folder / "tmp").mkdir()
+    return folder, lock
+
+
+def _kernel_env(folder: Path) -> dict:
+    """The kernel's environment: this one, with its temporary files (TMPDIR, which tempfile, ipykernel and
+    matplotlib follow) and Jupyter's runtime files (JUPYTER_RUNTIME_DIR) in its folder, and PYTHONPATH
+    made absolute, as the kernel starts in the notebook's folder (PYTHONPATH=src names the project's)."""
+    env = {**os.environ, "TMPDIR": str(folder / "tmp"), "JUPYTER_RUNTIME_DIR": str(folder / "tmp")}
+    if env.get("PYTHONPATH"):
+        env["PYTHONPATH"] = os.pathsep.join(
+            os.path.abspath(entry) if entry else entry for entry in env["PYTHONPATH"].split(os.pathsep))
+    return env
+
+
+def _dies_with_this_process(signum: int) -> dict:
+    """Popen arguments that send a child `signum` when this process dies, even by SIGKILL (Linux's
+    PR_SET_PDEATHSIG). Elsewhere a kernel still ends within a second (ipykernel watches its parent)."""
+    if not sys.platform.startswith("linux"):
+        return {}
+    import ctypes
+
+    prctl, parent, signum = ctypes.CDLL(None, use_errno=True).prctl, os.getpid(), int(signum)
+
+    def tie() -> None:  # in the child, before it runs its program
+        prctl(1, signum)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # this process died before that
+            os._exit(1)
+
+    return {"preexec_fn": tie}
+
+
 def _start_kernel(cwd: Path):
-    """A kernel on Unix-domain sockets in a private folder.
+    """A kernel on Unix-domain sockets in a folder of its own (_kernel_folder), also its temporary folder.
 
     Over TCP, the client picks free ports and the kernel binds them later; kernels
     started at the same moment by other processes can take the same port first
     ("Address already in use"). Socket files in a folder of its own cannot collide.
     """
-    import tempfile
-
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.utils import run_sync
 
-    folder = Path(tempfile.mkdtemp(prefix="fbss-kernel-"))
+    folder, lock = _kernel_folder()
     km = AsyncKernelManager(kernel_name=KERNEL, transport="ipc", ip=str(folder / "k"),
                             connection_file=str(folder / "connection.json"))
+    _kernels[km] = (folder, lock)
     try:
-        run_sync(km.start_kernel)(cwd=str(cwd))
+        run_sync(km.start_kernel)(cwd=str(cwd), env=_kernel_env(folder), **_dies_with_this_process(signal.SIGKILL))
     except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
+        _stop_kernel(km)
         raise
     return km
 
@@ -410,13 +528,26 @@ def _reset_kernel(km, cwd: Path) -> None:
 
 
 def _stop_kernel(km) -> None:
+    """Shut the kernel down and remove its folder."""
     from jupyter_core.utils import run_sync
 
     try:
-        run_sync(km.shutdown_kernel)(now=True)
+        if km.has_kernel:
+            run_sync(km.shutdown_kernel)(now=True)
     finally:
-        if km.transport == "ipc":  # the private folder _start_kernel made for its sockets
-            shutil.rmtree(Path(km.ip).parent, ignore_errors=True)
+        folder, lock = _kernels.pop(km, (None, None))
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+            lock.close()
+
+
+def stop_kernels() -> None:
+    """Shut down every kernel this process still has (whatever ended its work) and remove their folders."""
+    for km in list(_kernels):
+        try:
+            _stop_kernel(km)
+        except Exception as err:  # the others still go
+            print(f"could not shut a kernel down: {type(err).__name__}: {err}", file=sys.stderr)
 
 
 def _run_job(claimed: Path, kernel):
@@ -461,14 +592,11 @@ def work(queue: Path) -> int:
     kernel, failures = None, 0
     try:
         while (claimed := _claim(queue)) is not None:
-            try:
-                kernel, failed = _run_job(claimed, kernel)
-            finally:
-                claimed.unlink(missing_ok=True)
+            kernel, failed = _run_job(claimed, kernel)
+            claimed.unlink(missing_ok=True)  # left claimed when stopped: the next runner queues it again
             failures += failed
     finally:
-        if kernel is not None:
-            _stop_kernel(kernel)
+        stop_kernels()
     return 1 if failures else 0
 
 
@@ -488,7 +616,6 @@ def run_queue(queue: Path, jobs: int | None = None) -> int:
     waits for the first one's workers instead of running the same notebook twice.
     """
     import fcntl
-    import signal
 
     if not queue.is_dir():
         return 0
@@ -510,24 +637,25 @@ def run_queue(queue: Path, jobs: int | None = None) -> int:
             return 0
         workers = max(1, min(jobs or _cores(), queued))
         helpers: list[subprocess.Popen] = []
-
-        def stop(signum, frame):  # make stops a recipe with SIGTERM: take the helpers along
-            raise SystemExit(128 + signum)
-
-        previous = signal.signal(signal.SIGTERM, stop)
         try:
+            # A helper gets SIGTERM when this process dies, even by SIGKILL (on Linux), and stops.
             helpers = [subprocess.Popen([sys.executable, "-m", "fbss_build.run", "--work", str(queue)],
-                                        pass_fds=(lock.fileno(),))
+                                        pass_fds=(lock.fileno(),), **_dies_with_this_process(signal.SIGTERM))
                        for _ in range(workers - 1)]
             status = work(queue)
             for helper in helpers:
                 status = max(status, 1 if helper.wait() else 0)
-        finally:
+        finally:  # also when stopped by a signal (main): take the helpers along
             for helper in helpers:
                 if helper.poll() is None:
                     helper.terminate()
+            for helper in helpers:
+                try:
+                    helper.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    helper.kill()
                     helper.wait()
-            signal.signal(signal.SIGTERM, previous)
+            sweep()  # the folders of helpers that were killed
         # Still holding the lock: publish this batch, all of it or none of it.
         staged = [Staged.load(record) for record in sorted(stage.glob("*.staged.json"))]
         if status:
@@ -571,7 +699,49 @@ def refresh(executed: list[Path]) -> int:
     return 0
 
 
+class Stopped(SystemExit):
+    """A runner process told to stop by a signal (SIGTERM, SIGINT, SIGHUP); its status is 128 + the signal."""
+
+    def __init__(self, signum: int):
+        super().__init__(128 + signum)
+        self.signum = signum
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+def _stop(signum, frame):
+    for each in STOP_SIGNALS:  # a second signal (Ctrl-C twice, make's SIGTERM after it) waits for the clean-up
+        signal.signal(each, signal.SIG_IGN)
+    raise Stopped(signum)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """The command line. A signal that stops a runner process (make stops a recipe with SIGTERM; Ctrl-C;
+    a closed terminal) first stops its workers, shuts its kernels down and removes their folders (the
+    run it was on stays queued for the next runner); then the process ends by that signal, as if it had
+    not caught it."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():  # signals go to the main thread only
+        return _main(argv)
+    previous = {each: signal.signal(each, _stop) for each in STOP_SIGNALS}
+    try:
+        return _main(argv)
+    except Stopped as stop:
+        stop_kernels()
+        print(f"stopped by {signal.Signals(stop.signum).name}: nothing of the unfinished runs is published",
+              file=sys.stderr)
+        signal.signal(stop.signum, signal.SIG_DFL)
+        os.kill(os.getpid(), stop.signum)
+        return stop.code
+    finally:
+        stop_kernels()
+        for each, handler in previous.items():
+            signal.signal(each, handler)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="python -m fbss_build.run", description=__doc__.split("\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--output", type=Path)
