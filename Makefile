@@ -177,8 +177,8 @@ lint: $(ENV_STAMP) ## Lint and format-check the code, notebooks and tests (ruff)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test-fast: $(ENV_STAMP) ## The inner loop: the tests not marked slow (about half a minute)
-	$(PYTEST) --dist loadgroup -m "not slow"
+test-fast: $(ENV_STAMP) ## The inner loop: the tests neither slow nor whole_data (under half a minute)
+	$(PYTEST) --dist loadgroup -m "not slow and not whole_data"
 
 # JupyterLab on the project kernel. LAB holds its options; as root (a container) it adds
 # --allow-root, as JupyterLab refuses root otherwise:  make lab LAB="--port=9999 --ip=0.0.0.0"

@@ -150,18 +150,30 @@ class ClaimsWorkspace:
         return run
 
 
+WHOLE_DATA_FIXTURES = {"data", "claims", "real", "real_rederived", "real_verdicts"}
+
+
 def pytest_collection_modifyitems(items):
     """A test that starts processes is slow: everything under tests/pipeline/ (notebooks, make, a server)
     and a test that runs the installed fbss-validate. The pipeline and build modules share expensive
     module fixtures (runs, a lab server), so under pytest-xdist (--dist loadgroup) each of those modules
-    stays on one worker; unit tests spread one by one."""
+    stays on one worker, as do the tests of a module that share a module-scoped fixture; other unit tests
+    spread one by one. A test that validates or analyses the whole of
+    data/ or a copy (the fixtures in WHOLE_DATA_FIXTURES: the located-error corpora, the real data
+    enriched and judged) is marked whole_data: make test runs it, the inner loop (make test-fast) leaves
+    it out."""
     for item in items:
+        if WHOLE_DATA_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.whole_data)
         parts = Path(str(item.path)).parts
         # Slow = starts processes: everything in pipeline/, and a test that runs the installed fbss-validate.
         function = getattr(item, "function", None)
         if "pipeline" in parts or (function is not None and "run_cli(" in inspect.getsource(function)):
             item.add_marker(pytest.mark.slow)
-        if "pipeline" in parts or "build" in parts:
+        # A module-scoped fixture (the real data, enriched and judged) is built once per worker that needs it.
+        info = getattr(item, "_fixtureinfo", None)
+        shares_module = info is not None and any(d[-1].scope == "module" for d in info.name2fixturedefs.values() if d)
+        if "pipeline" in parts or "build" in parts or shares_module:
             item.add_marker(pytest.mark.xdist_group(Path(str(item.path)).stem))
 
 

@@ -54,6 +54,7 @@ def test_code_cells_mark_the_parameters_cell_and_drop_ipython_lines():
     assert namespace["b"] == 2
 
 
+@pytest.mark.whole_data  # validates a synthetic copy of data/
 @pytest.mark.parametrize("n", [150, 250])
 def test_synthetic_dataset_is_valid(tmp_path, n):
     paths = bench.synthetic_dataset(n, tmp_path)
@@ -64,6 +65,7 @@ def test_synthetic_dataset_is_valid(tmp_path, n):
     assert set(data.audit["claim_id"]) == cited  # one audit row per cited claim
 
 
+@pytest.mark.whole_data  # validates a synthetic copy of data/
 def test_synthetic_copies_vary_their_values_within_rounding(tmp_path):
     paths = bench.synthetic_dataset(300, tmp_path)
     with open(paths["claims"], encoding="utf-8", newline="") as f:
@@ -80,6 +82,7 @@ def test_synthetic_copies_vary_their_values_within_rounding(tmp_path):
     assert all(abs(a - b) <= bench.VALUE_JITTER + 1e-9 for a, b in moved)
 
 
+@pytest.mark.whole_data  # validates a synthetic copy of data/
 def test_synthetic_dataset_from_edited_claims_is_valid(tmp_path):
     data = tmp_path / "data"
     shutil.copytree(config.DATA, data)
@@ -98,6 +101,7 @@ def test_growth_exponent():
     assert bench.growth_exponent(sizes, [1, 2, 4, 8], from_n=1e3) == pytest.approx(math.log10(2))
 
 
+@pytest.mark.whole_data  # validates a synthetic copy of data/
 def test_edit_one_value_keeps_the_claims_valid(tmp_path):
     claims = tmp_path / "claims.csv"
     claims.write_bytes((config.DATA / "claims.csv").read_bytes())

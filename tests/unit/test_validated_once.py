@@ -10,6 +10,8 @@ import pytest
 from fbss_evidence import config, dataset
 from fbss_evidence.problems import InputError
 
+pytestmark = pytest.mark.whole_data  # each test validates a copy of data/
+
 
 @pytest.fixture
 def copy(tmp_path):

@@ -120,7 +120,7 @@ def test_the_docs_define_every_verdict():
 
 
 @pytest.fixture(scope="module")
-def table():
+def real_verdicts():
     from fbss_evidence import evidence
     from fbss_evidence.dataset import load_dataset
 
@@ -128,23 +128,23 @@ def table():
     return data, verdicts.claim_verdicts(data, evidence.enrich(data))
 
 
-def test_every_claim_has_one_verdict_and_a_reason(table):
-    data, found = table
+def test_every_claim_has_one_verdict_and_a_reason(real_verdicts):
+    data, found = real_verdicts
     assert len(found) == len(data.claims) and found["claim_id"].is_unique
     assert found["verdict"].isin(list(verdicts.CLAIM_VERDICTS)).all()
     assert found["reason"].str.len().gt(20).all()
     assert found["reason"].apply(lambda r: "nan" not in r.split()).all()
 
 
-def test_the_91_percent_is_set_beside_preoperative_users(table):
-    _, found = table
+def test_the_91_percent_is_set_beside_preoperative_users(real_verdicts):
+    _, found = real_verdicts
     row = found.set_index("claim_id").loc["centeno-schultz-fbss-15"]
     assert row["group"] == "preoperative opioid users"
     assert row["verdict"] == "misattributed"
 
 
-def test_scorecards_count_every_claim_once(table):
-    data, found = table
+def test_scorecards_count_every_claim_once(real_verdicts):
+    data, found = real_verdicts
     cards = verdicts.scorecard(found)
     assert cards["claims"].sum() == len(data.claims)
     assert list(cards.columns) == ["page", *verdicts.CLAIM_VERDICTS, "claims"]
@@ -189,8 +189,8 @@ CLAIM_REVIEW_SCHEMA = {
 }
 
 
-def test_the_claim_reviews_carry_every_required_property_and_parse(table):
-    data, found = table
+def test_the_claim_reviews_carry_every_required_property_and_parse(real_verdicts):
+    data, found = real_verdicts
     text = claimreview.dumps(
         claimreview.records(found, data.sources, site_url="https://x.example/report", date_published="2026-12-07")
     )
@@ -205,8 +205,8 @@ def test_the_claim_reviews_carry_every_required_property_and_parse(table):
     )
 
 
-def test_a_page_address_reaches_the_claim_when_the_sources_table_has_one(table):
-    data, found = table
+def test_a_page_address_reaches_the_claim_when_the_sources_table_has_one(real_verdicts):
+    data, found = real_verdicts
     sources = data.sources.assign(url="https://clinic.example/page")
     record = claimreview.records(found.head(1), sources, site_url="https://x.example", date_published="2026-12-07")[0]
     assert record["itemReviewed"]["appearance"]["url"] == "https://clinic.example/page"
