@@ -177,7 +177,7 @@ lint: $(ENV_STAMP) ## Lint and format-check the code, notebooks and tests (ruff)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test-fast: $(ENV_STAMP) ## The inner loop: the tests neither slow nor whole_data (under half a minute)
+test-fast: $(ENV_STAMP) ## The inner loop: the tests neither slow nor whole_data (about half a minute)
 	$(PYTEST) --dist loadgroup -m "not slow and not whole_data"
 
 # JupyterLab on the project kernel. LAB holds its options; as root (a container) it adds

@@ -611,8 +611,8 @@ def _cores() -> int:
 def run_queue(queue: Path, jobs: int | None = None) -> int:
     """Run every queued job with `jobs` workers (default: one per core); non-zero if any failed.
 
-    The queue is locked for as long as any of its workers runs (the helpers hold the
-    lock too), so a second runner, say after make was killed and started again,
+    The queue is locked for as long as any of its workers runs (the worker processes
+    hold the lock too), so a second runner, say after make was killed and started again,
     waits for the first one's workers instead of running the same notebook twice.
     """
     import fcntl
@@ -628,6 +628,7 @@ def run_queue(queue: Path, jobs: int | None = None) -> int:
         for stale in queue.glob("*.running-*"):  # left by a killed batch: queue it again
             os.replace(stale, stale.with_name(stale.name.split(".running-")[0] + ".json"))
         recover()
+        sweep()  # kernel folders of runners killed earlier, even when there is nothing to run
         stage = config.BUILD / "stage"
         for leftover in stage.glob("*.staged.json"):  # staged by a batch that never published: void
             Staged.load(leftover).partial.unlink(missing_ok=True)
@@ -636,26 +637,26 @@ def run_queue(queue: Path, jobs: int | None = None) -> int:
         if queued == 0:
             return 0
         workers = max(1, min(jobs or _cores(), queued))
-        helpers: list[subprocess.Popen] = []
+        spawned: list[subprocess.Popen] = []
         try:
-            # A helper gets SIGTERM when this process dies, even by SIGKILL (on Linux), and stops.
-            helpers = [subprocess.Popen([sys.executable, "-m", "fbss_build.run", "--work", str(queue)],
-                                        pass_fds=(lock.fileno(),), **_dies_with_this_process(signal.SIGTERM))
-                       for _ in range(workers - 1)]
+            # A worker process gets SIGTERM when this process dies, even by SIGKILL (on Linux), and stops.
+            for _ in range(workers - 1):  # one at a time, so that a signal never loses one already started
+                spawned.append(subprocess.Popen([sys.executable, "-m", "fbss_build.run", "--work", str(queue)],
+                                                pass_fds=(lock.fileno(),), **_dies_with_this_process(signal.SIGTERM)))
             status = work(queue)
-            for helper in helpers:
-                status = max(status, 1 if helper.wait() else 0)
-        finally:  # also when stopped by a signal (main): take the helpers along
-            for helper in helpers:
-                if helper.poll() is None:
-                    helper.terminate()
-            for helper in helpers:
+            for worker in spawned:
+                status = max(status, 1 if worker.wait() else 0)
+        finally:  # also when stopped by a signal (main): take the worker processes along
+            for worker in spawned:
+                if worker.poll() is None:
+                    worker.terminate()
+            for worker in spawned:
                 try:
-                    helper.wait(timeout=60)
+                    worker.wait(timeout=60)
                 except subprocess.TimeoutExpired:
-                    helper.kill()
-                    helper.wait()
-            sweep()  # the folders of helpers that were killed
+                    worker.kill()
+                    worker.wait()
+            sweep()  # the folders of worker processes that were killed
         # Still holding the lock: publish this batch, all of it or none of it.
         staged = [Staged.load(record) for record in sorted(stage.glob("*.staged.json"))]
         if status:
@@ -725,7 +726,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if threading.current_thread() is not threading.main_thread():  # signals go to the main thread only
         return _main(argv)
-    previous = {each: signal.signal(each, _stop) for each in STOP_SIGNALS}
+    # A signal the caller chose to ignore (nohup, a background job's SIGINT) stays ignored.
+    previous = {each: signal.signal(each, _stop) for each in STOP_SIGNALS
+                if signal.getsignal(each) is not signal.SIG_IGN}
     try:
         return _main(argv)
     except Stopped as stop:

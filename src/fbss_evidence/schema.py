@@ -303,7 +303,8 @@ REVIEWS = table("reviews", "Published systematic reviews on each question, and t
 }, primary_key=("review_id",), foreign_keys=(("question_id", "questions", "question_id"),))
 
 REFERENCE_REVIEWS = table("reference_reviews", "The primary studies each reference review includes, and where each "
-                          "stands here: the measure of the search's sensitivity.", {
+                          "stands here: the measure of the search's sensitivity (no key: a review whose list "
+                          "was not visible has a row without a study).", {
     "review_id": text("The review (reviews.csv).", slug()),
     "question_id": text("The question.", slug()),
     "included_study": text("The included study as the review names it (author year); empty when the review's "
@@ -312,8 +313,7 @@ REFERENCE_REVIEWS = table("reference_reviews", "The primary studies each referen
     "status": text("in_studies, in_screening, new_result, new_excluded, not_found or not_listed.",
                    one_of(vocab.REVIEW_STUDY_STATUSES)),
     "note": text("Where it was seen, or why it is out.", required=False),
-}, primary_key=("review_id", "included_study"),
-   foreign_keys=(("review_id", "reviews", "review_id"), ("question_id", "questions", "question_id"),
+}, foreign_keys=(("review_id", "reviews", "review_id"), ("question_id", "questions", "question_id"),
                  ("study_id", "studies", "study_id")))
 
 

@@ -79,8 +79,8 @@ def lookup(values: pd.Series, mapping: dict) -> pd.Series:
 
 def parse_numbers(table: CsvTable, frame: pd.DataFrame, columns) -> list[Problem]:
     """Turn text columns into floats in place; a cell that is not a number, or not a finite one, is a
-    problem. An infinite number is reported here and then read as missing, so that no other rule trips
-    on it."""
+    problem. An infinite number is reported here and then read as missing, so that no rule that computes
+    with it fails on it (a rule about a missing value may still name the cell)."""
     problems = []
     for col in columns:
         raw = frame[col]
@@ -534,7 +534,8 @@ def eligibility_problems(table: CsvTable, f: pd.DataFrame, results_table: CsvTab
 
 def risk_of_bias_problems(table: CsvTable, f: pd.DataFrame, studies: pd.DataFrame | None) -> list[Problem]:
     """Each study appraised with one tool, on every item of that tool, with that tool's answers. A row
-    whose tool or study is missing or unknown is reported by the column rules and skipped here."""
+    whose tool or study is missing, or whose tool is unknown, is reported by the column rules and skipped
+    here (an unknown study: reference_problems)."""
     out = []
     known = (f["tool"].isin(vocab.ROB_ITEMS) & f["study_id"].notna()).to_numpy()
     items = f["tool"].map(vocab.ROB_ITEMS)

@@ -615,3 +615,26 @@ def test_queueing_a_run_imports_no_analysis_stack():
     probe = "import sys, fbss_build.run; print(sorted({'pandas', 'numpy', 'matplotlib'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_stop_signal_the_caller_ignores_stays_ignored(monkeypatch):
+    # nohup and background jobs ignore SIGHUP and SIGINT on purpose: the runner must not undo that.
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signal handlers can only be set from the main thread")
+    seen = {}
+    monkeypatch.setattr(
+        run,
+        "_main",
+        lambda argv: seen.update(hup=signal.getsignal(signal.SIGHUP), term=signal.getsignal(signal.SIGTERM)),
+    )
+    before = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        run.main([])
+        after = signal.getsignal(signal.SIGHUP)
+    finally:
+        signal.signal(signal.SIGHUP, before)
+    assert seen == {"hup": signal.SIG_IGN, "term": run._stop}
+    assert after is signal.SIG_IGN

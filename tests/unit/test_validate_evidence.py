@@ -157,3 +157,14 @@ def test_a_study_with_results_is_labelled_by_author_and_year_not_by_its_identifi
         "and year), so its label would be its identifier: give them, or set lookup_status unidentified if no page "
         "shows them"
     ]
+
+
+def test_a_reviews_listed_study_is_recorded_once(data, capsys):
+    path = data / "literature" / "reference_reviews.csv"
+    header, rows = _rows(path)
+    listed = next(r for r in rows if r["included_study"])
+    _write(path, header, [*rows, dict(listed)])
+    assert run(capsys) == [
+        f"data/literature/reference_reviews.csv:{len(rows) + 2}: included_study: the key (review_id, included_study) = "
+        f"({listed['review_id']}, {listed['included_study']}) is already on an earlier row: each must be unique"
+    ]
