@@ -220,7 +220,7 @@ fuzz: $(ENV_STAMP) ## Long property-based fuzzing of the reader and validator
 
 clean: ## Remove what make builds (never data/, never .venv)
 	rm -rf build
-	rm -f figures/*.png figures/*.svg figures/*.pdf tables/*.csv
+	rm -f figures/*.png figures/*.svg figures/*.pdf tables/*.csv tables/*.jsonld
 	find tables -name '*.md' ! -name README.md -delete
 
 clean-env: ## Remove the virtual environment
