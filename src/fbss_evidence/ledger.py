@@ -3,16 +3,16 @@ each accounted for.
 
 The rule for a number (`number_tokens`): every run of digits, in any script (with its decimals and
 thousands separators: 26.8, 77,682, Arabic-Indic ٢٠, full-width ２０, Devanagari २०); every vulgar
-fraction, alone or straight after a whole number (½, ⅓, 2½, and 1⁄2 with the fraction slash; "2 ½",
-with a space, is two numbers, 2 and ½), read as a share as "half" is; every number word (zero, one ...
-ninety-nine, hundred(s), thousand(s), million(s), dozen, half, quarter, once, twice); every ordinal (first ... fifth); and a universal
-quantifier that states a proportion of people: "all", "none", "every" or "no" before people within
-two words (all patients, none of the participants, every single case, no patients), and everyone,
-everybody, nobody. A number is accounted for when it is a footnote marker (below); or lies inside
-the quote of a claim of its page that records it (as its value or counts, or in the text of its
-value, timepoint, population, outcome or intervention; a universal quantifier only as a value of
-100, or 0 for none); or has a row in number_exclusions.csv (its line, column and text, and a reason
-from a fixed vocabulary).
+fraction, alone or straight after a whole number (½, ⅓, 2½, and 1⁄2 with the fraction slash; "2 ½", with
+a space, is two numbers, 2 and ½), read as a share as "half" is; every number word (zero, one ...
+ninety-nine, hundred(s), thousand(s), million(s), dozen, half, quarter, once, twice); every ordinal
+(first ... fifth); and a universal quantifier that states a proportion of people: "all", "none", "every"
+or "no" before people within two words (all patients, none of the participants, every single case, no
+patients), and everyone, everybody, nobody. A number is accounted for when it is a footnote marker
+(below); or lies inside the quote of a claim of its page that records it (as its value or counts, or in
+the text of its value, timepoint, population, outcome or intervention; a universal quantifier only as a
+value of 100, or 0 for none); or has a row in number_exclusions.csv (its line, column and text, and a
+reason from a fixed vocabulary).
 
 The rule for a footnote marker (`footnote_markers`): one or two digits in brackets, alone or in a
 list, "(27)", "(23,24,25)"; written straight after a full stop, closing quote or bracket, comma,
