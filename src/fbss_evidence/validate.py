@@ -341,9 +341,11 @@ def audit_problems(table: CsvTable, frame: pd.DataFrame, claims: pd.DataFrame,
         columns={"ref_id": "cites"})
     joined = frame[["claim_id", "ref_id"]].merge(cites, on="claim_id", how="left", indicator="claim_known",
                                                  validate="many_to_one")
-    claim_known = (joined["claim_known"] == "both").to_numpy()  # an unknown claim_id: reference_problems
-    out = _flag(table, joined, claim_known & (joined["cites"].fillna("") != joined["ref_id"]).to_numpy(), "ref_id",
-                 lambda r: f"claim {r.claim_id} cites {r.cites}, not {r.ref_id}")
+    # An unknown claim_id or ref_id is reported once, by reference_problems.
+    claim_known = (joined["claim_known"] == "both").to_numpy()
+    ref_known = joined["ref_id"].isna().to_numpy() | member(joined["ref_id"], set(references["ref_id"].dropna()))
+    out = _flag(table, joined, claim_known & ref_known & (joined["cites"].fillna("") != joined["ref_id"]).to_numpy(),
+                "ref_id", lambda r: f"claim {r.claim_id} cites {r.cites}, not {r.ref_id}")
     out += study_identity_problems(table, frame, references, studies)
     return sorted(out, key=lambda p: p.line)
 

@@ -168,3 +168,12 @@ def test_a_reviews_listed_study_is_recorded_once(data, capsys):
         f"data/literature/reference_reviews.csv:{len(rows) + 2}: included_study: the key (review_id, included_study) = "
         f"({listed['review_id']}, {listed['included_study']}) is already on an earlier row: each must be unique"
     ]
+
+
+def test_an_audit_row_naming_no_reference_gets_one_message(data, capsys):
+    claim = _rows(data / "citation_audit.csv")[1][0]["claim_id"]
+    line = mutate(data / "citation_audit.csv", "claim_id", claim, ref_id="gone-r1")
+    assert run(capsys) == [
+        f"data/citation_audit.csv:{line}: ref_id: 'gone-r1' is not a known ref_id (see data/references.csv): a row "
+        "may only point at one that exists"
+    ]
