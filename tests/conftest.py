@@ -242,6 +242,15 @@ def _close_figures():
 
 
 @pytest.fixture
+def data(tmp_path, monkeypatch) -> Path:
+    """A copy of data/ to break (the readers' extraction files left out), in a working folder of its own
+    so that files are reported as data/<file>."""
+    shutil.copytree(DATA, tmp_path / "data", ignore=shutil.ignore_patterns("extraction"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path / "data"
+
+
+@pytest.fixture
 def claims(tmp_path, monkeypatch, capsys) -> ClaimsWorkspace:
     monkeypatch.chdir(tmp_path)
     return ClaimsWorkspace(tmp_path, capsys)

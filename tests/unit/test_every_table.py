@@ -18,17 +18,16 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from test_validate_literature import _rows, _write
 
 from fbss_evidence import config, schema
 from fbss_evidence.dataset import DataPaths, load_dataset
 from fbss_evidence.problems import InputError
 
-DATA = config.DATA
 # schema name -> its file under data/ (config names the citation audit "audit").
 FILES = {("citation_audit" if name == "audit" else name): file for name, file in config.TABLE_FILES.items()}
 GONE = "gone-row-x"  # a well-formed id that names no row of any table
@@ -46,12 +45,6 @@ class Break:
     message: str  # a part of the expected message
 
 
-def _read(path: Path) -> tuple[list[str], list[dict[str, str]]]:
-    with open(path, encoding="utf-8", newline="") as f:
-        reader = csv.DictReader(f)
-        return list(reader.fieldnames or []), list(reader)
-
-
 def _record_lines(path: Path) -> list[int]:
     """The line each data record starts on (a quoted cell may span lines)."""
     with open(path, encoding="utf-8", newline="") as f:
@@ -62,14 +55,6 @@ def _record_lines(path: Path) -> list[int]:
             starts.append(end + 1)
             end = reader.line_num
         return starts
-
-
-def _write(path: Path, header: list[str], rows: list[dict[str, str]]) -> None:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=header, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    path.write_text(out.getvalue(), encoding="utf-8")
 
 
 def check_breaks(check) -> list[tuple[str, str]]:
@@ -133,17 +118,10 @@ def breaks(name: str, rows: list[dict[str, str]]) -> tuple[list[Break], int | No
     return out, keep
 
 
-@pytest.fixture
-def data(tmp_path, monkeypatch):
-    shutil.copytree(DATA, tmp_path / "data", ignore=shutil.ignore_patterns("extraction"))
-    monkeypatch.chdir(tmp_path)  # paths print as data/...
-    return tmp_path / "data"
-
-
 @pytest.mark.parametrize("name", sorted(schema.TABLES))
 def test_every_rule_of_the_schema_is_refused_and_located(name, data):
     path = data / FILES[name]
-    header, rows = _read(path)
+    header, rows = _rows(path)
     table_breaks, repeated_row = breaks(name, rows)
     for b in table_breaks:
         rows[b.row][b.column] = b.value

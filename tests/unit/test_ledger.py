@@ -298,14 +298,6 @@ def test_each_statement_audit_row_accounts_for_a_marker():
 # -- enforced by validation, with located messages ---------------------------------------------------
 
 
-@pytest.fixture
-def data(tmp_path, monkeypatch):
-    """A copy of the data folder to break; the working folder is its parent, so paths print as data/..."""
-    shutil.copytree(DATA, tmp_path / "data", ignore=shutil.ignore_patterns("extraction"))
-    monkeypatch.chdir(tmp_path)
-    return tmp_path / "data"
-
-
 def rewrite(path, keep):
     rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
     out = io.StringIO()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import shutil
 from pathlib import Path
 
 import new_source_guide as guide
@@ -15,18 +14,10 @@ import pytest
 
 from fbss_evidence import new_source, schema
 from fbss_evidence.cli import candidates_main, new_source_main, validate_main
-from fbss_evidence.config import DATA
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "new-source"
 PAGE = FIXTURE / "page.txt"
 ID = "harbour-spine"
-
-
-@pytest.fixture
-def data(tmp_path, monkeypatch):
-    shutil.copytree(DATA, tmp_path / "data", ignore=shutil.ignore_patterns("extraction"))
-    monkeypatch.chdir(tmp_path)
-    return tmp_path / "data"
 
 
 def add(data, *extra, page=PAGE, source_id=ID):

@@ -5,13 +5,9 @@ with its exact, located message, through `fbss-validate --data <copy of data/>`.
 from __future__ import annotations
 
 import pytest
-import test_validate_literature
 from test_validate_literature import _rows, _write, mutate, run
 
 from fbss_evidence import validate
-
-data = test_validate_literature.data  # the same fixture: a copy of data/ in the working folder
-
 
 RESULT = "adogwa-2019--opioid-use-after-fusion--1"
 

@@ -6,20 +6,11 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 
 import pytest
 
-from fbss_evidence import config, vocab
+from fbss_evidence import vocab
 from fbss_evidence.cli import validate_main
-
-
-@pytest.fixture
-def data(tmp_path, monkeypatch):
-    """A copy of data/ in the working folder (so files are reported as data/<file>)."""
-    shutil.copytree(config.DATA, tmp_path / "data", ignore=shutil.ignore_patterns("extraction"))
-    monkeypatch.chdir(tmp_path)
-    return tmp_path / "data"
 
 
 def _rows(path):
