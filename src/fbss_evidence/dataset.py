@@ -212,8 +212,6 @@ def load_dataset(paths: DataPaths | None = None) -> Dataset:
             r.problems += validate.url_problems(table, frame)
             if name == "risk_of_bias":
                 r.problems += validate.risk_of_bias_problems(table, frame, studies)
-            if name == "reference_reviews":  # no declared key (see schema.py); a listed study once per review
-                r.problems += validate.primary_key_problems(table, frame, ["review_id", "included_study"])
     exclusions_table, exclusions = r.table(paths.number_exclusions, schema.NUMBER_EXCLUSIONS)
     # Every table's foreign keys at once, as schema.py declares them.
     r.problems += validate.reference_problems(r.read)

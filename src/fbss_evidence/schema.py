@@ -51,14 +51,15 @@ def pattern(regex: str) -> pa.Check:
 
 
 def table(name: str, description: str, columns: dict, *, primary_key: tuple[str, ...] = (),
-          foreign_keys: tuple[tuple[str, str, str], ...] = ()) -> pa.DataFrameSchema:
+          unique: tuple[str, ...] = (), foreign_keys: tuple[tuple[str, str, str], ...] = ()) -> pa.DataFrameSchema:
     """A table: its columns (in file order) and keys.
 
-    foreign_keys: (column, other table, its column): each filled cell of `column`
-    must be a value of the other table's column.
+    unique: columns whose values, where all are filled, occur together once (a key that some rows
+    leave empty, which a Table Schema primary key may not). foreign_keys: (column, other table, its
+    column): each filled cell of `column` must be a value of the other table's column.
     """
     return pa.DataFrameSchema(columns, strict=False, name=name, description=description,
-                              metadata={"primary_key": primary_key, "foreign_keys": foreign_keys})
+                              metadata={"primary_key": primary_key, "unique": unique, "foreign_keys": foreign_keys})
 
 
 SOURCES = table("sources", "One row per clinic web page: its text file and the SHA-256 that proves it unchanged.", {
@@ -303,8 +304,8 @@ REVIEWS = table("reviews", "Published systematic reviews on each question, and t
 }, primary_key=("review_id",), foreign_keys=(("question_id", "questions", "question_id"),))
 
 REFERENCE_REVIEWS = table("reference_reviews", "The primary studies each reference review includes, and where each "
-                          "stands here: the measure of the search's sensitivity (no key: a review whose list "
-                          "was not visible has a row without a study).", {
+                          "stands here: the measure of the search's sensitivity (a listed study once per review; "
+                          "a review whose list was not visible has a row without a study).", {
     "review_id": text("The review (reviews.csv).", slug()),
     "question_id": text("The question.", slug()),
     "included_study": text("The included study as the review names it (author year); empty when the review's "
@@ -313,7 +314,8 @@ REFERENCE_REVIEWS = table("reference_reviews", "The primary studies each referen
     "status": text("in_studies, in_screening, new_result, new_excluded, not_found or not_listed.",
                    one_of(vocab.REVIEW_STUDY_STATUSES)),
     "note": text("Where it was seen, or why it is out.", required=False),
-}, foreign_keys=(("review_id", "reviews", "review_id"), ("question_id", "questions", "question_id"),
+}, unique=("review_id", "included_study"),
+   foreign_keys=(("review_id", "reviews", "review_id"), ("question_id", "questions", "question_id"),
                  ("study_id", "studies", "study_id")))
 
 

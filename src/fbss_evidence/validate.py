@@ -118,9 +118,9 @@ def column_problems(table: CsvTable, frame: pd.DataFrame, table_schema: pa.DataF
         if column.unique and name in frame.columns:
             problems += duplicates(table, frame, name)
     problems += number_problems(table, frame, table_schema)
-    key = list(table_schema.metadata["primary_key"])
-    if len(key) > 1 and set(key) <= set(frame.columns):  # a one-column key is a unique column, checked above
-        problems += primary_key_problems(table, frame, key)
+    for key in (list(table_schema.metadata["primary_key"]), list(table_schema.metadata["unique"])):
+        if len(key) > 1 and set(key) <= set(frame.columns):  # a one-column key is a unique column, checked above
+            problems += primary_key_problems(table, frame, key)
     return problems
 
 

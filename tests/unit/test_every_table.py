@@ -7,7 +7,7 @@ break named at its file, line and column and with the rule it breaks:
 - every count (a `whole` number column) given a fraction, and every number column infinity;
 - every required column left empty;
 - every column check (vocabulary, form, minimum, range) given a value outside it;
-- the table's declared primary key given again on a new last row;
+- the table's declared primary key (or columns unique together) given again on a new last row;
 - every declared foreign key pointed at a row that does not exist.
 
 A new table, column or key in schema.py is covered here without a new test. The hand-written
@@ -57,6 +57,11 @@ def _record_lines(path: Path) -> list[int]:
         return starts
 
 
+def _key(name: str) -> tuple[str, ...]:
+    """The columns that identify a row: the primary key, or the columns declared unique together."""
+    return schema.TABLES[name].metadata["primary_key"] or schema.TABLES[name].metadata["unique"]
+
+
 def check_breaks(check) -> list[tuple[str, str]]:
     """(a value that breaks it, a part of the message) for one of the schema's column checks."""
     stats = check.statistics or {}
@@ -101,7 +106,7 @@ def breaks(name: str, rows: list[dict[str, str]]) -> tuple[list[Break], int | No
                 True,
             )
         )
-    key = table_schema.metadata["primary_key"]
+    key = _key(name)
     # The row whose key is repeated is kept whole: the last with its key filled in.
     keep = max((i for i, r in enumerate(rows) if all(r[c] for c in key)), default=None) if key else None
     usable = [i for i in range(len(rows)) if i != keep]
@@ -140,7 +145,7 @@ def test_every_rule_of_the_schema_is_refused_and_located(name, data):
             p.file == file and p.line == line and p.column == b.column and b.message in p.message for p in problems
         ), f"{file}:{line}: {b.column} = {b.value!r} was not refused with '{b.message}'"
     if repeated_row is not None:
-        line, columns = lines[-1], schema.TABLES[name].metadata["primary_key"]
+        line, columns = lines[-1], _key(name)
         repeated = (
             f"is used again (first on line {lines[repeated_row]}): each {columns[0]} is unique"
             if len(columns) == 1
